@@ -1,0 +1,378 @@
+//===- QFuseOps.td - qfuse operations ----------------------*- tablegen -*-===//
+
+#ifndef QFUSE_DIALECT_QFUSE_IR_QFUSEOPS_TD
+#define QFUSE_DIALECT_QFUSE_IR_QFUSEOPS_TD
+
+include "qfuse/Dialect/QFuse/IR/QFuseBase.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+
+// Attributes shared by every op that can carry a fused activation.
+defvar QFuse_ActivationArgs = (ins
+  DefaultValuedAttr<QFuse_ActivationAttr,
+                    "::mlir::qfuse::ActivationKind::none">:$activation,
+  OptionalAttr<F64Attr>:$clamp_min,
+  OptionalAttr<F64Attr>:$clamp_max);
+
+// Attributes shared by convolution and transposed convolution.
+defvar QFuse_ConvArgs = (ins
+  DenseI64ArrayAttr:$strides,
+  DenseI64ArrayAttr:$padding,
+  DenseI64ArrayAttr:$dilations,
+  DefaultValuedAttr<I64Attr, "1">:$groups);
+
+defvar QFuse_ConvDescription = [{
+  Attributes, for `S` spatial dimensions (`S` = 1, 2 or 3):
+
+  * `strides`, `dilations`: `S` positive integers;
+  * `padding`: `2*S` non-negative integers, all begins then all ends
+    (`[h_begin, w_begin, h_end, w_end]` in 2-D), as ONNX `pads`;
+  * `groups`: positive, divides both channel counts; `groups == Cin` with
+    one input channel per group is a depthwise convolution.
+}];
+
+defvar QFuse_ActivationDescription = [{
+  The fused activation (`activation`) is applied to the result: `none`,
+  `relu` (max(x, 0)), or `clamp` (min(max(x, clamp_min), clamp_max), e.g.
+  ReLU6 / Hardtanh); `clamp_min` and `clamp_max` are present exactly when the
+  activation is `clamp`.
+}];
+
+//===----------------------------------------------------------------------===//
+// ConvOp
+//===----------------------------------------------------------------------===//
+
+def QFuse_ConvOp : QFuse_Op<"conv", [Pure]> {
+  let summary = "N-D convolution with optional bias and fused activation";
+  let description = !strconcat([{
+    Cross-correlation over 1, 2 or 3 spatial dimensions, as
+    `torch.nn.functional.conv{1,2,3}d` / ONNX `Conv`:
+    input `[N, Cin, D...]`, weight `[Cout, Cin/groups, K...]`, optional bias
+    `[Cout]`, result `[N, Cout, O...]` with
+    `O = floor((D + pad_begin + pad_end - dilation*(K-1) - 1) / stride) + 1`.
+
+  }], QFuse_ConvDescription, QFuse_ActivationDescription, [{
+
+    With a folded bias and `activation = relu` this op is qfuse's PTQ result
+    for conv → batch_norm → relu (PyTorch's `ConvReLU2d`).
+
+    Example:
+
+    ```mlir
+    %y = qfuse.conv %x, %w, %b {strides = array<i64: 2, 2>,
+           padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>,
+           activation = #qfuse.activation<relu>}
+         : (tensor<1x3x224x224xf32>, tensor<64x3x3x3xf32>, tensor<64xf32>)
+           -> tensor<1x64x112x112xf32>
+    ```
+  }]);
+  let arguments = !con((ins QFuse_FloatTensor:$input,
+                            QFuse_FloatTensor:$weight,
+                            Optional<QFuse_Float1DTensor>:$bias),
+                       QFuse_ConvArgs, QFuse_ActivationArgs);
+  let results = (outs QFuse_FloatTensor:$output);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Number of spatial dimensions (1, 2 or 3).
+    int64_t getNumSpatialDims() { return getInput().getType().getRank() - 2; }
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// ConvTransposeOp
+//===----------------------------------------------------------------------===//
+
+def QFuse_ConvTransposeOp : QFuse_Op<"conv_transpose", [Pure]> {
+  let summary = "N-D transposed convolution with optional bias and fused activation";
+  let description = !strconcat([{
+    The gradient of convolution with respect to its input, as
+    `torch.nn.functional.conv_transpose{1,2,3}d` / ONNX `ConvTranspose`:
+    input `[N, Cin, D...]`, weight `[Cin, Cout/groups, K...]` (note: input
+    channels first), optional bias `[Cout]`, result `[N, Cout, O...]` with
+    `O = (D-1)*stride - pad_begin - pad_end + dilation*(K-1) + output_padding + 1`.
+    Output channel `o = g*(Cout/groups) + j` reads weight rows
+    `g*(Cin/groups) .. (g+1)*(Cin/groups)-1`, column `j`.
+
+  }], QFuse_ConvDescription, [{
+  * `output_padding`: `S` integers, each smaller than its stride or its
+    dilation (as in PyTorch).
+
+  }], QFuse_ActivationDescription, [{
+
+    Example:
+
+    ```mlir
+    %y = qfuse.conv_transpose %x, %w {strides = array<i64: 2, 2>,
+           padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>,
+           output_padding = array<i64: 1, 1>, groups = 2 : i64}
+         : (tensor<1x8x16x16xf32>, tensor<8x2x3x3xf32>) -> tensor<1x4x32x32xf32>
+    ```
+  }]);
+  let arguments = !con((ins QFuse_FloatTensor:$input,
+                            QFuse_FloatTensor:$weight,
+                            Optional<QFuse_Float1DTensor>:$bias),
+                       QFuse_ConvArgs,
+                       (ins DenseI64ArrayAttr:$output_padding),
+                       QFuse_ActivationArgs);
+  let results = (outs QFuse_FloatTensor:$output);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    int64_t getNumSpatialDims() { return getInput().getType().getRank() - 2; }
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// LinearOp
+//===----------------------------------------------------------------------===//
+
+def QFuse_LinearOp : QFuse_Op<"linear", [Pure]> {
+  let summary = "fully connected layer x·Wᵀ + b with fused activation";
+  let description = !strconcat([{
+    `torch.nn.functional.linear`: input `[N, Cin]`, weight `[Cout, Cin]`,
+    optional bias `[Cout]`, result `[N, Cout]`. The feature axis of the result
+    is axis 1, which is where a following `qfuse.batch_norm` (BatchNorm1d)
+    normalises.
+
+  }], QFuse_ActivationDescription, [{
+
+    Example:
+
+    ```mlir
+    %y = qfuse.linear %x, %w, %b {activation = #qfuse.activation<relu>}
+         : (tensor<8x512xf32>, tensor<10x512xf32>, tensor<10xf32>) -> tensor<8x10xf32>
+    ```
+  }]);
+  let arguments = !con((ins 2DTensorOf<[F16, BF16, F32, F64]>:$input,
+                            2DTensorOf<[F16, BF16, F32, F64]>:$weight,
+                            Optional<QFuse_Float1DTensor>:$bias),
+                       QFuse_ActivationArgs);
+  let results = (outs 2DTensorOf<[F16, BF16, F32, F64]>:$output);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// BatchNormOp
+//===----------------------------------------------------------------------===//
+
+def QFuse_BatchNormOp : QFuse_Op<"batch_norm",
+    [Pure, AttrSizedOperandSegments, AllTypesMatch<["input", "output"]>]> {
+  let summary = "inference-mode batch normalisation over channel axis 1";
+  let description = [{
+    `y = (x - mean) / sqrt(variance + epsilon) * scale + offset`, per channel
+    of axis 1, with the running statistics `mean` and `variance` (PyTorch
+    `BatchNorm{1,2,3}d` in eval mode, ONNX `BatchNormalization` inference).
+    `scale` (γ) and `offset` (β) are absent for `affine=False` and then mean 1
+    and 0. `epsilon` is required: qfuse never assumes 1e-5.
+
+    All of `mean`, `variance`, `scale`, `offset` are 1-D with one entry per
+    channel and the element type of the input.
+
+    Example:
+
+    ```mlir
+    %y = qfuse.batch_norm %x, %mean, %var scale(%g) offset(%b)
+           {epsilon = 1.0e-05 : f64}
+         : tensor<1x64x56x56xf32>, tensor<64xf32>, tensor<64xf32>,
+           tensor<64xf32>, tensor<64xf32>
+    ```
+  }];
+  let arguments = (ins QFuse_FloatTensor:$input,
+                       QFuse_Float1DTensor:$mean,
+                       QFuse_Float1DTensor:$variance,
+                       Optional<QFuse_Float1DTensor>:$scale,
+                       Optional<QFuse_Float1DTensor>:$offset,
+                       F64Attr:$epsilon);
+  let results = (outs QFuse_FloatTensor:$output);
+  let assemblyFormat = [{
+    $input `,` $mean `,` $variance (`scale` `(` $scale^ `)`)?
+    (`offset` `(` $offset^ `)`)? attr-dict `:` type($input) `,` type($mean)
+    `,` type($variance) (`,` type($scale)^)? (`,` type($offset)^)?
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Activations
+//===----------------------------------------------------------------------===//
+
+def QFuse_ReluOp : QFuse_Op<"relu", [Pure, SameOperandsAndResultType]> {
+  let summary = "rectified linear unit max(x, 0)";
+  let description = [{
+    Elementwise `max(x, 0)`; NaN propagates (as `torch.relu`).
+
+    Example:
+
+    ```mlir
+    %y = qfuse.relu %x : tensor<1x64x56x56xf32>
+    ```
+  }];
+  let arguments = (ins QFuse_FloatTensor:$input);
+  let results = (outs QFuse_FloatTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasFolder = 1;
+}
+
+def QFuse_ClampOp : QFuse_Op<"clamp", [Pure, SameOperandsAndResultType]> {
+  let summary = "clamp to [min, max] (ReLU6, Hardtanh)";
+  let description = [{
+    Elementwise `min(max(x, min), max)`; `min <= max`, neither NaN.
+    ReLU6 is `min = 0, max = 6`.
+
+    Example:
+
+    ```mlir
+    %y = qfuse.clamp %x {min = 0.0 : f64, max = 6.0 : f64} : tensor<1x32x112x112xf32>
+    ```
+  }];
+  let arguments = (ins QFuse_FloatTensor:$input, F64Attr:$min, F64Attr:$max);
+  let results = (outs QFuse_FloatTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+  let hasCanonicalizer = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// FakeQuantOp
+//===----------------------------------------------------------------------===//
+
+def QFuse_FakeQuantOp : QFuse_Op<"fake_quant",
+    [Pure, AllTypesMatch<["input", "output"]>]> {
+  let summary = "quantize then dequantize, per tensor or per channel";
+  let description = [{
+    `q = round_half_even(x / scale) + zero_point`,
+    `y = (clamp(q, quant_min, quant_max) - zero_point) * scale`.
+
+    qfuse divides by the scale, as ONNX `QuantizeLinear` does (PyTorch's CPU
+    kernel multiplies by `1/scale`; the two can differ by one step on inputs
+    next to a rounding tie; see docs/Numerics.md).
+
+    Without `axis` the op is per tensor: `scale` and `zero_point` hold one
+    element (rank 0 or shape `[1]`). With `axis`, `scale` and `zero_point` are
+    1-D with one entry per slice of that axis. `scale` and `zero_point` may be
+    constants or values computed at run time; when they are constants the
+    verifier checks `scale > 0` and `quant_min <= zero_point <= quant_max`.
+
+    Example (per-channel int8 weight quantization):
+
+    ```mlir
+    %wq = qfuse.fake_quant %w, %s, %zp {axis = 0 : i64,
+            quant_min = -127 : i64, quant_max = 127 : i64}
+          : (tensor<64x3x3x3xf32>, tensor<64xf32>, tensor<64xi32>) -> tensor<64x3x3x3xf32>
+    ```
+  }];
+  let arguments = (ins QFuse_FloatTensor:$input,
+                       QFuse_ScaleTensor:$scale,
+                       QFuse_ZeroPointTensor:$zero_point,
+                       OptionalAttr<I64Attr>:$axis,
+                       I64Attr:$quant_min,
+                       I64Attr:$quant_max);
+  let results = (outs QFuse_FloatTensor:$output);
+  let assemblyFormat = [{
+    $input `,` $scale `,` $zero_point attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    bool isPerChannel() { return getAxis().has_value(); }
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// QatConvBnOp
+//===----------------------------------------------------------------------===//
+
+def QFuse_QatConvBnOp : QFuse_Op<"qat_conv_bn",
+    [Pure, AttrSizedOperandSegments]> {
+  let summary = "QAT form: conv (or linear) + batch-norm (+ activation) kept apart";
+  let description = !strconcat([{
+    The quantization-aware-training form of conv → batch_norm (→ activation),
+    as PyTorch's `ConvBn2d` / `ConvBnReLU2d` / `LinearBn1d` (the default
+    "approximate" path). It keeps the batch-norm parameters and running
+    statistics so training can go on, and fake-quantizes the weight as it will
+    be deployed:
+
+    ```
+    k   = scale / sqrt(running_var + epsilon)
+    w_q = fake_quant(weight * k)                 (along the output-channel axis)
+    y   = conv(input, w_q) / k + bias
+    z   = batch_norm(y)   train: batch statistics, frozen: running statistics
+    out = activation(z)
+    ```
+
+    Results: the output, then the running mean and variance after this step
+    (`mode = train`: `(1-momentum)*old + momentum*batch`, with the unbiased
+    batch variance; `mode = frozen`: the inputs unchanged).
+
+    The convolution is `qfuse.conv` when the weight has rank >= 3 and
+    `transposed` is absent, `qfuse.conv_transpose` when `transposed` is set,
+    and `qfuse.linear` when the weight has rank 2 (then `strides`,
+    `padding`, `dilations` are empty and `groups` is 1). The weight
+    fake-quant (`weight_scale`, `weight_zero_point`, `weight_quant_min`,
+    `weight_quant_max`, `weight_axis`) is present as a whole or not at all.
+
+  }], QFuse_ActivationDescription, [{
+
+    Example:
+
+    ```mlir
+    %y, %m1, %v1 = qfuse.qat_conv_bn %x, %w stats(%m, %v) scale(%g) offset(%b)
+        weight_quant(%s, %zp) {strides = array<i64: 1, 1>,
+        padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>,
+        output_padding = array<i64>, epsilon = 1.0e-05 : f64,
+        momentum = 1.0e-01 : f64, mode = #qfuse.qat_mode<train>,
+        weight_axis = 0 : i64, weight_quant_min = -128 : i64,
+        weight_quant_max = 127 : i64, activation = #qfuse.activation<relu>}
+      : (tensor<8x16x32x32xf32>, tensor<32x16x3x3xf32>, tensor<32xf32>,
+         tensor<32xf32>, tensor<32xf32>, tensor<32xf32>, tensor<32xf32>,
+         tensor<32xi32>) -> (tensor<8x32x32x32xf32>, tensor<32xf32>, tensor<32xf32>)
+    ```
+  }]);
+  let arguments = !con(
+      (ins QFuse_FloatTensor:$input,
+           QFuse_FloatTensor:$weight,
+           Optional<QFuse_Float1DTensor>:$bias,
+           QFuse_Float1DTensor:$running_mean,
+           QFuse_Float1DTensor:$running_var,
+           Optional<QFuse_Float1DTensor>:$scale,
+           Optional<QFuse_Float1DTensor>:$offset,
+           Optional<QFuse_ScaleTensor>:$weight_scale,
+           Optional<QFuse_ZeroPointTensor>:$weight_zero_point,
+           DenseI64ArrayAttr:$strides,
+           DenseI64ArrayAttr:$padding,
+           DenseI64ArrayAttr:$dilations,
+           DefaultValuedAttr<I64Attr, "1">:$groups,
+           DenseI64ArrayAttr:$output_padding,
+           UnitAttr:$transposed,
+           F64Attr:$epsilon,
+           F64Attr:$momentum,
+           QFuse_QatModeAttr:$mode,
+           OptionalAttr<I64Attr>:$weight_axis,
+           OptionalAttr<I64Attr>:$weight_quant_min,
+           OptionalAttr<I64Attr>:$weight_quant_max),
+      QFuse_ActivationArgs);
+  let results = (outs QFuse_FloatTensor:$output,
+                      QFuse_Float1DTensor:$new_running_mean,
+                      QFuse_Float1DTensor:$new_running_var);
+  let assemblyFormat = [{
+    $input `,` $weight (`bias` `(` $bias^ `)`)?
+    `stats` `(` $running_mean `,` $running_var `)`
+    (`scale` `(` $scale^ `)`)? (`offset` `(` $offset^ `)`)?
+    (`weight_quant` `(` $weight_scale^ `,` $weight_zero_point `)`)?
+    attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    bool isLinear() { return getWeight().getType().getRank() == 2; }
+    bool hasWeightQuant() { return getWeightScale() != nullptr; }
+  }];
+}
+
+#endif // QFUSE_DIALECT_QFUSE_IR_QFUSEOPS_TD

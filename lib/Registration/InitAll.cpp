@@ -1,0 +1,14 @@
+//===- InitAll.cpp - register qfuse's dialects and passes -----------------===//
+
+#include "qfuse/InitAllDialects.h"
+#include "qfuse/InitAllPasses.h"
+
+#include "qfuse/Dialect/QFuse/IR/QFuseDialect.h"
+
+using namespace mlir;
+
+void qfuse::registerAllDialects(DialectRegistry &registry) {
+  registry.insert<qfuse::QFuseDialect>();
+}
+
+void qfuse::registerAllPasses() {}
