@@ -16,6 +16,10 @@ function(add_qfuse_library name)
     $<BUILD_INTERFACE:${QFUSE_SOURCE_DIR}/include>
     $<BUILD_INTERFACE:${QFUSE_BINARY_DIR}/include>
     $<INSTALL_INTERFACE:include>)
+  # MLIR's imported targets carry no include directories; consumers of the
+  # installed package need them for qfuse's headers.
+  target_include_directories(${name} SYSTEM PUBLIC
+    ${MLIR_INCLUDE_DIRS} ${LLVM_INCLUDE_DIRS})
   set_target_properties(${name} PROPERTIES POSITION_INDEPENDENT_CODE ON)
   install(TARGETS ${name} EXPORT QFuseTargets
     ARCHIVE DESTINATION lib LIBRARY DESTINATION lib)

@@ -26,6 +26,7 @@ llvm_config.add_tool_substitutions(["qfuse-opt", "mlir-opt"],
 
 config.substitutions.append(("%qfuse_libs", libs_dir))
 config.substitutions.append(("%qfuse_src", config.qfuse_src_root))
+config.substitutions.append(("%qfuse_obj_root", config.qfuse_obj_root))
 config.substitutions.append(("%shlibext", config.llvm_shlib_ext))
 config.substitutions.append(("%mlir_dir", config.mlir_dir))
 config.substitutions.append(("%cmake_generator", config.cmake_generator))

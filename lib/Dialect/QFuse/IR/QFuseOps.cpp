@@ -14,6 +14,7 @@
 #include "mlir/IR/PatternMatch.h"
 
 #include <cmath>
+#include <cstdio>
 
 using namespace mlir;
 using namespace mlir::qfuse;
@@ -23,6 +24,13 @@ using namespace mlir::qfuse;
 //===----------------------------------------------------------------------===//
 
 static bool isStatic(int64_t d) { return !ShapedType::isDynamic(d); }
+
+/// Shortest readable form of a double for diagnostics ("6", "1e-05").
+static std::string fmt(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%g", v);
+  return buf;
+}
 
 int64_t mlir::qfuse::inferConvOutputSize(int64_t inputSize, int64_t kernelSize,
                                          const ConvGeometry &g, unsigned dim) {
@@ -108,8 +116,8 @@ static LogicalResult verifyActivation(Operation *op, ActivationKind kind,
            << "activation clamp requires both clamp_min and clamp_max";
   double l = lo->convertToDouble(), h = hi->convertToDouble();
   if (std::isnan(l) || std::isnan(h) || l > h)
-    return op->emitOpError() << "expects clamp_min (" << l
-                             << ") <= clamp_max (" << h << ")";
+    return op->emitOpError() << "expects clamp_min (" << fmt(l)
+                             << ") <= clamp_max (" << fmt(h) << ")";
   return success();
 }
 
@@ -126,7 +134,7 @@ static LogicalResult verifyOpActivation(OpTy op) {
 static LogicalResult verifyEpsilon(Operation *op, double eps) {
   if (!std::isfinite(eps) || eps < 0.0)
     return op->emitOpError()
-           << "expects epsilon to be finite and non-negative, got " << eps;
+           << "expects epsilon to be finite and non-negative, got " << fmt(eps);
   return success();
 }
 
@@ -359,7 +367,8 @@ OpFoldResult ReluOp::fold(FoldAdaptor) {
 LogicalResult ClampOp::verify() {
   double lo = getMin().convertToDouble(), hi = getMax().convertToDouble();
   if (std::isnan(lo) || std::isnan(hi) || lo > hi)
-    return emitOpError() << "expects min (" << lo << ") <= max (" << hi << ")";
+    return emitOpError() << "expects min (" << fmt(lo) << ") <= max (" << fmt(hi)
+                         << ")";
   return success();
 }
 
@@ -456,7 +465,7 @@ static LogicalResult verifyQuantParams(Operation *op, ShapedType quantized,
       double v = s.convertToDouble();
       if (!(v > 0.0) || !std::isfinite(v))
         return op->emitOpError() << "expects " << prefix
-                                 << "scale > 0 and finite, got " << v;
+                                 << "scale > 0 and finite, got " << fmt(v);
     }
   DenseIntElementsAttr zpValues;
   if (matchPattern(zeroPoint, m_Constant(&zpValues)))
@@ -532,7 +541,7 @@ LogicalResult QatConvBnOp::verify() {
     return failure();
   double momentum = getMomentum().convertToDouble();
   if (!(momentum >= 0.0 && momentum <= 1.0))
-    return emitOpError() << "expects momentum in [0, 1], got " << momentum;
+    return emitOpError() << "expects momentum in [0, 1], got " << fmt(momentum);
 
   bool hasScale = getWeightScale() != nullptr;
   bool hasZp = getWeightZeroPoint() != nullptr;
