@@ -4,6 +4,7 @@
 #include "qfuse/InitAllPasses.h"
 
 #include "qfuse/Dialect/QFuse/IR/QFuseDialect.h"
+#include "qfuse/Dialect/QFuse/Transforms/Passes.h"
 
 using namespace mlir;
 
@@ -11,4 +12,7 @@ void qfuse::registerAllDialects(DialectRegistry &registry) {
   registry.insert<qfuse::QFuseDialect>();
 }
 
-void qfuse::registerAllPasses() {}
+void qfuse::registerAllPasses() {
+  qfuse::registerQFusePasses();
+  qfuse::registerPipelines();
+}

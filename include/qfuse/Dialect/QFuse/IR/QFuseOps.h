@@ -4,6 +4,7 @@
 #define QFUSE_DIALECT_QFUSE_IR_QFUSEOPS_H
 
 #include "mlir/Bytecode/BytecodeOpInterface.h"
+#include <limits>
 #include "mlir/IR/Attributes.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/OpDefinition.h"

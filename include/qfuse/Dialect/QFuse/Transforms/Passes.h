@@ -1,0 +1,32 @@
+//===- Passes.h - qfuse transformation passes -------------------*- C++ -*-===//
+
+#ifndef QFUSE_DIALECT_QFUSE_TRANSFORMS_PASSES_H
+#define QFUSE_DIALECT_QFUSE_TRANSFORMS_PASSES_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir {
+class RewritePatternSet;
+namespace qfuse {
+
+#define GEN_PASS_DECL
+#include "qfuse/Dialect/QFuse/Transforms/Passes.h.inc"
+
+/// Patterns that fuse relu/clamp into a preceding conv, conv_transpose or
+/// linear (the rewrites of --fuse-activations).
+void populateFuseActivationPatterns(RewritePatternSet &patterns);
+
+/// Registers the named pipelines (--qfuse-ptq).
+void registerPipelines();
+
+#define GEN_PASS_REGISTRATION
+#include "qfuse/Dialect/QFuse/Transforms/Passes.h.inc"
+
+} // namespace qfuse
+} // namespace mlir
+
+#endif // QFUSE_DIALECT_QFUSE_TRANSFORMS_PASSES_H

@@ -1,0 +1,87 @@
+//===- Passes.td - qfuse transformation passes -------------*- tablegen -*-===//
+
+#ifndef QFUSE_DIALECT_QFUSE_TRANSFORMS_PASSES_TD
+#define QFUSE_DIALECT_QFUSE_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def FoldBatchNorm : Pass<"fold-bn"> {
+  let summary = "Fold inference batch-norm into neighbouring conv/linear, exactly";
+  let description = [{
+    Folds every `qfuse.batch_norm` that can be folded exactly, and explains
+    every one it does not fold. In order of preference for each batch-norm:
+
+    1. **after** `qfuse.conv` (1/2/3-D, any groups), `qfuse.conv_transpose`
+       (any groups) or `qfuse.linear`: `W' = W·k` along the op's own
+       output-channel axis, `b' = (b − μ)·k + β`, `k = γ/sqrt(σ² + ε)`;
+    2. the same **through a weight** `qfuse.fake_quant`: the weight and its
+       per-channel scale are rescaled, `fq(W; s)·k = fq(W·k; s·|k|)`, when
+       that is exact: `k > 0`, or `k < 0` with a symmetric range and zero
+       point 0, and (with constant weights) every rescaled weight is proven to
+       land on the same quantization step;
+    3. **before** `qfuse.conv` / `qfuse.linear`: scale into the weights and
+       shift into the bias; with zero padding the input is padded explicitly
+       with the per-channel value `−c/a` first (exact; needs `a ≠ 0`).
+
+    With constant weights and statistics the fold is computed in f64 and
+    rounded once to the weight's element type. With run-time weights or
+    statistics (function arguments), fold 1 emits that arithmetic as
+    `linalg.generic` ops in f64 on the values instead.
+
+    A folded batch-norm's producer must have no other users and no fused
+    activation; nothing is mutated in place (new constants, new ops), so
+    weights and statistics shared with other ops keep their values.
+    Non-finite statistics or `σ² + ε ≤ 0` leave the batch-norm in place with
+    a warning. The activation that follows a folded op is fused when
+    `fuse-activations` is set (the default).
+
+    Every fold done and refused is reported as an MLIR optimization remark in
+    category `fold-bn` (`--remarks-filter=fold-bn --remark-format=emitRemark`
+    prints them), and counted in the pass statistics (`--mlir-pass-statistics`).
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::math::MathDialect"];
+  let options = [
+    Option<"fuseActivations", "fuse-activations", "bool", /*default=*/"true",
+           "Fuse a relu/clamp that follows a conv, conv_transpose or linear "
+           "into it (as --fuse-activations does)">,
+    Option<"foldBeforeConv", "fold-before-conv", "bool", /*default=*/"true",
+           "Fold a batch-norm that feeds a conv or linear into its weights">,
+    Option<"foldThroughQuant", "fold-through-quant", "bool",
+           /*default=*/"true",
+           "Fold through a weight fake_quant by rescaling its scale, where "
+           "that is exact">,
+  ];
+  let statistics = [
+    Statistic<"numFoldedAfter", "folded-after", "batch-norms folded into the preceding conv/conv_transpose/linear">,
+    Statistic<"numFoldedThroughQuant", "folded-through-quant", "of those, folded through a weight fake_quant">,
+    Statistic<"numFoldedRuntime", "folded-runtime", "of those, folded with run-time arithmetic (non-constant weights or statistics)">,
+    Statistic<"numFoldedBefore", "folded-before", "batch-norms folded into the following conv/linear">,
+    Statistic<"numRefusedNumerics", "refused-numerics", "refused: non-finite statistics, variance + eps <= 0, or overflow">,
+    Statistic<"numRefusedUses", "refused-uses", "refused: producer result or batch-norm result has other users">,
+    Statistic<"numRefusedActivation", "refused-activation", "refused: producer applies a fused activation first">,
+    Statistic<"numRefusedQuant", "refused-quant", "refused: fold through the weight fake_quant would not be exact">,
+    Statistic<"numRefusedPadding", "refused-padding", "refused: padded conv with a zero batch-norm scale">,
+    Statistic<"numRefusedOther", "refused-other", "refused: no foldable neighbour, or non-constant operands where constants are needed">,
+    Statistic<"numFusedActivations", "fused-activations", "activations fused into conv/conv_transpose/linear">,
+  ];
+}
+
+def FuseActivations : Pass<"fuse-activations"> {
+  let summary = "Fuse relu/clamp into the preceding conv, conv_transpose or linear";
+  let description = [{
+    `qfuse.relu` and `qfuse.clamp` (ReLU6, Hardtanh) that consume the only
+    use of a `qfuse.conv`, `qfuse.conv_transpose` or `qfuse.linear` without
+    an activation become that op's fused `activation` (the PTQ form, like
+    PyTorch's ConvReLU2d). A producer with other users, or one that already
+    has an activation, is left alone; a clamp that follows a fused relu or
+    clamp is merged into it when the ranges overlap.
+  }];
+  let statistics = [
+    Statistic<"numFused", "fused", "activations fused">,
+  ];
+}
+
+#endif // QFUSE_DIALECT_QFUSE_TRANSFORMS_PASSES_TD
