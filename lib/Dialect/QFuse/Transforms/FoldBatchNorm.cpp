@@ -28,6 +28,7 @@
 #include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
+#include <cstdio>
 
 namespace mlir {
 namespace qfuse {
@@ -120,6 +121,13 @@ static double roundedAs(Type elt, double v) {
   return r.convertToDouble();
 }
 
+/// Shortest readable form of a double for remarks ("-0.99999", "1e-05").
+static std::string fmt(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%g", v);
+  return buf;
+}
+
 //===----------------------------------------------------------------------===//
 // Batch-norm coefficients
 //===----------------------------------------------------------------------===//
@@ -173,7 +181,7 @@ getBNConstants(BatchNormOp bn, Refusal &refusal) {
     double denom = v + eps;
     if (!(denom > 0.0)) {
       refusal = {llvm::formatv("variance + epsilon = {0} <= 0 on channel {1}",
-                               denom, i)
+                               fmt(denom), i)
                      .str(),
                  /*warn=*/true, Refusal::Numerics};
       return FailureOr<BNConstants>(failure());
@@ -441,7 +449,7 @@ FailureOr<StringRef> FoldBatchNormPass::foldIntoProducer(BatchNormOp bn,
         refusal = {llvm::formatv("rescaled weight {0} of channel {1} lands on "
                                  "quantization step {2} instead of {3} (a "
                                  "rounding tie moved): not exact",
-                                 i, o, after, expected)
+                                 i, o, fmt(after), fmt(expected))
                        .str(),
                    false, Refusal::Quant};
         return failure();

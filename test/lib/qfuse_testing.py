@@ -1,0 +1,141 @@
+"""Helpers for qfuse's numerical tests: emit MLIR from PyTorch tensors, run
+qfuse tools, read constants back from the printed IR.
+
+Values cross the MLIR boundary bit-exactly: tensors are written and read as
+hex dense literals (little-endian raw data), never as decimal strings.
+"""
+
+import os
+import re
+import subprocess
+
+import numpy as np
+import torch
+
+QFUSE_BIN = os.environ.get("QFUSE_BIN", os.path.join(
+    os.path.dirname(__file__), "..", "..", "build", "bin"))
+
+_DTYPES = {
+    torch.float32: ("f32", np.float32),
+    torch.float64: ("f64", np.float64),
+    torch.float16: ("f16", np.float16),
+    torch.bfloat16: ("bf16", None),
+    torch.int32: ("i32", np.int32),
+    torch.int8: ("i8", np.int8),
+}
+
+
+def elt(t):
+    return _DTYPES[t.dtype][0]
+
+
+def ttype(t):
+    shape = "x".join(str(d) for d in t.shape)
+    return f"tensor<{shape}x{elt(t)}>" if t.dim() else f"tensor<{elt(t)}>"
+
+
+def _raw_bytes(t):
+    t = t.detach().contiguous().cpu()
+    if t.dtype == torch.bfloat16:
+        return t.view(torch.int16).numpy().astype("<i2").tobytes()
+    return t.numpy().astype(_DTYPES[t.dtype][1]().dtype.newbyteorder("<")).tobytes()
+
+
+def dense(t):
+    """Exact MLIR literal for tensor `t` (hex of its raw data)."""
+    return f'dense<"0x{_raw_bytes(t).hex().upper()}">'
+
+
+def constant(name, t):
+    return f"  %{name} = arith.constant {dense(t)} : {ttype(t)}\n"
+
+
+def run(tool, args, stdin=None, check=True):
+    proc = subprocess.run([os.path.join(QFUSE_BIN, tool)] + list(args),
+                          input=stdin, capture_output=True, text=True)
+    if check and proc.returncode != 0:
+        raise RuntimeError(f"{tool} {' '.join(args)} failed:\n{proc.stderr}")
+    return proc
+
+
+def opt(mlir, *args):
+    """Runs qfuse-opt; returns (stdout with every constant in hex, stderr)."""
+    proc = run("qfuse-opt", list(args) +
+               ["--mlir-print-elementsattrs-with-hex-if-larger=0"], stdin=mlir)
+    return proc.stdout, proc.stderr
+
+
+_CONST_RE = re.compile(
+    r"%([\w.]+) = arith\.constant dense<(.*?)> : tensor<([^>]*)>")
+
+
+def _parse_type(spec):
+    parts = spec.split("x")
+    return [int(p) for p in parts[:-1]], parts[-1]
+
+
+def _from_hex(hexstr, shape, et):
+    raw = bytes.fromhex(hexstr[2:])
+    count = int(np.prod(shape)) if shape else 1
+    if et == "bf16":
+        ints = np.frombuffer(raw, dtype="<i2").astype(np.int16)
+        t = torch.from_numpy(ints.copy()).view(torch.bfloat16).to(torch.float64)
+    else:
+        np_t = {"f32": "<f4", "f64": "<f8", "f16": "<f2", "i32": "<i4",
+                "i8": "i1", "i64": "<i8"}[et]
+        t = torch.from_numpy(np.frombuffer(raw, dtype=np_t).astype(np.float64))
+    if t.numel() == 1 and count != 1:
+        t = t.expand(count)
+    return t.reshape(shape)
+
+
+def constants(mlir):
+    """{ssa name: float64 tensor} for every arith.constant in `mlir`."""
+    out = {}
+    for name, body, spec in _CONST_RE.findall(mlir):
+        shape, et = _parse_type(spec)
+        body = body.strip()
+        if body.startswith('"'):
+            out[name] = _from_hex(body.strip('"'), shape, et)
+        else:  # splat, printed as a scalar
+            value = float.fromhex(body) if body.startswith("0x") else float(body)
+            out[name] = torch.full(shape, value, dtype=torch.float64)
+    return out
+
+
+def ops(mlir, opname):
+    """Lines holding `opname` as [(result, [operands], attr text)]."""
+    found = []
+    for line in mlir.splitlines():
+        m = re.search(r"(%[\w.:#]+) = " + re.escape(opname) +
+                      r" ((?:%[\w.#]+(?:, )?)+)", line)
+        if m:
+            operands = [o.strip().lstrip("%")
+                        for o in m.group(2).split(",") if o.strip()]
+            found.append((m.group(1).lstrip("%"), operands, line))
+    return found
+
+
+def round_to(t64, dtype):
+    """Round a float64 tensor once to `dtype`, back in float64."""
+    return t64.to(dtype).to(torch.float64)
+
+
+class Checker:
+    """Collects named checks and prints lit-friendly PASS/FAIL lines."""
+
+    def __init__(self):
+        self.failed = 0
+        self.passed = 0
+
+    def check(self, name, ok, detail=""):
+        if ok:
+            self.passed += 1
+            print(f"PASS: {name} {detail}")
+        else:
+            self.failed += 1
+            print(f"FAIL: {name} {detail}")
+
+    def close(self):
+        print(f"{self.passed} passed, {self.failed} failed")
+        return 1 if self.failed else 0
