@@ -4,7 +4,9 @@
 #include "qfuse/InitAllPasses.h"
 
 #include "qfuse/Dialect/QFuse/IR/QFuseDialect.h"
+#include "qfuse/Conversion/Passes.h"
 #include "qfuse/Dialect/QFuse/Transforms/Passes.h"
+#include "qfuse/Pipelines/Pipelines.h"
 
 using namespace mlir;
 
@@ -14,5 +16,6 @@ void qfuse::registerAllDialects(DialectRegistry &registry) {
 
 void qfuse::registerAllPasses() {
   qfuse::registerQFusePasses();
+  qfuse::registerQFuseConversionPasses();
   qfuse::registerPipelines();
 }

@@ -20,9 +20,6 @@ namespace qfuse {
 /// linear (the rewrites of --fuse-activations).
 void populateFuseActivationPatterns(RewritePatternSet &patterns);
 
-/// Registers the named pipelines (--qfuse-ptq).
-void registerPipelines();
-
 #define GEN_PASS_REGISTRATION
 #include "qfuse/Dialect/QFuse/Transforms/Passes.h.inc"
 

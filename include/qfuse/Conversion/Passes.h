@@ -1,0 +1,29 @@
+//===- Passes.h - qfuse conversion passes -----------------------*- C++ -*-===//
+
+#ifndef QFUSE_CONVERSION_PASSES_H
+#define QFUSE_CONVERSION_PASSES_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir {
+class RewritePatternSet;
+namespace qfuse {
+
+#define GEN_PASS_DECL
+#include "qfuse/Conversion/Passes.h.inc"
+
+/// Patterns lowering qfuse ops (all but qfuse.qat_conv_bn) to linalg,
+/// tensor, arith and math on tensors.
+void populateQFuseToLinalgPatterns(RewritePatternSet &patterns);
+
+#define GEN_PASS_REGISTRATION
+#include "qfuse/Conversion/Passes.h.inc"
+
+} // namespace qfuse
+} // namespace mlir
+
+#endif // QFUSE_CONVERSION_PASSES_H

@@ -1,0 +1,609 @@
+//===- QFuseToLinalg.cpp - lower qfuse ops to linalg on tensors -----------===//
+//
+// Convolutions are written as one linalg.generic correlation per op over the
+// grouped view of the tensors:
+//
+//   out[n, g, co, o...] += in[n, g, ci, o·s + k·d] · w[g, co, ci, k]
+//
+// accumulating onto the broadcast bias, then an elementwise epilogue in place
+// on the result for the fused activation (and the f32 -> f16/bf16 rounding).
+// A transposed convolution is the same correlation on the input dilated by
+// the stride and padded by d·(K−1) − pad, with the kernel read flipped.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qfuse/Conversion/Passes.h"
+#include "qfuse/Dialect/QFuse/IR/QFuseOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+namespace mlir {
+namespace qfuse {
+#define GEN_PASS_DEF_CONVERTQFUSETOLINALG
+#define GEN_PASS_DEF_CHECKLOWERED
+#include "qfuse/Conversion/Passes.h.inc"
+} // namespace qfuse
+} // namespace mlir
+
+using namespace mlir;
+using namespace mlir::qfuse;
+
+namespace {
+
+using utils::IteratorType;
+
+//===----------------------------------------------------------------------===//
+// Helpers
+//===----------------------------------------------------------------------===//
+
+/// Accumulator / compute type: f32 for f16 and bf16, the type itself else.
+static Type computeType(Type elt) {
+  if (elt.isF16() || elt.isBF16())
+    return Float32Type::get(elt.getContext());
+  return elt;
+}
+
+static Value castFloat(OpBuilder &b, Location loc, Value v, Type to) {
+  Type from = v.getType();
+  if (from == to)
+    return v;
+  if (cast<FloatType>(from).getWidth() < cast<FloatType>(to).getWidth())
+    return arith::ExtFOp::create(b, loc, to, v);
+  return arith::TruncFOp::create(b, loc, to, v);
+}
+
+static Value floatConst(OpBuilder &b, Location loc, Type t, double v) {
+  return arith::ConstantOp::create(b, loc, b.getFloatAttr(t, v));
+}
+
+/// tensor.empty with the shape of `like` (dynamic sizes read from it).
+static Value emptyLike(OpBuilder &b, Location loc, Value like, Type elt) {
+  auto type = cast<RankedTensorType>(like.getType());
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, like);
+  (void)type;
+  return tensor::EmptyOp::create(b, loc, sizes, elt);
+}
+
+/// Applies `act` to `v` (already in the compute type).
+static Value applyActivation(OpBuilder &b, Location loc, Value v,
+                             const FusedActivation &act) {
+  if (act.kind == ActivationKind::none)
+    return v;
+  Type t = v.getType();
+  v = arith::MaximumFOp::create(b, loc, v, floatConst(b, loc, t, act.min));
+  if (act.kind == ActivationKind::clamp)
+    v = arith::MinimumFOp::create(b, loc, v, floatConst(b, loc, t, act.max));
+  return v;
+}
+
+/// Elementwise epilogue on `acc` (compute type): activation, then rounding to
+/// `elt`. In place when the types agree.
+static Value epilogue(OpBuilder &b, Location loc, Value acc, Type elt,
+                      const FusedActivation &act) {
+  auto accType = cast<RankedTensorType>(acc.getType());
+  if (act.kind == ActivationKind::none && accType.getElementType() == elt)
+    return acc;
+  int64_t rank = accType.getRank();
+  AffineMap id = b.getMultiDimIdentityMap(rank);
+  SmallVector<IteratorType> par(rank, IteratorType::parallel);
+  bool inPlace = accType.getElementType() == elt;
+  Value init = inPlace ? acc : emptyLike(b, loc, acc, elt);
+  SmallVector<Value> ins;
+  SmallVector<AffineMap> maps;
+  if (!inPlace) {
+    ins.push_back(acc);
+    maps.push_back(id);
+  }
+  maps.push_back(id);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, ins, ValueRange{init}, maps, par,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        Value v = applyActivation(nb, nloc, args[0], act);
+        linalg::YieldOp::create(nb, nloc, castFloat(nb, nloc, v, elt));
+      });
+  return generic.getResult(0);
+}
+
+/// The accumulator initialised with the bias broadcast along `channelDims`
+/// (the result dims that index the bias through `biasMap`), or zero.
+static Value biasInit(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
+                      Type accType, Value bias, AffineMap biasMap) {
+  Value empty = tensor::EmptyOp::create(b, loc, shape, accType);
+  if (!bias) {
+    Value zero = floatConst(b, loc, accType, 0.0);
+    return linalg::FillOp::create(b, loc, ValueRange{zero}, ValueRange{empty})
+        .getResult(0);
+  }
+  int64_t rank = shape.size();
+  SmallVector<IteratorType> par(rank, IteratorType::parallel);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{empty.getType()}, ValueRange{bias},
+             ValueRange{empty},
+             SmallVector<AffineMap>{biasMap, b.getMultiDimIdentityMap(rank)},
+             par,
+             [&](OpBuilder &nb, Location nloc, ValueRange args) {
+               linalg::YieldOp::create(
+                   nb, nloc, castFloat(nb, nloc, args[0], accType));
+             })
+      .getResult(0);
+}
+
+//===----------------------------------------------------------------------===//
+// Convolution core
+//===----------------------------------------------------------------------===//
+
+/// out = activation(bias + correlate(input, weight)); input already padded
+/// (and dilated for a transposed convolution).
+struct Correlation {
+  Value input;  // [N, Cin, D...], static shape
+  Value weight; // conv: [Cout, Cin/G, K...]; transposed: [Cin, Cout/G, K...]
+  Value bias;   // [Cout] or null
+  bool transposed = false;
+  SmallVector<int64_t> strides, dilations;
+  int64_t groups = 1;
+  FusedActivation act;
+  RankedTensorType resultType; // [N, Cout, O...]
+};
+
+static Value buildCorrelation(OpBuilder &b, Location loc,
+                              const Correlation &c) {
+  MLIRContext *ctx = b.getContext();
+  auto inType = cast<RankedTensorType>(c.input.getType());
+  auto wType = cast<RankedTensorType>(c.weight.getType());
+  Type elt = c.resultType.getElementType();
+  Type acc = computeType(elt);
+  int64_t s = inType.getRank() - 2, g = c.groups;
+  int64_t n = inType.getDimSize(0), cin = inType.getDimSize(1);
+  int64_t cout = c.resultType.getDimSize(1);
+  int64_t cinPg = cin / g, coutPg = cout / g;
+
+  // Grouped views: input [N, G, Cin/G, D...]; weight [G, Cout/G, Cin/G, K...]
+  // (conv) or [G, Cin/G, Cout/G, K...] (transposed); out [N, G, Cout/G, O...].
+  auto dimsFrom = [](ArrayRef<int64_t> shape, int64_t from) {
+    return SmallVector<int64_t>(shape.begin() + from, shape.end());
+  };
+  SmallVector<int64_t> inShape = {n, g, cinPg};
+  llvm::append_range(inShape, dimsFrom(inType.getShape(), 2));
+  SmallVector<ReassociationIndices> inAssoc = {{0}, {1, 2}};
+  for (int64_t d = 0; d < s; ++d)
+    inAssoc.push_back({d + 3});
+  Value input = tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get(inShape, inType.getElementType()), c.input,
+      inAssoc);
+
+  SmallVector<int64_t> wShape =
+      c.transposed ? SmallVector<int64_t>{g, cinPg, coutPg}
+                   : SmallVector<int64_t>{g, coutPg, cinPg};
+  llvm::append_range(wShape, dimsFrom(wType.getShape(), 2));
+  SmallVector<ReassociationIndices> wAssoc = {{0, 1}, {2}};
+  for (int64_t d = 0; d < s; ++d)
+    wAssoc.push_back({d + 3});
+  Value weight = tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get(wShape, wType.getElementType()), c.weight,
+      wAssoc);
+
+  SmallVector<int64_t> outShape = {n, g, coutPg};
+  llvm::append_range(outShape, dimsFrom(c.resultType.getShape(), 2));
+
+  // Loop dims: n, g, co, o_1..o_s | ci, k_1..k_s.
+  int64_t numLoops = 4 + 2 * s;
+  auto dim = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+  AffineExpr dN = dim(0), dG = dim(1), dCo = dim(2), dCi = dim(3 + s);
+  auto dO = [&](int64_t i) { return dim(3 + i); };
+  auto dK = [&](int64_t i) { return dim(4 + s + i); };
+
+  SmallVector<AffineExpr> inExprs = {dN, dG, dCi};
+  SmallVector<AffineExpr> wExprs =
+      c.transposed ? SmallVector<AffineExpr>{dG, dCi, dCo}
+                   : SmallVector<AffineExpr>{dG, dCo, dCi};
+  SmallVector<AffineExpr> outExprs = {dN, dG, dCo};
+  for (int64_t i = 0; i < s; ++i) {
+    int64_t kSize = wType.getDimSize(2 + i);
+    AffineExpr tap = c.transposed ? (kSize - 1 - dK(i)) * c.dilations[i]
+                                  : dK(i) * c.dilations[i];
+    inExprs.push_back(dO(i) * c.strides[i] + tap);
+    wExprs.push_back(dK(i));
+    outExprs.push_back(dO(i));
+  }
+  SmallVector<AffineMap> maps = {AffineMap::get(numLoops, 0, inExprs, ctx),
+                                 AffineMap::get(numLoops, 0, wExprs, ctx),
+                                 AffineMap::get(numLoops, 0, outExprs, ctx)};
+  SmallVector<IteratorType> iters(3 + s, IteratorType::parallel);
+  iters.append(1 + s, IteratorType::reduction);
+
+  // Bias [Cout] seen as [G, Cout/G] from the output dims.
+  AffineMap biasMap;
+  Value bias = c.bias;
+  if (bias) {
+    bias = tensor::ExpandShapeOp::create(
+        b, loc,
+        RankedTensorType::get({g, coutPg},
+                              cast<ShapedType>(bias.getType()).getElementType()),
+        bias, SmallVector<ReassociationIndices>{{0, 1}});
+    biasMap = AffineMap::get(3 + s, 0, {dim(1), dim(2)}, ctx);
+  }
+  Value init = biasInit(b, loc, outShape, acc, bias, biasMap);
+
+  auto conv = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, ValueRange{input, weight},
+      ValueRange{init}, maps, iters,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        Value x = castFloat(nb, nloc, args[0], acc);
+        Value w = castFloat(nb, nloc, args[1], acc);
+        Value prod = arith::MulFOp::create(nb, nloc, x, w);
+        linalg::YieldOp::create(nb, nloc,
+                                arith::AddFOp::create(nb, nloc, args[2], prod)
+                                    .getResult());
+      });
+  Value result = epilogue(b, loc, conv.getResult(0), elt, c.act);
+
+  SmallVector<ReassociationIndices> outAssoc = {{0}, {1, 2}};
+  for (int64_t d = 0; d < s; ++d)
+    outAssoc.push_back({d + 3});
+  return tensor::CollapseShapeOp::create(b, loc, c.resultType, result,
+                                         outAssoc);
+}
+
+/// Zero-pads the spatial dims of `input` by [low, high] (negative: crop).
+static Value padOrCrop(OpBuilder &b, Location loc, Value input,
+                       ArrayRef<int64_t> low, ArrayRef<int64_t> high) {
+  auto type = cast<RankedTensorType>(input.getType());
+  int64_t rank = type.getRank(), s = rank - 2;
+  // Crop first where an amount is negative.
+  bool crop = llvm::any_of(low, [](int64_t v) { return v < 0; }) ||
+              llvm::any_of(high, [](int64_t v) { return v < 0; });
+  if (crop) {
+    SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0)), sizes,
+        strides(rank, b.getIndexAttr(1));
+    for (int64_t d = 0; d < rank; ++d)
+      sizes.push_back(b.getIndexAttr(type.getDimSize(d)));
+    for (int64_t i = 0; i < s; ++i) {
+      int64_t lo = std::max<int64_t>(0, -low[i]);
+      int64_t hi = std::max<int64_t>(0, -high[i]);
+      offsets[2 + i] = b.getIndexAttr(lo);
+      sizes[2 + i] = b.getIndexAttr(type.getDimSize(2 + i) - lo - hi);
+    }
+    input = tensor::ExtractSliceOp::create(b, loc, input, offsets, sizes,
+                                           strides);
+    type = cast<RankedTensorType>(input.getType());
+  }
+  bool pad = llvm::any_of(low, [](int64_t v) { return v > 0; }) ||
+             llvm::any_of(high, [](int64_t v) { return v > 0; });
+  if (!pad)
+    return input;
+  SmallVector<int64_t> lo(rank, 0), hi(rank, 0), shape(type.getShape());
+  for (int64_t i = 0; i < s; ++i) {
+    lo[2 + i] = std::max<int64_t>(0, low[i]);
+    hi[2 + i] = std::max<int64_t>(0, high[i]);
+    shape[2 + i] += lo[2 + i] + hi[2 + i];
+  }
+  Value zero = floatConst(b, loc, type.getElementType(), 0.0);
+  SmallVector<OpFoldResult> loF, hiF;
+  for (int64_t d = 0; d < rank; ++d) {
+    loF.push_back(b.getIndexAttr(lo[d]));
+    hiF.push_back(b.getIndexAttr(hi[d]));
+  }
+  return tensor::PadOp::create(
+      b, loc, RankedTensorType::get(shape, type.getElementType()), input, loF,
+      hiF, zero);
+}
+
+static LogicalResult requireStatic(PatternRewriter &rewriter, Operation *op) {
+  for (Value v : op->getOperands())
+    if (!cast<ShapedType>(v.getType()).hasStaticShape())
+      return rewriter.notifyMatchFailure(
+          op, "lowering needs static shapes on every operand");
+  return success();
+}
+
+struct ConvLowering : public OpRewritePattern<ConvOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ConvOp op,
+                                PatternRewriter &rewriter) const override {
+    if (failed(requireStatic(rewriter, op)))
+      return failure();
+    Location loc = op.getLoc();
+    int64_t s = op.getNumSpatialDims();
+    ArrayRef<int64_t> pad = op.getPadding();
+    Correlation c;
+    c.input = padOrCrop(rewriter, loc, op.getInput(), pad.take_front(s),
+                        pad.drop_front(s));
+    c.weight = op.getWeight();
+    c.bias = op.getBias();
+    c.strides.assign(op.getStrides().begin(), op.getStrides().end());
+    c.dilations.assign(op.getDilations().begin(), op.getDilations().end());
+    c.groups = op.getGroups();
+    c.act = getFusedActivation(op);
+    c.resultType = op.getType();
+    rewriter.replaceOp(op, buildCorrelation(rewriter, loc, c));
+    return success();
+  }
+};
+
+struct ConvTransposeLowering : public OpRewritePattern<ConvTransposeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ConvTransposeOp op,
+                                PatternRewriter &rewriter) const override {
+    if (failed(requireStatic(rewriter, op)))
+      return failure();
+    Location loc = op.getLoc();
+    auto inType = op.getInput().getType();
+    auto wType = op.getWeight().getType();
+    int64_t s = op.getNumSpatialDims(), rank = inType.getRank();
+    ArrayRef<int64_t> strides = op.getStrides(), pad = op.getPadding(),
+                      dil = op.getDilations(), outPad = op.getOutputPadding();
+
+    // Dilate the input by the stride: x at positions i·stride of a zero
+    // tensor of size (D−1)·stride + 1.
+    Value input = op.getInput();
+    if (llvm::any_of(strides, [](int64_t v) { return v != 1; })) {
+      SmallVector<int64_t> shape(inType.getShape());
+      for (int64_t i = 0; i < s; ++i)
+        shape[2 + i] = (shape[2 + i] - 1) * strides[i] + 1;
+      Value empty =
+          tensor::EmptyOp::create(rewriter, loc, shape, inType.getElementType());
+      Value zero = floatConst(rewriter, loc, inType.getElementType(), 0.0);
+      Value zeros = linalg::FillOp::create(rewriter, loc, ValueRange{zero},
+                                           ValueRange{empty})
+                        .getResult(0);
+      SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0)), sizes,
+          steps(rank, rewriter.getIndexAttr(1));
+      for (int64_t d = 0; d < rank; ++d)
+        sizes.push_back(rewriter.getIndexAttr(inType.getDimSize(d)));
+      for (int64_t i = 0; i < s; ++i)
+        steps[2 + i] = rewriter.getIndexAttr(strides[i]);
+      input = tensor::InsertSliceOp::create(rewriter, loc, input, zeros,
+                                            offsets, sizes, steps);
+    }
+    SmallVector<int64_t> low, high;
+    for (int64_t i = 0; i < s; ++i) {
+      int64_t span = dil[i] * (wType.getDimSize(2 + i) - 1);
+      low.push_back(span - pad[i]);
+      high.push_back(span - pad[s + i] + outPad[i]);
+    }
+    Correlation c;
+    c.input = padOrCrop(rewriter, loc, input, low, high);
+    c.weight = op.getWeight();
+    c.bias = op.getBias();
+    c.transposed = true;
+    c.strides.assign(s, 1);
+    c.dilations.assign(dil.begin(), dil.end());
+    c.groups = op.getGroups();
+    c.act = getFusedActivation(op);
+    c.resultType = op.getType();
+    rewriter.replaceOp(op, buildCorrelation(rewriter, loc, c));
+    return success();
+  }
+};
+
+struct LinearLowering : public OpRewritePattern<LinearOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(LinearOp op,
+                                PatternRewriter &rewriter) const override {
+    if (failed(requireStatic(rewriter, op)))
+      return failure();
+    Location loc = op.getLoc();
+    MLIRContext *ctx = op.getContext();
+    Type elt = op.getType().getElementType(), acc = computeType(elt);
+    auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+    Value init = biasInit(rewriter, loc, op.getType().getShape(), acc,
+                          op.getBias(), AffineMap::get(2, 0, {d(1)}, ctx));
+    // Loops (n, o, i): y[n, o] += x[n, i] · w[o, i].
+    SmallVector<AffineMap> maps = {AffineMap::get(3, 0, {d(0), d(2)}, ctx),
+                                   AffineMap::get(3, 0, {d(1), d(2)}, ctx),
+                                   AffineMap::get(3, 0, {d(0), d(1)}, ctx)};
+    auto mm = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{init.getType()},
+        ValueRange{op.getInput(), op.getWeight()}, ValueRange{init}, maps,
+        {IteratorType::parallel, IteratorType::parallel,
+         IteratorType::reduction},
+        [&](OpBuilder &nb, Location nloc, ValueRange args) {
+          Value prod = arith::MulFOp::create(
+              nb, nloc, castFloat(nb, nloc, args[0], acc),
+              castFloat(nb, nloc, args[1], acc));
+          linalg::YieldOp::create(
+              nb, nloc,
+              arith::AddFOp::create(nb, nloc, args[2], prod).getResult());
+        });
+    rewriter.replaceOp(op, epilogue(rewriter, loc, mm.getResult(0), elt,
+                                    getFusedActivation(op)));
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Elementwise ops
+//===----------------------------------------------------------------------===//
+
+/// Builds an elementwise linalg.generic producing a tensor like `input`;
+/// `operands` are read through `operandMaps`, `body` gets (input, operands).
+static Value buildElementwise(
+    OpBuilder &b, Location loc, Value input, ArrayRef<Value> operands,
+    ArrayRef<AffineMap> operandMaps,
+    function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+  auto type = cast<RankedTensorType>(input.getType());
+  int64_t rank = type.getRank();
+  SmallVector<Value> ins = {input};
+  llvm::append_range(ins, operands);
+  SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(rank)};
+  llvm::append_range(maps, operandMaps);
+  maps.push_back(b.getMultiDimIdentityMap(rank));
+  Value init = emptyLike(b, loc, input, type.getElementType());
+  SmallVector<IteratorType> par(rank, IteratorType::parallel);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{type}, ins, ValueRange{init}, maps, par,
+             [&](OpBuilder &nb, Location nloc, ValueRange args) {
+               linalg::YieldOp::create(nb, nloc,
+                                       body(nb, nloc, args.drop_back()));
+             })
+      .getResult(0);
+}
+
+struct BatchNormLowering : public OpRewritePattern<BatchNormOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(BatchNormOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    int64_t rank = op.getInput().getType().getRank();
+    AffineMap channel = AffineMap::get(
+        rank, 0, {getAffineDimExpr(1, op.getContext())}, op.getContext());
+    SmallVector<Value> operands = {op.getMean(), op.getVariance()};
+    bool hasScale = op.getScale() != nullptr, hasOffset = op.getOffset() != nullptr;
+    if (hasScale)
+      operands.push_back(op.getScale());
+    if (hasOffset)
+      operands.push_back(op.getOffset());
+    SmallVector<AffineMap> maps(operands.size(), channel);
+    Type elt = op.getType().getElementType(), ct = computeType(elt);
+    double eps = op.getEpsilon().convertToDouble();
+    Value result = buildElementwise(
+        rewriter, loc, op.getInput(), operands, maps,
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          // As PyTorch's CPU inference kernel: alpha = γ / sqrt(σ² + ε),
+          // y = x·alpha + (β − μ·alpha).
+          unsigned i = 1;
+          Value x = castFloat(b, l, a[0], ct);
+          Value mean = castFloat(b, l, a[i++], ct);
+          Value var = castFloat(b, l, a[i++], ct);
+          Value alpha = arith::DivFOp::create(
+              b, l, floatConst(b, l, ct, 1.0),
+              math::SqrtOp::create(
+                  b, l, arith::AddFOp::create(b, l, var, floatConst(b, l, ct, eps))));
+          if (hasScale)
+            alpha = arith::MulFOp::create(b, l, alpha,
+                                          castFloat(b, l, a[i++], ct));
+          Value shift = arith::NegFOp::create(
+              b, l, arith::MulFOp::create(b, l, mean, alpha));
+          if (hasOffset)
+            shift = arith::AddFOp::create(b, l, castFloat(b, l, a[i++], ct),
+                                          shift);
+          Value y = arith::AddFOp::create(
+              b, l, arith::MulFOp::create(b, l, x, alpha), shift);
+          return castFloat(b, l, y, elt);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+template <typename OpTy>
+struct ActivationLowering : public OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const override {
+    FusedActivation act;
+    if constexpr (std::is_same_v<OpTy, ReluOp>) {
+      act.kind = ActivationKind::relu;
+      act.min = 0.0;
+    } else {
+      act.kind = ActivationKind::clamp;
+      act.min = op.getMin().convertToDouble();
+      act.max = op.getMax().convertToDouble();
+    }
+    Value result = buildElementwise(
+        rewriter, op.getLoc(), op.getInput(), {}, {},
+        [&](OpBuilder &b, Location l, ValueRange a) {
+          return applyActivation(b, l, a[0], act);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct FakeQuantLowering : public OpRewritePattern<FakeQuantOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(FakeQuantOp op,
+                                PatternRewriter &rewriter) const override {
+    MLIRContext *ctx = op.getContext();
+    int64_t rank = op.getInput().getType().getRank();
+    auto scaleType = cast<RankedTensorType>(op.getScale().getType());
+    AffineMap paramMap;
+    if (op.isPerChannel())
+      paramMap = AffineMap::get(rank, 0, {getAffineDimExpr(*op.getAxis(), ctx)},
+                                ctx);
+    else if (scaleType.getRank() == 0)
+      paramMap = AffineMap::get(rank, 0, {}, ctx);
+    else
+      paramMap = AffineMap::get(rank, 0, {getAffineConstantExpr(0, ctx)}, ctx);
+    Type elt = op.getType().getElementType(), ct = computeType(elt);
+    double qmin = op.getQuantMin(), qmax = op.getQuantMax();
+    Value result = buildElementwise(
+        rewriter, op.getLoc(), op.getInput(),
+        {op.getScale(), op.getZeroPoint()}, {paramMap, paramMap},
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          // q = clamp(roundeven(x / s) + zp); y = (q − zp)·s.
+          Value x = castFloat(b, l, a[0], ct);
+          Value s = castFloat(b, l, a[1], ct);
+          Value zp = arith::SIToFPOp::create(b, l, ct, a[2]);
+          Value q = math::RoundEvenOp::create(
+              b, l, arith::DivFOp::create(b, l, x, s));
+          q = arith::AddFOp::create(b, l, q, zp);
+          q = arith::MaximumFOp::create(b, l, q, floatConst(b, l, ct, qmin));
+          q = arith::MinimumFOp::create(b, l, q, floatConst(b, l, ct, qmax));
+          Value y = arith::MulFOp::create(
+              b, l, arith::SubFOp::create(b, l, q, zp), s);
+          return castFloat(b, l, y, elt);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Passes
+//===----------------------------------------------------------------------===//
+
+struct ConvertQFuseToLinalgPass
+    : public qfuse::impl::ConvertQFuseToLinalgBase<ConvertQFuseToLinalgPass> {
+  void runOnOperation() override {
+    ConversionTarget target(getContext());
+    target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
+                           math::MathDialect, tensor::TensorDialect>();
+    target.addIllegalDialect<QFuseDialect>();
+    // No lowering yet; qfuse-check-lowered names it.
+    target.addLegalOp<QatConvBnOp>();
+    target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
+    RewritePatternSet patterns(&getContext());
+    populateQFuseToLinalgPatterns(patterns);
+    ConversionConfig config;
+    config.allowPatternRollback = false;
+    if (failed(applyPartialConversion(getOperation(), target,
+                                      std::move(patterns), config)))
+      signalPassFailure();
+  }
+};
+
+struct CheckLoweredPass
+    : public qfuse::impl::CheckLoweredBase<CheckLoweredPass> {
+  void runOnOperation() override {
+    bool found = false;
+    getOperation()->walk([&](Operation *op) {
+      if (!isa<QFuseDialect>(op->getDialect()))
+        return;
+      found = true;
+      InFlightDiagnostic diag = op->emitError()
+                                << "'" << op->getName()
+                                << "' is left after lowering";
+      if (isa<QatConvBnOp>(op))
+        diag << ": the QAT op has no lowering yet";
+      else
+        diag << ": its lowering needs static shapes on every operand";
+    });
+    if (found)
+      signalPassFailure();
+  }
+};
+
+} // namespace
+
+void mlir::qfuse::populateQFuseToLinalgPatterns(RewritePatternSet &patterns) {
+  patterns.add<ConvLowering, ConvTransposeLowering, LinearLowering,
+               BatchNormLowering, ActivationLowering<ReluOp>,
+               ActivationLowering<ClampOp>, FakeQuantLowering>(
+      patterns.getContext());
+}
