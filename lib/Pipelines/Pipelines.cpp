@@ -53,7 +53,7 @@ void qfuse::buildLowerToLLVMPipeline(OpPassManager &pm,
       "one-shot-bufferize{bufferize-function-boundaries "
       "function-boundary-type-conversion=identity-layout-map},";
   if (options.resultsToOutParams)
-    rest += "buffer-results-to-out-params{hoist-static-allocs},";
+    rest += "buffer-results-to-out-params{hoist-static-allocs modify-public-functions},";
   rest += "buffer-deallocation-pipeline,"
           "convert-linalg-to-loops,"
           "lower-affine,"

@@ -1,0 +1,58 @@
+//===- JitRunner.h - lower, JIT-compile and call a function -----*- C++ -*-===//
+
+#ifndef QFUSE_RUNTIME_JITRUNNER_H
+#define QFUSE_RUNTIME_JITRUNNER_H
+
+#include "qfuse/Runtime/HostTensor.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/Error.h"
+
+#include <memory>
+
+namespace mlir {
+class ExecutionEngine;
+namespace func {
+class FuncOp;
+} // namespace func
+namespace qfuse {
+
+/// Shape and element type of one argument or result.
+struct TensorSpec {
+  DType dtype;
+  llvm::SmallVector<int64_t> shape;
+  std::string str() const;
+};
+
+/// Finds the entry function: `name` when given, else the only public
+/// function with a body.
+llvm::Expected<func::FuncOp> findEntry(ModuleOp module, llvm::StringRef name);
+
+/// A function lowered through --qfuse-lower-to-llvm and JIT-compiled.
+class JitFunction {
+public:
+  /// Lowers a clone of `module` and compiles `entry`. The signature must be
+  /// static ranked tensors of supported element types.
+  static llvm::Expected<std::unique_ptr<JitFunction>>
+  compile(ModuleOp module, llvm::StringRef entry, unsigned optLevel = 3);
+  ~JitFunction();
+
+  llvm::ArrayRef<TensorSpec> inputs() const { return inputSpecs; }
+  llvm::ArrayRef<TensorSpec> outputs() const { return outputSpecs; }
+
+  /// Checks `args` against the signature (a clear error per mismatch) and
+  /// calls the function; `results` receive freshly allocated tensors.
+  llvm::Error run(llvm::ArrayRef<HostTensor> args,
+                  llvm::SmallVectorImpl<HostTensor> &results);
+
+private:
+  JitFunction() = default;
+  std::unique_ptr<ExecutionEngine> engine;
+  std::string symbol;
+  llvm::SmallVector<TensorSpec> inputSpecs, outputSpecs;
+};
+
+} // namespace qfuse
+} // namespace mlir
+
+#endif // QFUSE_RUNTIME_JITRUNNER_H

@@ -1,0 +1,204 @@
+//===- JitRunner.cpp - lower, JIT-compile and call a function -------------===//
+//
+// The function is lowered with --qfuse-lower-to-llvm{results-to-out-params},
+// so its C interface is
+//
+//   void _mlir_ciface_NAME(Desc *in0, ..., Desc *out0, ...)
+//
+// where Desc is MLIR's ranked memref descriptor
+//   { T *allocated; T *aligned; int64_t offset; int64_t sizes[R];
+//     int64_t strides[R]; }
+// The caller owns every buffer.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qfuse/Runtime/JitRunner.h"
+#include "qfuse/Pipelines/Pipelines.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+using namespace mlir::qfuse;
+
+static llvm::Error makeError(const llvm::Twine &msg) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
+}
+
+std::string TensorSpec::str() const {
+  std::string s = "tensor<";
+  for (int64_t d : shape)
+    s += std::to_string(d) + "x";
+  return s + dtypeName(dtype).str() + ">";
+}
+
+llvm::Expected<func::FuncOp> mlir::qfuse::findEntry(ModuleOp module,
+                                                    llvm::StringRef name) {
+  if (!name.empty()) {
+    auto f = module.lookupSymbol<func::FuncOp>(name);
+    if (!f || f.isExternal())
+      return makeError("no function @" + name + " with a body in the module");
+    return f;
+  }
+  func::FuncOp found;
+  unsigned count = 0;
+  for (auto f : module.getOps<func::FuncOp>())
+    if (!f.isExternal() && f.isPublic()) {
+      found = f;
+      ++count;
+    }
+  if (count == 1)
+    return found;
+  return makeError(count == 0
+                       ? "the module has no public function with a body"
+                       : "the module has " + llvm::Twine(count) +
+                             " public functions; pick one with --entry NAME");
+}
+
+static std::string typeString(Type t) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  t.print(os);
+  return s;
+}
+
+static llvm::Expected<TensorSpec> specOf(Type type, const llvm::Twine &what) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  if (!tensor || !tensor.hasStaticShape())
+    return makeError(what + " has type " + typeString(type) +
+                     "; qfuse-run needs statically shaped tensors");
+  auto dtype = dtypeOf(tensor.getElementType());
+  if (!dtype)
+    return makeError(what + " has unsupported element type " +
+                     typeString(tensor.getElementType()));
+  return TensorSpec{*dtype, llvm::SmallVector<int64_t>(tensor.getShape())};
+}
+
+JitFunction::~JitFunction() = default;
+
+llvm::Expected<std::unique_ptr<JitFunction>>
+JitFunction::compile(ModuleOp module, llvm::StringRef entry,
+                     unsigned optLevel) {
+  static bool targetsReady = [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+    return true;
+  }();
+  (void)targetsReady;
+
+  auto fn = findEntry(module, entry);
+  if (!fn)
+    return fn.takeError();
+  std::unique_ptr<JitFunction> jit(new JitFunction());
+  jit->symbol = fn->getSymName().str();
+  FunctionType type = fn->getFunctionType();
+  for (auto [i, t] : llvm::enumerate(type.getInputs())) {
+    auto spec = specOf(t, "argument " + llvm::Twine(i) + " of @" + jit->symbol);
+    if (!spec)
+      return spec.takeError();
+    jit->inputSpecs.push_back(*spec);
+  }
+  for (auto [i, t] : llvm::enumerate(type.getResults())) {
+    auto spec = specOf(t, "result " + llvm::Twine(i) + " of @" + jit->symbol);
+    if (!spec)
+      return spec.takeError();
+    jit->outputSpecs.push_back(*spec);
+  }
+
+  OwningOpRef<ModuleOp> lowered = module.clone();
+  MLIRContext *ctx = lowered->getContext();
+  registerBuiltinDialectTranslation(*ctx);
+  registerLLVMDialectTranslation(*ctx);
+  std::string diagnostics;
+  llvm::raw_string_ostream diagOS(diagnostics);
+  {
+    ScopedDiagnosticHandler handler(ctx, [&](Diagnostic &d) {
+      diagOS << d.getLocation() << ": " << d << "\n";
+      return success();
+    });
+    PassManager pm(ctx);
+    LowerToLLVMOptions options;
+    options.resultsToOutParams = true;
+    buildLowerToLLVMPipeline(pm, options);
+    if (failed(pm.run(*lowered)))
+      return makeError("lowering @" + jit->symbol + " failed:\n" + diagnostics);
+  }
+
+  ExecutionEngineOptions engineOptions;
+  // memref.copy of strided views calls memrefCopy from MLIR's runner utils.
+  llvm::SmallVector<llvm::StringRef, 1> libs = {QFUSE_MLIR_C_RUNNER_UTILS};
+  engineOptions.sharedLibPaths = libs;
+  engineOptions.transformer = makeOptimizingTransformer(optLevel, 0, nullptr);
+  engineOptions.jitCodeGenOptLevel =
+      optLevel >= 3   ? llvm::CodeGenOptLevel::Aggressive
+      : optLevel == 0 ? llvm::CodeGenOptLevel::None
+                      : llvm::CodeGenOptLevel::Default;
+  auto engine = ExecutionEngine::create(*lowered, engineOptions);
+  if (!engine)
+    return makeError("JIT compilation of @" + jit->symbol + " failed: " +
+                     llvm::toString(engine.takeError()));
+  jit->engine = std::move(*engine);
+  return jit;
+}
+
+namespace {
+/// Storage for one ranked memref descriptor.
+struct Descriptor {
+  llvm::SmallVector<int64_t, 12> words;
+  void *address;
+  Descriptor(void *data, llvm::ArrayRef<int64_t> shape) {
+    auto ptr = reinterpret_cast<int64_t>(data);
+    words = {ptr, ptr, 0};
+    llvm::append_range(words, shape);
+    int64_t stride = 1;
+    llvm::SmallVector<int64_t> strides(shape.size());
+    for (int64_t i = shape.size() - 1; i >= 0; --i) {
+      strides[i] = stride;
+      stride *= shape[i];
+    }
+    llvm::append_range(words, strides);
+    address = words.data();
+  }
+};
+} // namespace
+
+llvm::Error JitFunction::run(llvm::ArrayRef<HostTensor> args,
+                             llvm::SmallVectorImpl<HostTensor> &results) {
+  if (args.size() != inputSpecs.size())
+    return makeError("@" + symbol + " takes " +
+                     llvm::Twine(inputSpecs.size()) + " inputs, " +
+                     llvm::Twine(args.size()) + " given");
+  for (auto [i, pair] : llvm::enumerate(llvm::zip(args, inputSpecs))) {
+    auto &[arg, spec] = pair;
+    if (arg.dtype() != spec.dtype || arg.shape() != llvm::ArrayRef(spec.shape))
+      return makeError("input " + llvm::Twine(i) + " of @" + symbol +
+                       " is " + arg.shapeString() + " " +
+                       dtypeName(arg.dtype()) + ", the function expects " +
+                       spec.str());
+  }
+  results.clear();
+  for (const TensorSpec &spec : outputSpecs)
+    results.emplace_back(spec.dtype, spec.shape);
+
+  llvm::SmallVector<Descriptor> descriptors;
+  descriptors.reserve(args.size() + results.size());
+  for (const HostTensor &arg : args)
+    descriptors.emplace_back(const_cast<void *>(arg.data()), arg.shape());
+  for (HostTensor &res : results)
+    descriptors.emplace_back(res.data(), res.shape());
+  llvm::SmallVector<void *> packed;
+  for (Descriptor &d : descriptors)
+    packed.push_back(&d.address);
+  if (llvm::Error err =
+          engine->invokePacked("_mlir_ciface_" + symbol, packed))
+    return err;
+  return llvm::Error::success();
+}
