@@ -139,3 +139,48 @@ class Checker:
     def close(self):
         print(f"{self.passed} passed, {self.failed} failed")
         return 1 if self.failed else 0
+
+
+def run_model(mlir, inputs, extra_args=()):
+    """JIT-runs the only public function of `mlir` with qfuse-run on numpy
+    `inputs`; returns its results as numpy arrays."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        model = os.path.join(tmp, "model.mlir")
+        with open(model, "w") as f:
+            f.write(mlir)
+        args = [model]
+        for i, x in enumerate(inputs):
+            path = os.path.join(tmp, f"in{i}.npy")
+            np.save(path, np.require(x, requirements="C"))  # keeps 0-d arrays 0-d
+            args += ["--input", path]
+        nres = mlir.split("->", 1)[1].split("{", 1)[0].count("tensor<")
+        outs = [os.path.join(tmp, f"out{i}.npy") for i in range(nres)]
+        for o in outs:
+            args += ["--output", o]
+        run("qfuse-run", args + list(extra_args))
+        return [np.load(o) for o in outs]
+
+
+_CMP_RE = re.compile(r"result (\d+): max abs err (\S+), max rel err (\S+)")
+
+
+def compare_after(mlir, pipeline, inputs=None, seed=1):
+    """Runs `mlir` before and after `pipeline` through qfuse-run on the same
+    inputs (numpy arrays, or random from `seed`); returns the list of max
+    relative errors per result (max |after - before| / max |before|)."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        model = os.path.join(tmp, "model.mlir")
+        with open(model, "w") as f:
+            f.write(mlir)
+        args = [model, f"--compare-after={pipeline}"]
+        if inputs is None:
+            args += ["--random-inputs", str(seed)]
+        else:
+            for i, x in enumerate(inputs):
+                path = os.path.join(tmp, f"in{i}.npy")
+                np.save(path, np.require(x, requirements="C"))
+                args += ["--input", path]
+        out = run("qfuse-run", args).stdout
+    return [float(m[2]) for m in _CMP_RE.findall(out)]

@@ -123,8 +123,10 @@ static std::string describe(const HostTensor &t) {
   }
   std::string s;
   llvm::raw_string_ostream os(s);
-  os << "tensor<" << t.shapeString() << "x" << dtypeName(t.dtype())
-     << ">  min " << lo << "  max " << hi << "  mean " << (n ? sum / n : 0.0);
+  os << "tensor<";
+  for (int64_t d : t.shape())
+    os << d << "x";
+  os << dtypeName(t.dtype()) << ">  min " << lo << "  max " << hi << "  mean " << (n ? sum / n : 0.0);
   if (nonFinite)
     os << "  non-finite " << nonFinite;
   return s;

@@ -293,11 +293,16 @@ static Value padOrCrop(OpBuilder &b, Location loc, Value input,
       hiF, zero);
 }
 
+static bool hasStaticOperands(Operation *op) {
+  return llvm::all_of(op->getOperandTypes(), [](Type t) {
+    return cast<ShapedType>(t).hasStaticShape();
+  });
+}
+
 static LogicalResult requireStatic(PatternRewriter &rewriter, Operation *op) {
-  for (Value v : op->getOperands())
-    if (!cast<ShapedType>(v.getType()).hasStaticShape())
-      return rewriter.notifyMatchFailure(
-          op, "lowering needs static shapes on every operand");
+  if (!hasStaticOperands(op))
+    return rewriter.notifyMatchFailure(
+        op, "lowering needs static shapes on every operand");
   return success();
 }
 
@@ -531,7 +536,9 @@ struct FakeQuantLowering : public OpRewritePattern<FakeQuantOp> {
     else
       paramMap = AffineMap::get(rank, 0, {getAffineConstantExpr(0, ctx)}, ctx);
     Type elt = op.getType().getElementType(), ct = computeType(elt);
-    double qmin = op.getQuantMin(), qmax = op.getQuantMax();
+    // I64Attr accessors return uint64_t; read the signed value.
+    double qmin = op.getQuantMinAttr().getInt();
+    double qmax = op.getQuantMaxAttr().getInt();
     Value result = buildElementwise(
         rewriter, op.getLoc(), op.getInput(),
         {op.getScale(), op.getZeroPoint()}, {paramMap, paramMap},
@@ -565,8 +572,11 @@ struct ConvertQFuseToLinalgPass
     target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
                            math::MathDialect, tensor::TensorDialect>();
     target.addIllegalDialect<QFuseDialect>();
-    // No lowering yet; qfuse-check-lowered names it.
+    // No lowering yet, or none for dynamic shapes: left in place for
+    // qfuse-check-lowered to name.
     target.addLegalOp<QatConvBnOp>();
+    target.addDynamicallyLegalOp<ConvOp, ConvTransposeOp, LinearOp>(
+        [](Operation *op) { return !hasStaticOperands(op); });
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     RewritePatternSet patterns(&getContext());
     populateQFuseToLinalgPatterns(patterns);
@@ -591,7 +601,7 @@ struct CheckLoweredPass
                                 << "' is left after lowering";
       if (isa<QatConvBnOp>(op))
         diag << ": the QAT op has no lowering yet";
-      else
+      else if (isa<ConvOp, ConvTransposeOp, LinearOp>(op))
         diag << ": its lowering needs static shapes on every operand";
     });
     if (found)

@@ -480,11 +480,12 @@ static LogicalResult verifyQuantParams(Operation *op, ShapedType quantized,
 }
 
 LogicalResult FakeQuantOp::verify() {
-  if (failed(verifyQuantRange(*this, getQuantMin(), getQuantMax(), "")))
+  int64_t qmin = getQuantMinAttr().getInt(), qmax = getQuantMaxAttr().getInt();
+  if (failed(verifyQuantRange(*this, qmin, qmax, "")))
     return failure();
   return verifyQuantParams(*this, getInput().getType(), getScale(),
-                           getZeroPoint(), getAxis(), getQuantMin(),
-                           getQuantMax(), "");
+                           getZeroPoint(), getAxis(), qmin,
+                           qmax, "");
 }
 
 //===----------------------------------------------------------------------===//

@@ -369,7 +369,8 @@ FailureOr<StringRef> FoldBatchNormPass::foldIntoProducer(BatchNormOp bn,
     SmallVector<int64_t> zp;
     for (APInt z : zpAttr.getValues<APInt>())
       zp.push_back(z.getSExtValue());
-    int64_t qmin = fq.getQuantMin(), qmax = fq.getQuantMax();
+    int64_t qmin = fq.getQuantMinAttr().getInt();
+    int64_t qmax = fq.getQuantMaxAttr().getInt();
     OutputChannelMap outChannel(weightType, kind == ProducerKind::ConvTranspose,
                                 groups);
     // The quant parameter index of each output channel.

@@ -5,7 +5,12 @@
 #     (eval) computes, on random inputs, in float64 from the IR's own
 #     constants. Tolerance, relative to the output's magnitude (only the single
 #     rounding of the folded values differs): 1e-9 for f64, 1e-6 for f32,
-#     1e-2 for f16/bf16 weights.
+#     1e-2 for f16/bf16 weights;
+#  3. the same function JIT-run before and after --fold-bn (qfuse-run
+#     --compare-after) on random inputs agrees: max |after - before| /
+#     max |before| <= 1e-5 for f32 (both sides round in f32), 1e-12 for f64,
+#     1e-2 for f16 and 3e-2 for bf16 (both sides round to 8 or 11 bits);
+#     also for the run-time fold, with weights and statistics as arguments.
 # REQUIRES: torch
 # RUN: %python %s | FileCheck %s
 # CHECK-NOT: FAIL
@@ -16,8 +21,8 @@ import sys
 import torch
 import torch.nn.functional as F
 
-from qfuse_testing import Checker, constant, dense, opt, constants, ops, \
-    round_to, ttype
+from qfuse_testing import Checker, compare_after, constant, dense, opt, \
+    constants, ops, round_to, ttype
 
 torch.manual_seed(1234)
 chk = Checker()
@@ -81,7 +86,20 @@ def bit_equal(name, got, want):
               f"max diff {(got - want).abs().max().item():.3e}")
 
 
-def after_fold(mlir, case):
+RUN_TOL = {torch.float32: 1e-5, torch.float64: 1e-12, torch.float16: 1e-2,
+           torch.bfloat16: 3e-2}
+
+
+def run_check(case, mlir, dtype=torch.float32, inputs=None):
+    errs = compare_after(mlir, "fold-bn", inputs)
+    tol = RUN_TOL[dtype]
+    ok = bool(errs) and all(e <= tol for e in errs)
+    chk.check(f"{case}: JIT-run before == after --fold-bn", ok,
+              f"(rel err {max(errs) if errs else float('nan'):.2e}, tol {tol:.0e})")
+
+
+def after_fold(mlir, case, dtype=torch.float32):
+    run_check(case, mlir, dtype)
     out, err = opt(mlir, "--fold-bn", "--remarks-filter=fold-bn",
                    "--remark-format=emitRemark")
     folded = "qfuse.batch_norm" not in out
@@ -117,7 +135,7 @@ def conv_case(name, nd, cin, cout, k, stride=1, pad=0, dil=1, groups=1,
              f"{conv_attrs(nd, stride, pad, dil, groups)} : ({types}) -> {out_t}\n")
     mlir += bn_ir("%c", cout, g, b, m, v, eps, out_t)
     mlir += f"  return %y : {out_t}\n}}\n"
-    out, _ = after_fold(mlir, name)
+    out, _ = after_fold(mlir, name, dtype)
     conv = ops(out, "qfuse.conv")
     if not conv:
         chk.check(f"{name}: conv present", False)
@@ -329,6 +347,7 @@ def fq_case(name, qmin, qmax, neg, expect_fold, per_channel=True):
              " : (tensor<1x3x6x6xf32>, tensor<6x3x3x3xf32>) -> tensor<1x6x6x6xf32>\n")
     mlir += bn_ir("%c", cout, g, b, m, v, eps, "tensor<1x6x6x6xf32>")
     mlir += "  return %y : tensor<1x6x6x6xf32>\n}\n"
+    run_check(name, mlir)
     out, err = opt(mlir, "--fold-bn", "--remarks-filter=fold-bn",
                    "--remark-format=emitRemark")
     folded = "qfuse.batch_norm" not in out
@@ -355,5 +374,36 @@ fq_case("fq asymmetric range, positive gamma", -128, 127, False, True)
 fq_case("fq asymmetric range, negative gamma (must not fold)", -128, 127, True, False)
 fq_case("fq per-tensor, per-channel BN (must not fold)", -127, 127, False, False,
         per_channel=False)
+
+
+#===----------------------------------------------------------------------===#
+# Run-time fold: weights and statistics are function arguments
+#===----------------------------------------------------------------------===#
+def runtime_case(name, transposed, groups):
+    cin, cout, k = 4, 6, 3
+    x = torch.randn(1, cin, 5, 5)
+    wshape = (cin, cout // groups, k, k) if transposed else (cout, cin // groups, k, k)
+    w = torch.randn(*wshape) * 0.5
+    b = torch.randn(cout) * 0.1
+    g, beta, m, v = bn_params(cout, torch.float32)
+    oshape = (1, cout, 7, 7) if transposed else (1, cout, 3, 3)
+    op = "qfuse.conv_transpose" if transposed else "qfuse.conv"
+    extra = ", output_padding = array<i64: 0, 0>" if transposed else ""
+    ts = [ttype(t) for t in (x, w, b, m, v, g, beta)]
+    out_t = ttype(torch.empty(oshape))
+    mlir = (f"func.func @f(%x: {ts[0]}, %w: {ts[1]}, %bias: {ts[2]}, %m: {ts[3]}, "
+            f"%v: {ts[4]}, %g: {ts[5]}, %b: {ts[6]}) -> {out_t} {{\n"
+            f"  %c = {op} %x, %w, %bias {conv_attrs(2, 1, 0, 1, groups, extra)} : "
+            f"({ts[0]}, {ts[1]}, {ts[2]}) -> {out_t}\n")
+    mlir += bn_ir("%c", cout, g, beta, m, v, 1e-5, out_t)
+    mlir += f"  return %y : {out_t}\n}}\n"
+    out, _ = opt(mlir, "--fold-bn")
+    chk.check(f"{name}: folded with linalg arithmetic",
+              "qfuse.batch_norm" not in out and "linalg.generic" in out)
+    run_check(name, mlir, inputs=[t.numpy() for t in (x, w, b, m, v, g, beta)])
+
+
+runtime_case("run-time conv->bn", False, 2)
+runtime_case("run-time conv_transpose groups=2 ->bn", True, 2)
 
 sys.exit(chk.close())
