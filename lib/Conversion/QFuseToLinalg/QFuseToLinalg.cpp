@@ -306,6 +306,21 @@ static LogicalResult requireStatic(PatternRewriter &rewriter, Operation *op) {
   return success();
 }
 
+/// The fields shared by both convolution ops; `input` is already padded.
+template <typename OpTy>
+static Correlation makeCorrelation(OpTy op, Value input) {
+  Correlation c;
+  c.input = input;
+  c.weight = op.getWeight();
+  c.bias = op.getBias();
+  c.strides.assign(op.getStrides().begin(), op.getStrides().end());
+  c.dilations.assign(op.getDilations().begin(), op.getDilations().end());
+  c.groups = op.getGroups();
+  c.act = getFusedActivation(op);
+  c.resultType = op.getType();
+  return c;
+}
+
 struct ConvLowering : public OpRewritePattern<ConvOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ConvOp op,
@@ -315,16 +330,9 @@ struct ConvLowering : public OpRewritePattern<ConvOp> {
     Location loc = op.getLoc();
     int64_t s = op.getNumSpatialDims();
     ArrayRef<int64_t> pad = op.getPadding();
-    Correlation c;
-    c.input = padOrCrop(rewriter, loc, op.getInput(), pad.take_front(s),
-                        pad.drop_front(s));
-    c.weight = op.getWeight();
-    c.bias = op.getBias();
-    c.strides.assign(op.getStrides().begin(), op.getStrides().end());
-    c.dilations.assign(op.getDilations().begin(), op.getDilations().end());
-    c.groups = op.getGroups();
-    c.act = getFusedActivation(op);
-    c.resultType = op.getType();
+    Correlation c = makeCorrelation(
+        op, padOrCrop(rewriter, loc, op.getInput(), pad.take_front(s),
+                      pad.drop_front(s)));
     rewriter.replaceOp(op, buildCorrelation(rewriter, loc, c));
     return success();
   }
@@ -371,16 +379,11 @@ struct ConvTransposeLowering : public OpRewritePattern<ConvTransposeOp> {
       low.push_back(span - pad[i]);
       high.push_back(span - pad[s + i] + outPad[i]);
     }
-    Correlation c;
-    c.input = padOrCrop(rewriter, loc, input, low, high);
-    c.weight = op.getWeight();
-    c.bias = op.getBias();
+    // Stride 1 over the dilated input, kernel read flipped.
+    Correlation c =
+        makeCorrelation(op, padOrCrop(rewriter, loc, input, low, high));
     c.transposed = true;
     c.strides.assign(s, 1);
-    c.dilations.assign(dil.begin(), dil.end());
-    c.groups = op.getGroups();
-    c.act = getFusedActivation(op);
-    c.resultType = op.getType();
     rewriter.replaceOp(op, buildCorrelation(rewriter, loc, c));
     return success();
   }

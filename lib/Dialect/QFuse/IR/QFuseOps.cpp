@@ -254,36 +254,34 @@ static LogicalResult verifyConvLike(Operation *op, RankedTensorType in,
 // ConvOp / ConvTransposeOp / LinearOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult ConvOp::verify() {
-  if (failed(verifySameElementType(*this, {{"input", getInput()},
-                                           {"weight", getWeight()},
-                                           {"bias", getBias()},
-                                           {"result", getOutput()}})))
+/// Element types, geometry and activation of qfuse.conv / conv_transpose.
+template <typename OpTy>
+static LogicalResult verifyConvOp(OpTy op, ConvGeometry g) {
+  if (failed(verifySameElementType(op, {{"input", op.getInput()},
+                                        {"weight", op.getWeight()},
+                                        {"bias", op.getBias()},
+                                        {"result", op.getOutput()}})))
     return failure();
-  ConvGeometry g{getStrides(), getPadding(), getDilations(), {}, static_cast<int64_t>(getGroups()),
-                 /*transposed=*/false};
   int64_t cout;
-  if (failed(verifyConvLike(*this, getInput().getType(),
-                            getWeight().getType(), getBias(), g,
-                            getOutput().getType(), cout)))
+  if (failed(verifyConvLike(op, op.getInput().getType(),
+                            op.getWeight().getType(), op.getBias(), g,
+                            op.getOutput().getType(), cout)))
     return failure();
-  return verifyOpActivation(*this);
+  return verifyOpActivation(op);
+}
+
+LogicalResult ConvOp::verify() {
+  return verifyConvOp(*this, ConvGeometry{getStrides(), getPadding(),
+                                          getDilations(), {},
+                                          static_cast<int64_t>(getGroups()),
+                                          /*transposed=*/false});
 }
 
 LogicalResult ConvTransposeOp::verify() {
-  if (failed(verifySameElementType(*this, {{"input", getInput()},
-                                           {"weight", getWeight()},
-                                           {"bias", getBias()},
-                                           {"result", getOutput()}})))
-    return failure();
-  ConvGeometry g{getStrides(),       getPadding(), getDilations(),
-                 getOutputPadding(), static_cast<int64_t>(getGroups()), true};
-  int64_t cout;
-  if (failed(verifyConvLike(*this, getInput().getType(),
-                            getWeight().getType(), getBias(), g,
-                            getOutput().getType(), cout)))
-    return failure();
-  return verifyOpActivation(*this);
+  return verifyConvOp(*this, ConvGeometry{getStrides(), getPadding(),
+                                          getDilations(), getOutputPadding(),
+                                          static_cast<int64_t>(getGroups()),
+                                          /*transposed=*/true});
 }
 
 /// Shapes of x·Wᵀ + b: input [N, Cin], weight [Cout, Cin], result [N, Cout].
