@@ -15,6 +15,7 @@
 
 #include "qfuse/Dialect/QFuse/IR/QFuseOps.h"
 #include "qfuse/Dialect/QFuse/Transforms/Passes.h"
+#include "qfuse/Dialect/QFuse/Utils/FoldUtils.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -39,94 +40,13 @@ namespace qfuse {
 
 using namespace mlir;
 using namespace mlir::qfuse;
+using qfuse::fold::getConstantValues;
+using qfuse::fold::OutputChannelMap;
+using qfuse::fold::roundedAs;
+using qfuse::fold::roundToType;
+using qfuse::fold::scaleAlongOutputChannels;
 
 namespace {
-
-//===----------------------------------------------------------------------===//
-// Constants in f64
-//===----------------------------------------------------------------------===//
-
-/// The values of a constant float tensor, widened exactly to f64.
-static std::optional<SmallVector<double>> getConstantValues(Value value) {
-  DenseFPElementsAttr attr;
-  if (!value || !matchPattern(value, m_Constant(&attr)))
-    return std::nullopt;
-  SmallVector<double> out;
-  out.reserve(attr.getNumElements());
-  Type elt = attr.getElementType();
-  if (elt.isF32()) {
-    for (float v : attr.getValues<float>())
-      out.push_back(v);
-  } else if (elt.isF64()) {
-    for (double v : attr.getValues<double>())
-      out.push_back(v);
-  } else {
-    for (APFloat v : attr.getValues<APFloat>()) {
-      bool losesInfo;
-      v.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven,
-                &losesInfo);
-      out.push_back(v.convertToDouble());
-    }
-  }
-  return out;
-}
-
-/// Rounds `values` once (nearest, ties to even) to the element type of
-/// `type`. Fails when a rounded value is not finite (overflow).
-static FailureOr<DenseElementsAttr> roundToType(ShapedType type,
-                                               ArrayRef<double> values) {
-  Type elt = type.getElementType();
-  if (elt.isF64()) {
-    for (double v : values)
-      if (!std::isfinite(v))
-        return failure();
-    return DenseElementsAttr::get(type, values);
-  }
-  if (elt.isF32()) {
-    SmallVector<float> rounded;
-    rounded.reserve(values.size());
-    for (double v : values) {
-      float r = static_cast<float>(v);
-      if (!std::isfinite(r))
-        return failure();
-      rounded.push_back(r);
-    }
-    return DenseElementsAttr::get(type, ArrayRef<float>(rounded));
-  }
-  const llvm::fltSemantics &sem = cast<FloatType>(elt).getFloatSemantics();
-  SmallVector<APFloat> rounded;
-  rounded.reserve(values.size());
-  for (double v : values) {
-    APFloat r(v);
-    bool losesInfo;
-    r.convert(sem, APFloat::rmNearestTiesToEven, &losesInfo);
-    if (!r.isFinite())
-      return failure();
-    rounded.push_back(r);
-  }
-  return DenseElementsAttr::get(type, rounded);
-}
-
-/// The value `v` takes once rounded to `elt`, back in f64.
-static double roundedAs(Type elt, double v) {
-  if (elt.isF64())
-    return v;
-  if (elt.isF32())
-    return static_cast<float>(v);
-  APFloat r(v);
-  bool losesInfo;
-  r.convert(cast<FloatType>(elt).getFloatSemantics(),
-            APFloat::rmNearestTiesToEven, &losesInfo);
-  r.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven, &losesInfo);
-  return r.convertToDouble();
-}
-
-/// Shortest readable form of a double for remarks ("-0.99999", "1e-05").
-static std::string fmt(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%g", v);
-  return buf;
-}
 
 //===----------------------------------------------------------------------===//
 // Batch-norm coefficients
@@ -181,7 +101,7 @@ getBNConstants(BatchNormOp bn, Refusal &refusal) {
     double denom = v + eps;
     if (!(denom > 0.0)) {
       refusal = {llvm::formatv("variance + epsilon = {0} <= 0 on channel {1}",
-                               fmt(denom), i)
+                               qfuse::fold::formatDouble(denom), i)
                      .str(),
                  /*warn=*/true, Refusal::Numerics};
       return FailureOr<BNConstants>(failure());
@@ -190,39 +110,6 @@ getBNConstants(BatchNormOp bn, Refusal &refusal) {
   }
   return FailureOr<BNConstants>(out);
 }
-
-//===----------------------------------------------------------------------===//
-// Channel geometry of the weights
-//===----------------------------------------------------------------------===//
-
-/// Maps a flat weight index to the output channel it contributes to, for
-/// conv / linear ([Cout, Cin/g, k...], axis 0) and conv_transpose
-/// ([Cin, Cout/g, k...]: o = group·(Cout/g) + j for row group·(Cin/g)+i).
-struct OutputChannelMap {
-  int64_t innerSize = 1;     // product of dims after the channel dims
-  int64_t dim1 = 1;          // weight dim 1
-  int64_t rowsPerGroup = 1;  // Cin/g (transposed only)
-  int64_t coutPerGroup = 1;  // Cout/g (transposed only)
-  bool transposed = false;
-
-  OutputChannelMap(ShapedType weight, bool isTransposed, int64_t groups) {
-    transposed = isTransposed;
-    for (int64_t d = 2; d < weight.getRank(); ++d)
-      innerSize *= weight.getDimSize(d);
-    dim1 = weight.getDimSize(1);
-    if (transposed) {
-      rowsPerGroup = weight.getDimSize(0) / groups;
-      coutPerGroup = dim1;
-    }
-  }
-  int64_t operator()(int64_t flat) const {
-    int64_t row = flat / (dim1 * innerSize);
-    if (!transposed)
-      return row;
-    int64_t col = (flat / innerSize) % dim1;
-    return (row / rowsPerGroup) * coutPerGroup + col;
-  }
-};
 
 //===----------------------------------------------------------------------===//
 // The pass
@@ -450,7 +337,7 @@ FailureOr<StringRef> FoldBatchNormPass::foldIntoProducer(BatchNormOp bn,
         refusal = {llvm::formatv("rescaled weight {0} of channel {1} lands on "
                                  "quantization step {2} instead of {3} (a "
                                  "rounding tie moved): not exact",
-                                 i, o, fmt(after), fmt(expected))
+                                 i, o, qfuse::fold::formatDouble(after), qfuse::fold::formatDouble(expected))
                        .str(),
                    false, Refusal::Quant};
         return failure();
@@ -555,7 +442,6 @@ Value FoldBatchNormPass::foldProducerRuntime(OpBuilder &b, BatchNormOp bn,
   Type elt = weightType.getElementType();
   Type f64 = b.getF64Type();
   int64_t cout = cast<ShapedType>(bn.getType()).getDimSize(1);
-  MLIRContext *ctx = b.getContext();
 
   // Channel-wise coefficients.
   SmallVector<Value> ins = {bn.getMean(), bn.getVariance()};
@@ -603,32 +489,11 @@ Value FoldBatchNormPass::foldProducerRuntime(OpBuilder &b, BatchNormOp bn,
   newBias = coeffs.getResult(1);
 
   // Weight scaling along the op's own output-channel axis.
-  int64_t rank = weightType.getRank();
-  AffineExpr channel = getAffineDimExpr(0, ctx);
-  if (kind == ProducerKind::ConvTranspose) {
-    int64_t groups = producer->getAttrOfType<IntegerAttr>("groups").getInt();
-    int64_t rowsPerGroup = weightType.getDimSize(0) / groups;
-    int64_t coutPerGroup = weightType.getDimSize(1);
-    channel = getAffineDimExpr(0, ctx).floorDiv(rowsPerGroup) * coutPerGroup +
-              getAffineDimExpr(1, ctx);
-  }
-  AffineMap idW = b.getMultiDimIdentityMap(rank);
-  AffineMap kMap = AffineMap::get(rank, 0, channel, ctx);
-  SmallVector<utils::IteratorType> parW(rank, utils::IteratorType::parallel);
-  Value wInit = tensor::EmptyOp::create(b, loc, weightType.getShape(), elt);
-  auto scaled = linalg::GenericOp::create(
-      b, loc, TypeRange{weightType}, ValueRange{weight, k}, ValueRange{wInit},
-      SmallVector<AffineMap>{idW, kMap, idW}, parW,
-      [&](OpBuilder &nb, Location nloc, ValueRange args) {
-        Value w = args[0].getType() == f64
-                      ? args[0]
-                      : arith::ExtFOp::create(nb, nloc, f64, args[0]);
-        Value prod = arith::MulFOp::create(nb, nloc, w, args[1]);
-        Value out =
-            elt == f64 ? prod : arith::TruncFOp::create(nb, nloc, elt, prod);
-        linalg::YieldOp::create(nb, nloc, out);
-      });
-  return scaled.getResult(0);
+  int64_t groups = 1;
+  if (auto g = producer->getAttrOfType<IntegerAttr>("groups"))
+    groups = g.getInt();
+  return scaleAlongOutputChannels(b, loc, weight, k,
+                                  kind == ProducerKind::ConvTranspose, groups);
 }
 
 /// BN before conv/linear: conv(bn(x)) with bn(x) = a·x + c per input channel.

@@ -1,0 +1,150 @@
+//===- FoldUtils.cpp - f64 folding helpers shared by qfuse passes ---------===//
+
+#include "qfuse/Dialect/QFuse/Utils/FoldUtils.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Matchers.h"
+
+#include <cmath>
+#include <cstdio>
+
+using namespace mlir;
+using namespace mlir::qfuse;
+
+/// The values of a constant float tensor, widened exactly to f64.
+std::optional<SmallVector<double>> fold::getConstantValues(Value value) {
+  DenseFPElementsAttr attr;
+  if (!value || !matchPattern(value, m_Constant(&attr)))
+    return std::nullopt;
+  SmallVector<double> out;
+  out.reserve(attr.getNumElements());
+  Type elt = attr.getElementType();
+  if (elt.isF32()) {
+    for (float v : attr.getValues<float>())
+      out.push_back(v);
+  } else if (elt.isF64()) {
+    for (double v : attr.getValues<double>())
+      out.push_back(v);
+  } else {
+    for (APFloat v : attr.getValues<APFloat>()) {
+      bool losesInfo;
+      v.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven,
+                &losesInfo);
+      out.push_back(v.convertToDouble());
+    }
+  }
+  return out;
+}
+
+/// Rounds `values` once (nearest, ties to even) to the element type of
+/// `type`. Fails when a rounded value is not finite (overflow).
+FailureOr<DenseElementsAttr> fold::roundToType(ShapedType type,
+                                              ArrayRef<double> values) {
+  Type elt = type.getElementType();
+  if (elt.isF64()) {
+    for (double v : values)
+      if (!std::isfinite(v))
+        return failure();
+    return DenseElementsAttr::get(type, values);
+  }
+  if (elt.isF32()) {
+    SmallVector<float> rounded;
+    rounded.reserve(values.size());
+    for (double v : values) {
+      float r = static_cast<float>(v);
+      if (!std::isfinite(r))
+        return failure();
+      rounded.push_back(r);
+    }
+    return DenseElementsAttr::get(type, ArrayRef<float>(rounded));
+  }
+  const llvm::fltSemantics &sem = cast<FloatType>(elt).getFloatSemantics();
+  SmallVector<APFloat> rounded;
+  rounded.reserve(values.size());
+  for (double v : values) {
+    APFloat r(v);
+    bool losesInfo;
+    r.convert(sem, APFloat::rmNearestTiesToEven, &losesInfo);
+    if (!r.isFinite())
+      return failure();
+    rounded.push_back(r);
+  }
+  return DenseElementsAttr::get(type, rounded);
+}
+
+/// The value `v` takes once rounded to `elt`, back in f64.
+double fold::roundedAs(Type elt, double v) {
+  if (elt.isF64())
+    return v;
+  if (elt.isF32())
+    return static_cast<float>(v);
+  APFloat r(v);
+  bool losesInfo;
+  r.convert(cast<FloatType>(elt).getFloatSemantics(),
+            APFloat::rmNearestTiesToEven, &losesInfo);
+  r.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven, &losesInfo);
+  return r.convertToDouble();
+}
+
+/// Shortest readable form of a double for remarks ("-0.99999", "1e-05").
+std::string fold::formatDouble(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%g", v);
+  return buf;
+}
+
+
+fold::OutputChannelMap::OutputChannelMap(ShapedType weight, bool isTransposed,
+                                         int64_t groups)
+    : transposed(isTransposed) {
+  for (int64_t d = 2; d < weight.getRank(); ++d)
+    innerSize *= weight.getDimSize(d);
+  dim1 = weight.getDimSize(1);
+  if (transposed) {
+    rowsPerGroup = weight.getDimSize(0) / groups;
+    coutPerGroup = dim1;
+  }
+}
+
+int64_t fold::OutputChannelMap::operator()(int64_t flat) const {
+  int64_t row = flat / (dim1 * innerSize);
+  if (!transposed)
+    return row;
+  int64_t col = (flat / innerSize) % dim1;
+  return (row / rowsPerGroup) * coutPerGroup + col;
+}
+
+Value fold::scaleAlongOutputChannels(OpBuilder &b, Location loc, Value weight,
+                                     Value k, bool transposed, int64_t groups) {
+  MLIRContext *ctx = b.getContext();
+  auto weightType = cast<RankedTensorType>(weight.getType());
+  Type elt = weightType.getElementType();
+  Type f64 = b.getF64Type();
+  int64_t rank = weightType.getRank();
+  AffineExpr channel = getAffineDimExpr(0, ctx);
+  if (transposed) {
+    int64_t rowsPerGroup = weightType.getDimSize(0) / groups;
+    int64_t coutPerGroup = weightType.getDimSize(1);
+    channel = getAffineDimExpr(0, ctx).floorDiv(rowsPerGroup) * coutPerGroup +
+              getAffineDimExpr(1, ctx);
+  }
+  AffineMap id = b.getMultiDimIdentityMap(rank);
+  AffineMap kMap = AffineMap::get(rank, 0, channel, ctx);
+  SmallVector<utils::IteratorType> par(rank, utils::IteratorType::parallel);
+  Value init = tensor::EmptyOp::create(b, loc, weightType.getShape(), elt);
+  auto scaled = linalg::GenericOp::create(
+      b, loc, TypeRange{weightType}, ValueRange{weight, k}, ValueRange{init},
+      SmallVector<AffineMap>{id, kMap, id}, par,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        Value w = args[0].getType() == f64
+                      ? args[0]
+                      : arith::ExtFOp::create(nb, nloc, f64, args[0]);
+        Value prod = arith::MulFOp::create(nb, nloc, w, args[1]);
+        Value out =
+            elt == f64 ? prod : arith::TruncFOp::create(nb, nloc, elt, prod);
+        linalg::YieldOp::create(nb, nloc, out);
+      });
+  return scaled.getResult(0);
+}
