@@ -8,8 +8,7 @@ include "mlir/Pass/PassBase.td"
 def ConvertQFuseToLinalg : Pass<"convert-qfuse-to-linalg"> {
   let summary = "Lower qfuse ops to linalg, tensor and arith on tensors";
   let description = [{
-    Every qfuse op except `qfuse.qat_conv_bn` becomes linalg / tensor /
-    arith / math on tensors:
+    Every qfuse op becomes linalg / tensor / arith / math on tensors:
 
     * `qfuse.conv` (1/2/3-D, any groups, depthwise) is one `linalg.generic`
       correlation over `[N, G, Cout/G, O...]` x `[Cin/G, K...]` that
@@ -21,11 +20,17 @@ def ConvertQFuseToLinalg : Pass<"convert-qfuse-to-linalg"> {
       negative), reading the kernel flipped from `[Cin, Cout/G, K...]`;
     * `qfuse.linear`, `qfuse.batch_norm`, `qfuse.relu`, `qfuse.clamp`,
       `qfuse.fake_quant` (per tensor and per channel, round half to even,
-      dividing by the scale) are `linalg.generic` ops.
+      dividing by the scale) are `linalg.generic` ops;
+    * `qfuse.qat_conv_bn` is PyTorch's approximate ConvBn forward:
+      `conv(x, fq(W·k)) / k + b`, batch-norm with batch statistics (train,
+      which also yields the running statistics updated with the momentum and
+      the unbiased batch variance) or running statistics (frozen), then the
+      activation. Where γ = 0 the channel uses k = 1, so its output is β
+      rather than PyTorch's NaN.
 
     f16 and bf16 convolutions and linears accumulate in f32; fake_quant and
     batch_norm compute in f32 (f64 for f64 tensors). An op that cannot be
-    lowered (dynamic channel or spatial sizes, the QAT op) is left in place
+    lowered (dynamic shapes on a conv, conv_transpose, linear or QAT op) is left in place
     and named by `qfuse-check-lowered`.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",

@@ -14,6 +14,7 @@
 
 #include "qfuse/Conversion/Passes.h"
 #include "qfuse/Dialect/QFuse/IR/QFuseOps.h"
+#include "qfuse/Dialect/QFuse/Utils/FoldUtils.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -565,6 +566,246 @@ struct FakeQuantLowering : public OpRewritePattern<FakeQuantOp> {
 };
 
 //===----------------------------------------------------------------------===//
+// QatConvBnOp
+//===----------------------------------------------------------------------===//
+
+/// A linalg.generic over the 1-D channel tensors `ins` producing one tensor
+/// per type in `outTypes` (all [C]).
+static SmallVector<Value>
+channelGeneric(OpBuilder &b, Location loc, int64_t channels, ValueRange ins,
+               ArrayRef<Type> outTypes,
+               function_ref<SmallVector<Value>(OpBuilder &, Location,
+                                               ValueRange)>
+                   body) {
+  SmallVector<Value> outs;
+  SmallVector<Type> types;
+  for (Type t : outTypes) {
+    outs.push_back(tensor::EmptyOp::create(b, loc, {channels}, t));
+    types.push_back(RankedTensorType::get({channels}, t));
+  }
+  SmallVector<AffineMap> maps(ins.size() + outs.size(),
+                              b.getMultiDimIdentityMap(1));
+  auto generic = linalg::GenericOp::create(
+      b, loc, types, ins, outs, maps, {IteratorType::parallel},
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        linalg::YieldOp::create(nb, nloc,
+                                body(nb, nloc, args.take_front(ins.size())));
+      });
+  return SmallVector<Value>(generic.getResults());
+}
+
+/// Sum over every dim but 1 of `f(y, channel values...)`, in f64: [C] f64.
+static Value channelReduce(
+    OpBuilder &b, Location loc, Value y, ValueRange perChannel,
+    function_ref<Value(OpBuilder &, Location, Value, ValueRange)> term) {
+  MLIRContext *ctx = b.getContext();
+  auto type = cast<RankedTensorType>(y.getType());
+  int64_t rank = type.getRank(), channels = type.getDimSize(1);
+  Type f64 = b.getF64Type();
+  Value init = tensor::EmptyOp::create(b, loc, {channels}, f64);
+  Value zero = floatConst(b, loc, f64, 0.0);
+  init = linalg::FillOp::create(b, loc, ValueRange{zero}, ValueRange{init})
+             .getResult(0);
+  AffineMap channel = AffineMap::get(rank, 0, {getAffineDimExpr(1, ctx)}, ctx);
+  SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(rank)};
+  SmallVector<Value> ins = {y};
+  for (Value v : perChannel) {
+    ins.push_back(v);
+    maps.push_back(channel);
+  }
+  maps.push_back(channel);
+  SmallVector<IteratorType> iters(rank, IteratorType::reduction);
+  iters[1] = IteratorType::parallel;
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{init.getType()}, ins, ValueRange{init}, maps,
+             iters,
+             [&](OpBuilder &nb, Location nloc, ValueRange args) {
+               Value v = castFloat(nb, nloc, args[0], f64);
+               Value t = term(nb, nloc, v,
+                              args.drop_front().drop_back());
+               linalg::YieldOp::create(
+                   nb, nloc,
+                   arith::AddFOp::create(nb, nloc, args.back(), t).getResult());
+             })
+      .getResult(0);
+}
+
+/// PyTorch's approximate ConvBn forward (docs/Numerics.md):
+///   k   = γ / sqrt(σ²_run + ε)      (k = 0 replaced by 1: see below)
+///   y   = conv(x, fq(W·k)) / k + b
+///   z   = batch_norm(y)  with batch (train) or running (frozen) statistics
+///   out = activation(z)
+/// and, in train mode, the running statistics updated with momentum m and
+/// the unbiased batch variance. Where γ = 0, PyTorch computes 0/0 = NaN; here
+/// that channel uses k = 1 (the weight unscaled, no division): its output is
+/// γ·(...) + β = β exactly, whatever finite y is.
+struct QatConvBnLowering : public OpRewritePattern<QatConvBnOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(QatConvBnOp op,
+                                PatternRewriter &rewriter) const override {
+    if (failed(requireStatic(rewriter, op)))
+      return failure();
+    Location loc = op.getLoc();
+    MLIRContext *ctx = op.getContext();
+    auto outType = cast<RankedTensorType>(op.getOutput().getType());
+    auto statType = cast<RankedTensorType>(op.getRunningMean().getType());
+    Type elt = outType.getElementType(), ct = computeType(elt);
+    Type f64 = rewriter.getF64Type();
+    int64_t rank = outType.getRank(), channels = statType.getDimSize(0);
+    double eps = op.getEpsilon().convertToDouble();
+    double momentum = op.getMomentum().convertToDouble();
+    bool train = op.getMode() == QatMode::train;
+    Value gamma = op.getScale(), beta = op.getOffset(), bias = op.getBias();
+
+    // k (guarded) in f64.
+    SmallVector<Value> kIns = {op.getRunningVar()};
+    if (gamma)
+      kIns.push_back(gamma);
+    Value k = channelGeneric(
+        rewriter, loc, channels, kIns, {f64},
+        [&](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
+          Value var = castFloat(b, l, a[0], f64);
+          Value std = math::SqrtOp::create(
+              b, l, arith::AddFOp::create(b, l, var, floatConst(b, l, f64, eps)));
+          Value g = gamma ? castFloat(b, l, a[1], f64) : floatConst(b, l, f64, 1.0);
+          Value kk = arith::DivFOp::create(b, l, g, std);
+          Value isZero = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ,
+                                               kk, floatConst(b, l, f64, 0.0));
+          return {arith::SelectOp::create(b, l, isZero,
+                                          floatConst(b, l, f64, 1.0), kk)};
+        })[0];
+
+    // fq(W·k), then the convolution without bias or activation.
+    int64_t groups = op.getGroups();
+    Value w = fold::scaleAlongOutputChannels(rewriter, loc, op.getWeight(), k,
+                                             op.getTransposed(), groups);
+    if (op.hasWeightQuant()) {
+      auto fq = FakeQuantOp::create(
+          rewriter, loc, w.getType(), w, op.getWeightScale(),
+          op.getWeightZeroPoint(), op.getWeightAxisAttr(),
+          op.getWeightQuantMinAttr(), op.getWeightQuantMaxAttr());
+      w = fq.getResult();
+    }
+    Value y;
+    if (op.isLinear()) {
+      y = LinearOp::create(rewriter, loc, outType, op.getInput(), w, Value(),
+                           ActivationKindAttr::get(ctx, ActivationKind::none),
+                           FloatAttr(), FloatAttr());
+    } else if (op.getTransposed()) {
+      y = ConvTransposeOp::create(
+          rewriter, loc, outType, op.getInput(), w, Value(),
+          op.getStridesAttr(), op.getPaddingAttr(), op.getDilationsAttr(),
+          op.getGroupsAttr(), op.getOutputPaddingAttr(),
+          ActivationKindAttr::get(ctx, ActivationKind::none), FloatAttr(),
+          FloatAttr());
+    } else {
+      y = ConvOp::create(rewriter, loc, outType, op.getInput(), w, Value(),
+                         op.getStridesAttr(), op.getPaddingAttr(),
+                         op.getDilationsAttr(), op.getGroupsAttr(),
+                         ActivationKindAttr::get(ctx, ActivationKind::none),
+                         FloatAttr(), FloatAttr());
+    }
+
+    // y / k + b.
+    AffineMap channel = AffineMap::get(rank, 0, {getAffineDimExpr(1, ctx)}, ctx);
+    SmallVector<Value> perChannel = {k};
+    if (bias)
+      perChannel.push_back(bias);
+    y = buildElementwise(
+        rewriter, loc, y, perChannel,
+        SmallVector<AffineMap>(perChannel.size(), channel),
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value v = arith::DivFOp::create(b, l, castFloat(b, l, a[0], ct),
+                                          castFloat(b, l, a[1], ct));
+          if (bias)
+            v = arith::AddFOp::create(b, l, v, castFloat(b, l, a[2], ct));
+          return castFloat(b, l, v, elt);
+        });
+
+    // Normalisation statistics.
+    Value mean = op.getRunningMean(), var = op.getRunningVar();
+    Value newMean = mean, newVar = var;
+    int64_t n = outType.getNumElements() / channels;
+    if (train) {
+      Value sum = channelReduce(rewriter, loc, y, {},
+                                [](OpBuilder &, Location, Value v, ValueRange) {
+                                  return v;
+                                });
+      mean = channelGeneric(
+          rewriter, loc, channels, {sum}, {f64},
+          [&](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
+            return {arith::DivFOp::create(b, l, a[0],
+                                          floatConst(b, l, f64, n))};
+          })[0];
+      Value sq = channelReduce(
+          rewriter, loc, y, {mean},
+          [](OpBuilder &b, Location l, Value v, ValueRange m) -> Value {
+            Value d = arith::SubFOp::create(b, l, v, m[0]);
+            return arith::MulFOp::create(b, l, d, d);
+          });
+      var = channelGeneric(
+          rewriter, loc, channels, {sq}, {f64},
+          [&](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
+            return {arith::DivFOp::create(b, l, a[0],
+                                          floatConst(b, l, f64, n))};
+          })[0];
+      Type statElt = statType.getElementType();
+      auto updated = channelGeneric(
+          rewriter, loc, channels,
+          {op.getRunningMean(), op.getRunningVar(), mean, var},
+          {statElt, statElt},
+          [&](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
+            Value m = floatConst(b, l, f64, momentum);
+            Value keep = floatConst(b, l, f64, 1.0 - momentum);
+            Value unbiased = arith::MulFOp::create(
+                b, l, a[3], floatConst(b, l, f64, double(n) / double(n - 1)));
+            auto blend = [&](Value old, Value batch) {
+              return castFloat(
+                  b, l,
+                  arith::AddFOp::create(
+                      b, l,
+                      arith::MulFOp::create(b, l, keep,
+                                            castFloat(b, l, old, f64)),
+                      arith::MulFOp::create(b, l, m, batch)),
+                  statElt);
+            };
+            return {blend(a[0], a[2]), blend(a[1], unbiased)};
+          });
+      newMean = updated[0];
+      newVar = updated[1];
+    }
+
+    // z = (y − mean) / sqrt(var + ε) · γ + β, then the activation.
+    FusedActivation act = getFusedActivation(op);
+    SmallVector<Value> bnIns = {mean, var};
+    if (gamma)
+      bnIns.push_back(gamma);
+    if (beta)
+      bnIns.push_back(beta);
+    Value z = buildElementwise(
+        rewriter, loc, y, bnIns, SmallVector<AffineMap>(bnIns.size(), channel),
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          unsigned i = 1;
+          Value v = castFloat(b, l, a[0], ct);
+          Value m = castFloat(b, l, a[i++], ct);
+          Value s = castFloat(b, l, a[i++], ct);
+          Value inv = arith::DivFOp::create(
+              b, l, floatConst(b, l, ct, 1.0),
+              math::SqrtOp::create(
+                  b, l, arith::AddFOp::create(b, l, s, floatConst(b, l, ct, eps))));
+          if (gamma)
+            inv = arith::MulFOp::create(b, l, inv, castFloat(b, l, a[i++], ct));
+          v = arith::MulFOp::create(b, l, arith::SubFOp::create(b, l, v, m), inv);
+          if (beta)
+            v = arith::AddFOp::create(b, l, v, castFloat(b, l, a[i++], ct));
+          return castFloat(b, l, applyActivation(b, l, v, act), elt);
+        });
+    rewriter.replaceOp(op, {z, newMean, newVar});
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
 // Passes
 //===----------------------------------------------------------------------===//
 
@@ -575,10 +816,10 @@ struct ConvertQFuseToLinalgPass
     target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
                            math::MathDialect, tensor::TensorDialect>();
     target.addIllegalDialect<QFuseDialect>();
-    // No lowering yet, or none for dynamic shapes: left in place for
-    // qfuse-check-lowered to name.
-    target.addLegalOp<QatConvBnOp>();
-    target.addDynamicallyLegalOp<ConvOp, ConvTransposeOp, LinearOp>(
+    // No lowering for dynamic shapes: left in place for qfuse-check-lowered
+    // to name.
+    target.addDynamicallyLegalOp<ConvOp, ConvTransposeOp, LinearOp,
+                                 QatConvBnOp>(
         [](Operation *op) { return !hasStaticOperands(op); });
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     RewritePatternSet patterns(&getContext());
@@ -602,9 +843,7 @@ struct CheckLoweredPass
       InFlightDiagnostic diag = op->emitError()
                                 << "'" << op->getName()
                                 << "' is left after lowering";
-      if (isa<QatConvBnOp>(op))
-        diag << ": the QAT op has no lowering yet";
-      else if (isa<ConvOp, ConvTransposeOp, LinearOp>(op))
+      if (isa<ConvOp, ConvTransposeOp, LinearOp, QatConvBnOp>(op))
         diag << ": its lowering needs static shapes on every operand";
     });
     if (found)
@@ -617,6 +856,7 @@ struct CheckLoweredPass
 void mlir::qfuse::populateQFuseToLinalgPatterns(RewritePatternSet &patterns) {
   patterns.add<ConvLowering, ConvTransposeLowering, LinearLowering,
                BatchNormLowering, ActivationLowering<ReluOp>,
-               ActivationLowering<ClampOp>, FakeQuantLowering>(
+               ActivationLowering<ClampOp>, FakeQuantLowering,
+               QatConvBnLowering>(
       patterns.getContext());
 }

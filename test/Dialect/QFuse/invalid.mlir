@@ -506,3 +506,11 @@ func.func @f(%x: tensor<4x16xf32>, %w: tensor<8x16xf32>, %m: tensor<8xf32>) {
   %y, %m1, %v1 = qfuse.qat_conv_bn %x, %w stats(%m, %m) {strides = array<i64>, padding = array<i64>, dilations = array<i64>, output_padding = array<i64>, epsilon = 1.0e-05 : f64, momentum = 1.0e-01 : f64, mode = #qfuse.qat_mode<train>, activation = #qfuse.activation<clamp>} : (tensor<4x16xf32>, tensor<8x16xf32>, tensor<8xf32>, tensor<8xf32>) -> (tensor<4x8xf32>, tensor<8xf32>, tensor<8xf32>)
   return
 }
+
+// -----
+
+func.func @f(%x: tensor<1x16xf32>, %w: tensor<8x16xf32>, %m: tensor<8xf32>) {
+  // expected-error @+1 {{in train mode needs more than one value per channel for the batch statistics (N x spatial = 1)}}
+  %y, %m1, %v1 = qfuse.qat_conv_bn %x, %w stats(%m, %m) {strides = array<i64>, padding = array<i64>, dilations = array<i64>, output_padding = array<i64>, epsilon = 1.0e-05 : f64, momentum = 1.0e-01 : f64, mode = #qfuse.qat_mode<train>} : (tensor<1x16xf32>, tensor<8x16xf32>, tensor<8xf32>, tensor<8xf32>) -> (tensor<1x8xf32>, tensor<8xf32>, tensor<8xf32>)
+  return
+}

@@ -541,6 +541,11 @@ LogicalResult QatConvBnOp::verify() {
   double momentum = getMomentum().convertToDouble();
   if (!(momentum >= 0.0 && momentum <= 1.0))
     return emitOpError() << "expects momentum in [0, 1], got " << fmt(momentum);
+  if (getMode() == QatMode::train && out.hasStaticShape() && isStatic(cout) &&
+      cout > 0 && out.getNumElements() / cout <= 1)
+    return emitOpError() << "in train mode needs more than one value per "
+                            "channel for the batch statistics (N x spatial = "
+                         << out.getNumElements() / cout << ")";
 
   bool hasScale = getWeightScale() != nullptr;
   bool hasZp = getWeightZeroPoint() != nullptr;
