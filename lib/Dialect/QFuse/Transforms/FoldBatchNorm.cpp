@@ -44,6 +44,7 @@ using qfuse::fold::getConstantValues;
 using qfuse::fold::OutputChannelMap;
 using qfuse::fold::roundedAs;
 using qfuse::fold::roundToType;
+using qfuse::fold::emitBNCoefficients;
 using qfuse::fold::scaleAlongOutputChannels;
 
 namespace {
@@ -440,53 +441,13 @@ Value FoldBatchNormPass::foldProducerRuntime(OpBuilder &b, BatchNormOp bn,
                                               : Value();
   auto weightType = cast<RankedTensorType>(weight.getType());
   Type elt = weightType.getElementType();
-  Type f64 = b.getF64Type();
   int64_t cout = cast<ShapedType>(bn.getType()).getDimSize(1);
 
-  // Channel-wise coefficients.
-  SmallVector<Value> ins = {bn.getMean(), bn.getVariance()};
-  if (bn.getScale())
-    ins.push_back(bn.getScale());
-  if (bn.getOffset())
-    ins.push_back(bn.getOffset());
-  if (bias)
-    ins.push_back(bias);
-  Value kInit = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{cout}, f64);
-  Value bInit = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{cout}, elt);
-  AffineMap id1 = b.getMultiDimIdentityMap(1);
-  SmallVector<AffineMap> maps(ins.size() + 2, id1);
-  SmallVector<utils::IteratorType> par1 = {utils::IteratorType::parallel};
-  double eps = bn.getEpsilon().convertToDouble();
-  bool hasScale = bn.getScale() != nullptr, hasOffset = bn.getOffset() != nullptr;
-  bool hasBias = bias != nullptr;
-  auto coeffs = linalg::GenericOp::create(
-      b, loc, TypeRange{kInit.getType(), bInit.getType()}, ins,
-      ValueRange{kInit, bInit}, maps, par1,
-      [&](OpBuilder &nb, Location nloc, ValueRange args) {
-        auto ext = [&](Value v) -> Value {
-          return v.getType() == f64 ? v : arith::ExtFOp::create(nb, nloc, f64, v);
-        };
-        unsigned i = 0;
-        Value mean = ext(args[i++]), var = ext(args[i++]);
-        Value gamma = hasScale ? ext(args[i++]) : Value();
-        Value beta = hasOffset ? ext(args[i++]) : Value();
-        Value bb = hasBias ? ext(args[i++]) : Value();
-        Value epsV = arith::ConstantOp::create(nb, nloc, nb.getF64FloatAttr(eps));
-        Value k = math::RsqrtOp::create(
-            nb, nloc, arith::AddFOp::create(nb, nloc, var, epsV));
-        if (gamma)
-          k = arith::MulFOp::create(nb, nloc, gamma, k);
-        Value zero = arith::ConstantOp::create(nb, nloc, nb.getF64FloatAttr(0.0));
-        Value centered =
-            arith::SubFOp::create(nb, nloc, bb ? bb : zero, mean);
-        Value nb2 = arith::MulFOp::create(nb, nloc, centered, k);
-        if (beta)
-          nb2 = arith::AddFOp::create(nb, nloc, nb2, beta);
-        Value out = elt == f64 ? nb2 : arith::TruncFOp::create(nb, nloc, elt, nb2);
-        linalg::YieldOp::create(nb, nloc, ValueRange{k, out});
-      });
-  Value k = coeffs.getResult(0);
-  newBias = coeffs.getResult(1);
+  // Channel-wise coefficients k and b'.
+  auto [k, foldedBias] = emitBNCoefficients(
+      b, loc, bn.getMean(), bn.getVariance(), bn.getScale(), bn.getOffset(),
+      bias, bn.getEpsilon().convertToDouble(), elt, cout);
+  newBias = foldedBias;
 
   // Weight scaling along the op's own output-channel axis.
   int64_t groups = 1;

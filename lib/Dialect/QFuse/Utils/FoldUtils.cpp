@@ -4,6 +4,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
 
@@ -147,4 +148,49 @@ Value fold::scaleAlongOutputChannels(OpBuilder &b, Location loc, Value weight,
         linalg::YieldOp::create(nb, nloc, out);
       });
   return scaled.getResult(0);
+}
+
+std::pair<Value, Value>
+fold::emitBNCoefficients(OpBuilder &b, Location loc, Value mean, Value var,
+                         Value gamma, Value beta, Value bias, double eps,
+                         Type biasElt, int64_t channels) {
+  Type f64 = b.getF64Type();
+  SmallVector<Value> ins = {mean, var};
+  for (Value v : {gamma, beta, bias})
+    if (v)
+      ins.push_back(v);
+  Value kInit = tensor::EmptyOp::create(b, loc, {channels}, f64);
+  Value bInit = tensor::EmptyOp::create(b, loc, {channels}, biasElt);
+  SmallVector<AffineMap> maps(ins.size() + 2, b.getMultiDimIdentityMap(1));
+  auto coeffs = linalg::GenericOp::create(
+      b, loc, TypeRange{kInit.getType(), bInit.getType()}, ins,
+      ValueRange{kInit, bInit}, maps, {utils::IteratorType::parallel},
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        auto ext = [&](Value v) -> Value {
+          return v.getType() == f64 ? v
+                                    : arith::ExtFOp::create(nb, nloc, f64, v);
+        };
+        unsigned i = 0;
+        Value m = ext(args[i++]), v = ext(args[i++]);
+        Value g = gamma ? ext(args[i++]) : Value();
+        Value be = beta ? ext(args[i++]) : Value();
+        Value bb = bias ? ext(args[i++]) : Value();
+        Value epsV =
+            arith::ConstantOp::create(nb, nloc, nb.getF64FloatAttr(eps));
+        Value k = math::RsqrtOp::create(
+            nb, nloc, arith::AddFOp::create(nb, nloc, v, epsV));
+        if (g)
+          k = arith::MulFOp::create(nb, nloc, g, k);
+        Value zero =
+            arith::ConstantOp::create(nb, nloc, nb.getF64FloatAttr(0.0));
+        Value folded = arith::MulFOp::create(
+            nb, nloc, arith::SubFOp::create(nb, nloc, bb ? bb : zero, m), k);
+        if (be)
+          folded = arith::AddFOp::create(nb, nloc, folded, be);
+        Value out = biasElt == f64
+                        ? folded
+                        : arith::TruncFOp::create(nb, nloc, biasElt, folded);
+        linalg::YieldOp::create(nb, nloc, ValueRange{k, out});
+      });
+  return {coeffs.getResult(0), coeffs.getResult(1)};
 }

@@ -84,4 +84,56 @@ def FuseActivations : Pass<"fuse-activations"> {
   ];
 }
 
+def FuseQat : Pass<"fuse-qat"> {
+  let summary = "Keep conv + batch-norm (+ activation) apart as the QAT op";
+  let description = [{
+    For quantization-aware training the batch-norm must not be folded away.
+    `qfuse.conv` / `qfuse.conv_transpose` / `qfuse.linear` → `qfuse.batch_norm`
+    (→ `qfuse.relu` / `qfuse.clamp`), with or without a `qfuse.fake_quant` on
+    the weight, becomes one `qfuse.qat_conv_bn` carrying the conv geometry,
+    γ, β, running statistics, ε, the `momentum` option, the weight
+    fake-quant and the activation, in the `mode` given (train or frozen).
+
+    The QAT op fake-quantizes the batch-norm-scaled weight `W·k`, as PyTorch
+    does. A fake-quant found on the unscaled weight `W` is carried over with
+    its scale multiplied by `|k|` from the current running statistics (`k > 0`,
+    or `k < 0` with a symmetric range and zero point 0; per-channel along the
+    output channels, or per-tensor with one `|k|`), so that in frozen mode
+    the QAT op computes what the original graph computed; otherwise, or when
+    scale or statistics are not constants, nothing is fused and a remark
+    says why.
+
+    Not fused (remark): a producer whose result has other users, or that
+    already applies an activation. An activation is only taken in when the
+    batch-norm's result has no other user. Remarks: category `fuse-qat`.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+  let options = [
+    Option<"mode", "mode", "std::string", /*default=*/"\"train\"",
+           "Mode of the QAT ops created: train (batch statistics, running "
+           "statistics updated) or frozen (running statistics)">,
+    Option<"momentum", "momentum", "double", /*default=*/"0.1",
+           "Running-statistics momentum of the QAT ops created (PyTorch's "
+           "default is 0.1)">,
+  ];
+}
+
+def QatToDeploy : Pass<"qat-to-deploy"> {
+  let summary = "Turn frozen QAT ops into the deploy form";
+  let description = [{
+    A frozen `qfuse.qat_conv_bn` becomes the PTQ deploy form, which computes
+    the same outputs: `conv(x, fq(W·k), b')` with `k = γ/sqrt(σ² + ε)`,
+    `b' = (b − μ)·k + β` and the fused activation; its running-statistics
+    results are its inputs. With constant weights and statistics `W·k` and
+    `b'` are folded in f64 and rounded once; otherwise the arithmetic is
+    emitted as `linalg.generic` ops in f64. The weight fake-quant stays a
+    `qfuse.fake_quant` on the folded weight. A QAT op in train mode is an
+    error (its statistics still change): freeze it first.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 #endif // QFUSE_DIALECT_QFUSE_TRANSFORMS_PASSES_TD

@@ -57,6 +57,15 @@ private:
 Value scaleAlongOutputChannels(OpBuilder &b, Location loc, Value weight,
                                Value k, bool transposed, int64_t groups);
 
+/// Emits one linalg.generic over the channels computing, in f64,
+///   k  = γ / sqrt(σ² + ε)                 (a [C] f64 tensor)
+///   b' = (b − μ)·k + β, rounded once to `biasElt`   (a [C] tensor)
+/// `gamma`, `beta`, `bias` may be null (1, 0, 0).
+std::pair<Value, Value> emitBNCoefficients(OpBuilder &b, Location loc,
+                                           Value mean, Value var, Value gamma,
+                                           Value beta, Value bias, double eps,
+                                           Type biasElt, int64_t channels);
+
 } // namespace fold
 } // namespace qfuse
 } // namespace mlir
