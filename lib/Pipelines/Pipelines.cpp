@@ -24,6 +24,16 @@ void qfuse::buildPtqPipeline(OpPassManager &pm,
   pm.addPass(createCSEPass());
 }
 
+void qfuse::buildQatPipeline(OpPassManager &pm,
+                             const QatPipelineOptions &options) {
+  qfuse::FuseQatOptions fuse;
+  fuse.mode = options.mode;
+  fuse.momentum = options.momentum;
+  pm.addPass(qfuse::createFuseQat(fuse));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
 namespace {
 /// Marks every function with a body for _mlir_ciface_ wrapper emission.
 struct EmitCInterfacePass
@@ -78,6 +88,12 @@ void qfuse::registerPipelines() {
       "fuse relu/clamp into conv/conv_transpose/linear (--fuse-activations), "
       "then canonicalize and CSE",
       buildPtqPipeline);
+  PassPipelineRegistration<QatPipelineOptions>(
+      "qfuse-qat",
+      "QAT form: keep conv + batch-norm (+ activation) apart as qfuse.qat_conv_bn "
+      "(--fuse-qat) so training can go on, then canonicalize and CSE; "
+      "--qat-to-deploy turns frozen QAT ops into the PTQ deploy form",
+      buildQatPipeline);
   PassPipelineRegistration<LowerToLLVMOptions>(
       "qfuse-lower-to-llvm",
       "Lower qfuse on tensors to the LLVM dialect: convert-qfuse-to-linalg, "

@@ -21,6 +21,18 @@ struct PtqPipelineOptions : public PassPipelineOptions<PtqPipelineOptions> {
       llvm::cl::init(true)};
 };
 
+/// Options of --qfuse-qat.
+struct QatPipelineOptions : public PassPipelineOptions<QatPipelineOptions> {
+  Option<std::string> mode{
+      *this, "mode",
+      llvm::cl::desc("Mode of the QAT ops: train or frozen"),
+      llvm::cl::init("train")};
+  Option<double> momentum{
+      *this, "momentum",
+      llvm::cl::desc("Running-statistics momentum of the QAT ops"),
+      llvm::cl::init(0.1)};
+};
+
 /// Options of --qfuse-lower-to-llvm.
 struct LowerToLLVMOptions : public PassPipelineOptions<LowerToLLVMOptions> {
   Option<bool> resultsToOutParams{
@@ -38,11 +50,14 @@ struct LowerToLLVMOptions : public PassPipelineOptions<LowerToLLVMOptions> {
 /// fold-bn, fuse-activations, canonicalize, cse.
 void buildPtqPipeline(OpPassManager &pm, const PtqPipelineOptions &options);
 
+/// fuse-qat, canonicalize, cse.
+void buildQatPipeline(OpPassManager &pm, const QatPipelineOptions &options);
+
 /// qfuse on tensors -> linalg -> bufferized loops -> LLVM dialect.
 void buildLowerToLLVMPipeline(OpPassManager &pm,
                               const LowerToLLVMOptions &options);
 
-/// Registers --qfuse-ptq and --qfuse-lower-to-llvm.
+/// Registers --qfuse-ptq, --qfuse-qat and --qfuse-lower-to-llvm.
 void registerPipelines();
 
 } // namespace qfuse
