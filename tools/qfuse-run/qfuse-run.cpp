@@ -12,6 +12,7 @@
 #include "qfuse/InitAllDialects.h"
 #include "qfuse/InitAllPasses.h"
 #include "qfuse/Runtime/JitRunner.h"
+#include "qfuse/Target/ONNX/ImportONNX.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -25,6 +26,7 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -37,7 +39,8 @@ using namespace mlir::qfuse;
 namespace cl = llvm::cl;
 
 static cl::OptionCategory category("qfuse-run options");
-static cl::opt<std::string> modelPath(cl::Positional, cl::desc("<model.mlir>"),
+static cl::opt<std::string> modelPath(cl::Positional,
+                                      cl::desc("<model.mlir | model.onnx>"),
                                       cl::init("-"), cl::cat(category));
 static cl::list<std::string>
     inputPaths("input", cl::desc("A .npy file per function argument, in order "
@@ -167,10 +170,21 @@ int main(int argc, char **argv) {
 
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler diagHandler(sourceMgr, &context);
-  OwningOpRef<ModuleOp> module =
-      parseSourceFile<ModuleOp>(modelPath, sourceMgr, ParserConfig(&context));
-  if (!module)
-    return fail(2, "cannot parse " + modelPath);
+  OwningOpRef<ModuleOp> module;
+  if (llvm::StringRef(modelPath).ends_with(".onnx")) {
+    auto bytes = llvm::MemoryBuffer::getFile(modelPath, /*IsText=*/false);
+    if (!bytes)
+      return fail(2, "cannot read " + modelPath + ": " +
+                         bytes.getError().message());
+    module = importONNX((*bytes)->getBuffer(), modelPath, &context);
+    if (!module)
+      return fail(2, "cannot import " + modelPath);
+  } else {
+    module = parseSourceFile<ModuleOp>(modelPath, sourceMgr,
+                                       ParserConfig(&context));
+    if (!module)
+      return fail(2, "cannot parse " + modelPath);
+  }
 
   auto compiled = JitFunction::compile(*module, entryName, optLevel);
   if (!compiled)

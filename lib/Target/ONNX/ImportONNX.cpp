@@ -1,0 +1,1036 @@
+//===- ImportONNX.cpp - ONNX model importer -------------------------------===//
+//
+// Reads a ModelProto with libonnx's protobuf classes and builds one function:
+// conv-net operators become qfuse ops (Conv, ConvTranspose,
+// BatchNormalization, Relu, Clip, Gemm, MatMul, QuantizeLinear ->
+// DequantizeLinear pairs), the rest of a CNN becomes linalg / tensor / arith
+// (Add, Sub, Mul, Div, MaxPool, AveragePool, GlobalAveragePool, Flatten,
+// Reshape, Identity, Dropout, Constant, Sigmoid). Shapes are computed here,
+// per node; they must be static.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qfuse/Target/ONNX/ImportONNX.h"
+#include "qfuse/Dialect/QFuse/IR/QFuseOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Tools/mlir-translate/Translation.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/SourceMgr.h"
+
+#include "onnx/onnx_pb.h"
+
+#include <cmath>
+#include <cstring>
+
+using namespace mlir;
+using namespace mlir::qfuse;
+
+namespace {
+
+using utils::IteratorType;
+
+/// An error already reported at a location; unwinds the import.
+struct ImportError {};
+
+class Importer {
+public:
+  Importer(MLIRContext *ctx, StringRef source)
+      : ctx(ctx), b(ctx), source(source.str()) {}
+
+  OwningOpRef<ModuleOp> run(const onnx::ModelProto &model);
+
+private:
+  MLIRContext *ctx;
+  OpBuilder b;
+  std::string source;
+  int64_t opset = 1;
+  llvm::StringMap<Value> values;
+  llvm::StringMap<DenseElementsAttr> constants;
+  llvm::StringMap<const onnx::TensorProto *> initializerProtos;
+  /// QuantizeLinear outputs, consumed by the DequantizeLinear that follows.
+  struct PendingQuant {
+    Value input;
+    Value scale, zeroPoint;
+    std::optional<int64_t> axis;
+    int64_t qmin, qmax;
+    std::string node;
+  };
+  llvm::StringMap<PendingQuant> pending;
+
+  // --- diagnostics ---------------------------------------------------------
+  /// The node's name, or its first output's when it has none.
+  static std::string displayName(const onnx::NodeProto &n) {
+    if (!n.name().empty())
+      return n.name();
+    return n.output_size() ? n.output(0) : n.op_type();
+  }
+  Location nodeLoc(const onnx::NodeProto &n) {
+    return NameLoc::get(StringAttr::get(ctx, displayName(n)),
+                        FileLineColLoc::get(ctx, source, 0, 0));
+  }
+  [[noreturn]] void fail(Location loc, const Twine &msg) {
+    emitError(loc) << msg;
+    throw ImportError();
+  }
+  [[noreturn]] void failNode(const onnx::NodeProto &n, const Twine &msg) {
+    fail(nodeLoc(n), "ONNX node '" + Twine(displayName(n)) + "' (" +
+                         n.op_type() + "): " + msg);
+  }
+
+  // --- tensors -------------------------------------------------------------
+  Type elementType(int32_t onnxType, const onnx::NodeProto *n, Location loc) {
+    switch (onnxType) {
+    case onnx::TensorProto::FLOAT:
+      return b.getF32Type();
+    case onnx::TensorProto::DOUBLE:
+      return b.getF64Type();
+    case onnx::TensorProto::FLOAT16:
+      return b.getF16Type();
+    case onnx::TensorProto::BFLOAT16:
+      return b.getBF16Type();
+    case onnx::TensorProto::INT8:
+    case onnx::TensorProto::UINT8:
+      return b.getIntegerType(8);
+    case onnx::TensorProto::INT32:
+      return b.getIntegerType(32);
+    case onnx::TensorProto::INT64:
+      return b.getIntegerType(64);
+    default:
+      fail(loc, "unsupported ONNX tensor element type " + Twine(onnxType));
+    }
+  }
+
+  /// Values of a TensorProto as a dense attribute. UINT8 data is stored in
+  /// i8 bit patterns; `asI32` widens integers (zero points) to i32 with the
+  /// right signedness.
+  DenseElementsAttr tensorAttr(const onnx::TensorProto &t, Location loc,
+                               bool asI32 = false) {
+    SmallVector<int64_t> shape(t.dims().begin(), t.dims().end());
+    int64_t count = 1;
+    for (int64_t d : shape)
+      count *= d;
+    bool isUnsigned = t.data_type() == onnx::TensorProto::UINT8;
+    Type elt = elementType(t.data_type(), nullptr, loc);
+    size_t width = elt.getIntOrFloatBitWidth() / 8;
+    std::string raw;
+    if (t.has_raw_data()) {
+      raw = t.raw_data();
+    } else {
+      raw.resize(count * width);
+      switch (t.data_type()) {
+      case onnx::TensorProto::FLOAT:
+        for (int64_t i = 0; i < count; ++i) {
+          float v = t.float_data(i);
+          std::memcpy(&raw[i * 4], &v, 4);
+        }
+        break;
+      case onnx::TensorProto::DOUBLE:
+        for (int64_t i = 0; i < count; ++i) {
+          double v = t.double_data(i);
+          std::memcpy(&raw[i * 8], &v, 8);
+        }
+        break;
+      case onnx::TensorProto::INT64:
+        for (int64_t i = 0; i < count; ++i) {
+          int64_t v = t.int64_data(i);
+          std::memcpy(&raw[i * 8], &v, 8);
+        }
+        break;
+      default: // int8/uint8/int32/f16/bf16 are stored in int32_data
+        for (int64_t i = 0; i < count; ++i) {
+          int32_t v = t.int32_data(i);
+          std::memcpy(&raw[i * width], &v, width);
+        }
+      }
+    }
+    if ((int64_t)raw.size() != count * (int64_t)width)
+      fail(loc, "initializer '" + Twine(t.name()) + "' holds " +
+                    Twine(raw.size()) + " bytes for " + Twine(count) +
+                    " elements");
+    auto type = RankedTensorType::get(shape, elt);
+    if (asI32 && isa<IntegerType>(elt)) {
+      SmallVector<int32_t> widened(count);
+      for (int64_t i = 0; i < count; ++i) {
+        if (width == 1)
+          widened[i] = isUnsigned ? (int32_t)(uint8_t)raw[i] : (int32_t)(int8_t)raw[i];
+        else if (width == 4)
+          std::memcpy(&widened[i], &raw[i * 4], 4);
+        else {
+          int64_t v;
+          std::memcpy(&v, &raw[i * 8], 8);
+          widened[i] = (int32_t)v;
+        }
+      }
+      return DenseElementsAttr::get(RankedTensorType::get(shape, b.getI32Type()),
+                                    ArrayRef<int32_t>(widened));
+    }
+    bool detectedSplat = false;
+    if (!DenseElementsAttr::isValidRawBuffer(type, ArrayRef<char>(raw.data(), raw.size()),
+                                             detectedSplat))
+      fail(loc, "initializer '" + Twine(t.name()) + "' has malformed data");
+    return DenseElementsAttr::getFromRawBuffer(
+        type, ArrayRef<char>(raw.data(), raw.size()));
+  }
+
+  Value constant(DenseElementsAttr attr) {
+    return arith::ConstantOp::create(b, b.getUnknownLoc(), attr);
+  }
+
+  /// The value named `name`, materializing constants on first use.
+  Value get(const onnx::NodeProto &n, int i) {
+    if (i >= n.input_size() || n.input(i).empty())
+      return Value();
+    const std::string &name = n.input(i);
+    if (auto it = values.find(name); it != values.end())
+      return it->second;
+    if (auto it = constants.find(name); it != constants.end()) {
+      Value v = constant(it->second);
+      values[name] = v;
+      return v;
+    }
+    if (pending.count(name))
+      failNode(n, "reads the integer output of QuantizeLinear '" +
+                      Twine(pending[name].node) +
+                      "'; only QuantizeLinear -> DequantizeLinear pairs are "
+                      "supported (integer tensors are not)");
+    failNode(n, "input '" + Twine(name) + "' is not defined");
+  }
+  Value require(const onnx::NodeProto &n, int i, StringRef what) {
+    Value v = get(n, i);
+    if (!v)
+      failNode(n, "missing input " + Twine(i) + " (" + what + ")");
+    return v;
+  }
+  std::optional<DenseElementsAttr> constantOf(const onnx::NodeProto &n,
+                                              int i) {
+    if (i >= n.input_size() || n.input(i).empty())
+      return std::nullopt;
+    auto it = constants.find(n.input(i));
+    if (it == constants.end())
+      return std::nullopt;
+    return it->second;
+  }
+  RankedTensorType typeOf(Value v) {
+    return cast<RankedTensorType>(v.getType());
+  }
+  void define(const onnx::NodeProto &n, int i, Value v) {
+    if (i < n.output_size() && !n.output(i).empty())
+      values[n.output(i)] = v;
+  }
+
+  // --- attributes ----------------------------------------------------------
+  const onnx::AttributeProto *attr(const onnx::NodeProto &n, StringRef name) {
+    for (const auto &a : n.attribute())
+      if (a.name() == name)
+        return &a;
+    return nullptr;
+  }
+  int64_t getInt(const onnx::NodeProto &n, StringRef name, int64_t dflt) {
+    const auto *a = attr(n, name);
+    return a ? a->i() : dflt;
+  }
+  float getFloat(const onnx::NodeProto &n, StringRef name, float dflt) {
+    const auto *a = attr(n, name);
+    return a ? a->f() : dflt;
+  }
+  std::string getString(const onnx::NodeProto &n, StringRef name,
+                        StringRef dflt) {
+    const auto *a = attr(n, name);
+    return a ? a->s() : dflt.str();
+  }
+  SmallVector<int64_t> getInts(const onnx::NodeProto &n, StringRef name,
+                               ArrayRef<int64_t> dflt) {
+    const auto *a = attr(n, name);
+    if (!a)
+      return SmallVector<int64_t>(dflt);
+    return SmallVector<int64_t>(a->ints().begin(), a->ints().end());
+  }
+  /// Fails on any attribute not in `known`: never a silent wrong import.
+  void checkAttrs(const onnx::NodeProto &n, ArrayRef<StringRef> known) {
+    for (const auto &a : n.attribute())
+      if (!llvm::is_contained(known, a.name()))
+        failNode(n, "unsupported attribute '" + Twine(a.name()) + "'");
+  }
+
+  // --- builders ------------------------------------------------------------
+  Value floatConst(Location loc, Type t, double v) {
+    return arith::ConstantOp::create(b, loc, b.getFloatAttr(t, v));
+  }
+  Value elementwise(Location loc, RankedTensorType resultType,
+                    ArrayRef<Value> ins, ArrayRef<AffineMap> maps,
+                    function_ref<Value(OpBuilder &, Location, ValueRange)> fn) {
+    int64_t rank = resultType.getRank();
+    Value init = tensor::EmptyOp::create(b, loc, resultType.getShape(),
+                                         resultType.getElementType());
+    SmallVector<AffineMap> allMaps(maps);
+    allMaps.push_back(b.getMultiDimIdentityMap(rank));
+    SmallVector<IteratorType> par(rank, IteratorType::parallel);
+    return linalg::GenericOp::create(
+               b, loc, TypeRange{resultType}, ins, ValueRange{init}, allMaps,
+               par,
+               [&](OpBuilder &nb, Location l, ValueRange args) {
+                 linalg::YieldOp::create(nb, l, fn(nb, l, args.drop_back()));
+               })
+        .getResult(0);
+  }
+  /// numpy-style broadcasting of `operands` to one shape.
+  Value broadcastBinary(const onnx::NodeProto &n, Value lhs, Value rhs,
+                        function_ref<Value(OpBuilder &, Location, Value, Value)>
+                            fn) {
+    auto lt = typeOf(lhs), rt = typeOf(rhs);
+    if (lt.getElementType() != rt.getElementType() ||
+        !isa<FloatType>(lt.getElementType()))
+      failNode(n, "needs two float operands of one element type");
+    int64_t rank = std::max(lt.getRank(), rt.getRank());
+    SmallVector<int64_t> shape(rank, 1);
+    auto dimOf = [&](RankedTensorType t, int64_t d) -> int64_t {
+      int64_t off = rank - t.getRank();
+      return d < off ? 1 : t.getDimSize(d - off);
+    };
+    for (int64_t d = 0; d < rank; ++d) {
+      int64_t a = dimOf(lt, d), c = dimOf(rt, d);
+      if (a != c && a != 1 && c != 1)
+        failNode(n, "operand shapes do not broadcast");
+      shape[d] = std::max(a, c);
+    }
+    auto mapFor = [&](RankedTensorType t) {
+      SmallVector<AffineExpr> exprs;
+      int64_t off = rank - t.getRank();
+      for (int64_t d = off; d < rank; ++d)
+        exprs.push_back(t.getDimSize(d - off) == 1 && shape[d] != 1
+                            ? getAffineConstantExpr(0, ctx)
+                            : getAffineDimExpr(d, ctx));
+      return AffineMap::get(rank, 0, exprs, ctx);
+    };
+    auto type = RankedTensorType::get(shape, lt.getElementType());
+    return elementwise(nodeLoc(n), type, {lhs, rhs}, {mapFor(lt), mapFor(rt)},
+                       [&](OpBuilder &nb, Location l, ValueRange a) {
+                         return fn(nb, l, a[0], a[1]);
+                       });
+  }
+  Value transpose2D(Location loc, Value v) {
+    auto t = typeOf(v);
+    Value init = tensor::EmptyOp::create(
+        b, loc, {t.getDimSize(1), t.getDimSize(0)}, t.getElementType());
+    return linalg::TransposeOp::create(b, loc, v, init,
+                                       ArrayRef<int64_t>{1, 0})
+        .getResult()[0];
+  }
+
+  ActivationKindAttr noAct() {
+    return ActivationKindAttr::get(ctx, ActivationKind::none);
+  }
+
+  // --- node handlers -------------------------------------------------------
+  void importNode(const onnx::NodeProto &n);
+  void importConv(const onnx::NodeProto &n, bool transposed);
+  void importGemm(const onnx::NodeProto &n);
+  void importMatMul(const onnx::NodeProto &n);
+  void importPool(const onnx::NodeProto &n, bool isMax);
+  void importQuantize(const onnx::NodeProto &n);
+  void importDequantize(const onnx::NodeProto &n);
+};
+
+/// Explicit begin/end pads for auto_pad SAME_UPPER / SAME_LOWER / VALID.
+static void autoPads(StringRef autoPad, ArrayRef<int64_t> in,
+                     ArrayRef<int64_t> k, ArrayRef<int64_t> s,
+                     ArrayRef<int64_t> d, SmallVectorImpl<int64_t> &pads) {
+  size_t n = in.size();
+  pads.assign(2 * n, 0);
+  if (autoPad == "VALID")
+    return;
+  for (size_t i = 0; i < n; ++i) {
+    int64_t out = (in[i] + s[i] - 1) / s[i];
+    int64_t total =
+        std::max<int64_t>(0, (out - 1) * s[i] + (k[i] - 1) * d[i] + 1 - in[i]);
+    int64_t small = total / 2, big = total - small;
+    pads[i] = autoPad == "SAME_UPPER" ? small : big;
+    pads[i + n] = autoPad == "SAME_UPPER" ? big : small;
+  }
+}
+
+void Importer::importConv(const onnx::NodeProto &n, bool transposed) {
+  checkAttrs(n, {"auto_pad", "dilations", "group", "kernel_shape", "pads",
+                 "strides", "output_padding", "output_shape"});
+  Location loc = nodeLoc(n);
+  Value x = require(n, 0, "X"), w = require(n, 1, "W"), bias = get(n, 2);
+  auto xt = typeOf(x), wt = typeOf(w);
+  int64_t s = xt.getRank() - 2;
+  if (s < 1 || s > 3 || wt.getRank() != xt.getRank())
+    failNode(n, "needs 3-D to 5-D input and weight of the same rank");
+  SmallVector<int64_t> kernel(wt.getShape().drop_front(2));
+  auto kernelAttr = getInts(n, "kernel_shape", kernel);
+  if (ArrayRef<int64_t>(kernelAttr) != ArrayRef<int64_t>(kernel))
+    failNode(n, "kernel_shape disagrees with the weight's shape");
+  SmallVector<int64_t> ones(s, 1), zeros(2 * s, 0);
+  auto strides = getInts(n, "strides", ones);
+  auto dil = getInts(n, "dilations", ones);
+  int64_t group = getInt(n, "group", 1);
+  std::string autoPad = getString(n, "auto_pad", "NOTSET");
+  SmallVector<int64_t> pads = getInts(n, "pads", zeros);
+  SmallVector<int64_t> inSpatial(xt.getShape().drop_front(2));
+  if (strides.size() != (size_t)s || dil.size() != (size_t)s ||
+      pads.size() != (size_t)(2 * s))
+    failNode(n, "strides/dilations/pads do not match the spatial rank");
+  Type elt = xt.getElementType();
+
+  if (!transposed) {
+    if (autoPad != "NOTSET")
+      autoPads(autoPad, inSpatial, kernel, strides, dil, pads);
+    ConvGeometry g{strides, pads, dil, {}, group, false};
+    SmallVector<int64_t> outShape = {xt.getDimSize(0), wt.getDimSize(0)};
+    for (int64_t i = 0; i < s; ++i)
+      outShape.push_back(inferConvOutputSize(inSpatial[i], kernel[i], g, i));
+    auto conv = ConvOp::create(
+        b, loc, RankedTensorType::get(outShape, elt), x, w, bias,
+        b.getDenseI64ArrayAttr(strides), b.getDenseI64ArrayAttr(pads),
+        b.getDenseI64ArrayAttr(dil), b.getI64IntegerAttr(group), noAct(),
+        FloatAttr(), FloatAttr());
+    define(n, 0, conv);
+    return;
+  }
+  auto outPad = getInts(n, "output_padding", SmallVector<int64_t>(s, 0));
+  auto outShapeAttr = getInts(n, "output_shape", {});
+  int64_t cout = wt.getDimSize(1) * group;
+  if (!outShapeAttr.empty() || autoPad == "SAME_UPPER" ||
+      autoPad == "SAME_LOWER") {
+    // ONNX: total_padding = stride·(in−1) + output_padding + ((k−1)·d + 1)
+    // − output_shape, split by auto_pad (SAME_UPPER: extra at the end).
+    SmallVector<int64_t> target(outShapeAttr.end() - std::min<size_t>(s, outShapeAttr.size()),
+                                outShapeAttr.end());
+    if (target.empty())
+      for (int64_t i = 0; i < s; ++i)
+        target.push_back(inSpatial[i] * strides[i]);
+    for (int64_t i = 0; i < s; ++i) {
+      int64_t total = strides[i] * (inSpatial[i] - 1) + outPad[i] +
+                      (kernel[i] - 1) * dil[i] + 1 - target[i];
+      if (total < 0) {
+        // The requested output is larger than the full transposed conv:
+        // the extra rows come as output padding at the end.
+        outPad[i] += -total;
+        total = 0;
+      }
+      int64_t small = total / 2, big = total - small;
+      bool lower = autoPad == "SAME_LOWER";
+      pads[i] = lower ? big : small;
+      pads[i + s] = lower ? small : big;
+    }
+  } else if (autoPad == "VALID") {
+    pads.assign(2 * s, 0);
+  }
+  ConvGeometry g{strides, pads, dil, outPad, group, true};
+  SmallVector<int64_t> outShape = {xt.getDimSize(0), cout};
+  for (int64_t i = 0; i < s; ++i)
+    outShape.push_back(inferConvOutputSize(inSpatial[i], kernel[i], g, i));
+  auto conv = ConvTransposeOp::create(
+      b, loc, RankedTensorType::get(outShape, elt), x, w, bias,
+      b.getDenseI64ArrayAttr(strides), b.getDenseI64ArrayAttr(pads),
+      b.getDenseI64ArrayAttr(dil), b.getI64IntegerAttr(group),
+      b.getDenseI64ArrayAttr(outPad), noAct(), FloatAttr(), FloatAttr());
+  define(n, 0, conv);
+}
+
+void Importer::importGemm(const onnx::NodeProto &n) {
+  checkAttrs(n, {"alpha", "beta", "transA", "transB"});
+  Location loc = nodeLoc(n);
+  Value a = require(n, 0, "A"), bm = require(n, 1, "B"), c = get(n, 2);
+  double alpha = getFloat(n, "alpha", 1.0f), beta = getFloat(n, "beta", 1.0f);
+  if (typeOf(a).getRank() != 2 || typeOf(bm).getRank() != 2)
+    failNode(n, "needs 2-D A and B");
+  if (getInt(n, "transA", 0))
+    a = transpose2D(loc, a);
+  // qfuse.linear takes the weight as [N, K] (x·Wᵀ): B itself when transB.
+  if (!getInt(n, "transB", 0))
+    bm = transpose2D(loc, bm);
+  auto at = typeOf(a), wt = typeOf(bm);
+  Type elt = at.getElementType();
+  int64_t m = at.getDimSize(0), nOut = wt.getDimSize(0);
+  if (at.getDimSize(1) != wt.getDimSize(1))
+    failNode(n, "A and B have different inner dimensions");
+  auto outType = RankedTensorType::get({m, nOut}, elt);
+  // A 1-D bias of N with beta = 1 goes into the linear op itself.
+  Value bias;
+  if (c && beta == 1.0 && typeOf(c).getRank() == 1 &&
+      typeOf(c).getDimSize(0) == nOut && alpha == 1.0) {
+    bias = c;
+    c = Value();
+  }
+  Value y = LinearOp::create(b, loc, outType, a, bm, bias, noAct(),
+                             FloatAttr(), FloatAttr());
+  if (alpha != 1.0)
+    y = elementwise(loc, outType, {y}, {b.getMultiDimIdentityMap(2)},
+                    [&](OpBuilder &nb, Location l, ValueRange v) -> Value {
+                      return arith::MulFOp::create(
+                          nb, l, v[0], floatConst(l, elt, alpha));
+                    });
+  if (c) {
+    Value scaledC = c;
+    if (beta != 1.0) {
+      auto ct = typeOf(c);
+      scaledC = elementwise(
+          loc, ct, {c}, {b.getMultiDimIdentityMap(ct.getRank())},
+          [&](OpBuilder &nb, Location l, ValueRange v) -> Value {
+            return arith::MulFOp::create(nb, l, v[0], floatConst(l, elt, beta));
+          });
+    }
+    y = broadcastBinary(n, y, scaledC,
+                        [](OpBuilder &nb, Location l, Value p, Value q) -> Value {
+                          return arith::AddFOp::create(nb, l, p, q);
+                        });
+  }
+  define(n, 0, y);
+}
+
+void Importer::importMatMul(const onnx::NodeProto &n) {
+  checkAttrs(n, {});
+  Location loc = nodeLoc(n);
+  Value a = require(n, 0, "A"), bm = require(n, 1, "B");
+  if (typeOf(a).getRank() != 2 || typeOf(bm).getRank() != 2)
+    failNode(n, "only 2-D MatMul is supported");
+  Value w = transpose2D(loc, bm);
+  auto outType = RankedTensorType::get(
+      {typeOf(a).getDimSize(0), typeOf(w).getDimSize(0)},
+      typeOf(a).getElementType());
+  if (typeOf(a).getDimSize(1) != typeOf(w).getDimSize(1))
+    failNode(n, "A and B have different inner dimensions");
+  define(n, 0, LinearOp::create(b, loc, outType, a, w, Value(), noAct(),
+                                FloatAttr(), FloatAttr()));
+}
+
+void Importer::importPool(const onnx::NodeProto &n, bool isMax) {
+  checkAttrs(n, {"auto_pad", "kernel_shape", "pads", "strides", "dilations",
+                 "ceil_mode", "count_include_pad", "storage_order"});
+  Location loc = nodeLoc(n);
+  Value x = require(n, 0, "X");
+  auto xt = typeOf(x);
+  if (xt.getRank() != 4)
+    failNode(n, "only 2-D pooling (NCHW) is supported");
+  if (getInt(n, "ceil_mode", 0))
+    failNode(n, "ceil_mode = 1 is not supported");
+  if (n.output_size() > 1 && !n.output(1).empty())
+    failNode(n, "the Indices output is not supported");
+  auto kernel = getInts(n, "kernel_shape", {});
+  if (kernel.size() != 2)
+    failNode(n, "needs a 2-D kernel_shape");
+  auto strides = getInts(n, "strides", {1, 1});
+  auto dil = getInts(n, "dilations", {1, 1});
+  if (!isMax && (dil[0] != 1 || dil[1] != 1))
+    failNode(n, "dilated AveragePool is not supported");
+  SmallVector<int64_t> pads = getInts(n, "pads", {0, 0, 0, 0});
+  std::string autoPad = getString(n, "auto_pad", "NOTSET");
+  if (autoPad != "NOTSET")
+    autoPads(autoPad, xt.getShape().drop_front(2), kernel, strides, dil, pads);
+  Type elt = xt.getElementType();
+  double padValue = isMax ? -INFINITY : 0.0;
+  auto padded = [&](Value v, double value) -> Value {
+    if (llvm::all_of(pads, [](int64_t p) { return p == 0; }))
+      return v;
+    auto t = typeOf(v);
+    SmallVector<OpFoldResult> lo = {b.getIndexAttr(0), b.getIndexAttr(0),
+                                    b.getIndexAttr(pads[0]),
+                                    b.getIndexAttr(pads[1])};
+    SmallVector<OpFoldResult> hi = {b.getIndexAttr(0), b.getIndexAttr(0),
+                                    b.getIndexAttr(pads[2]),
+                                    b.getIndexAttr(pads[3])};
+    SmallVector<int64_t> shape(t.getShape());
+    shape[2] += pads[0] + pads[2];
+    shape[3] += pads[1] + pads[3];
+    return tensor::PadOp::create(b, loc, RankedTensorType::get(shape, elt), v,
+                                 lo, hi, floatConst(loc, elt, value));
+  };
+  Value in = padded(x, padValue);
+  auto inT = typeOf(in);
+  SmallVector<int64_t> outShape = {xt.getDimSize(0), xt.getDimSize(1)};
+  for (int i = 0; i < 2; ++i)
+    outShape.push_back((inT.getDimSize(2 + i) - dil[i] * (kernel[i] - 1) - 1) /
+                           strides[i] +
+                       1);
+  auto outType = RankedTensorType::get(outShape, elt);
+  Value window = tensor::EmptyOp::create(b, loc, kernel, elt);
+  Value init = tensor::EmptyOp::create(b, loc, outShape, elt);
+  // The named pooling ops take i64 dense element attributes.
+  auto vec = [&](ArrayRef<int64_t> v) {
+    return DenseIntElementsAttr::get(
+        RankedTensorType::get({(int64_t)v.size()}, b.getI64Type()), v);
+  };
+  auto stridesAttr = vec(strides);
+  auto dilAttr = vec(dil);
+  auto pool = [&](Value input, double initValue, bool max) -> Value {
+    Value filled = linalg::FillOp::create(
+                       b, loc, ValueRange{floatConst(loc, elt, initValue)},
+                       ValueRange{init})
+                       .getResult(0);
+    Operation *op;
+    if (max)
+      op = linalg::PoolingNchwMaxOp::create(b, loc, TypeRange{outType},
+                                            ValueRange{input, window},
+                                            ValueRange{filled});
+    else
+      op = linalg::PoolingNchwSumOp::create(b, loc, TypeRange{outType},
+                                            ValueRange{input, window},
+                                            ValueRange{filled});
+    op->setAttr("strides", stridesAttr);
+    op->setAttr("dilations", dilAttr);
+    return op->getResult(0);
+  };
+  if (isMax) {
+    define(n, 0, pool(in, -INFINITY, true));
+    return;
+  }
+  Value sum = pool(in, 0.0, false);
+  // Divisor: the window size, or (count_include_pad = 0) the number of
+  // non-padding elements, counted by pooling ones padded with zeros.
+  Value divisor;
+  bool includePad = getInt(n, "count_include_pad", 0);
+  bool anyPad = llvm::any_of(pads, [](int64_t p) { return p != 0; });
+  if (includePad || !anyPad) {
+    divisor = tensor::SplatOp::create(
+        b, loc, outType, floatConst(loc, elt, kernel[0] * kernel[1]));
+  } else {
+    Value ones = tensor::SplatOp::create(b, loc, xt, floatConst(loc, elt, 1.0));
+    divisor = pool(padded(ones, 0.0), 0.0, false);
+  }
+  AffineMap id = b.getMultiDimIdentityMap(4);
+  define(n, 0,
+         elementwise(loc, outType, {sum, divisor}, {id, id},
+                     [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                       return arith::DivFOp::create(nb, l, a[0], a[1]);
+                     }));
+}
+
+void Importer::importQuantize(const onnx::NodeProto &n) {
+  checkAttrs(n, {"axis", "saturate"});
+  Value x = require(n, 0, "x");
+  auto scale = constantOf(n, 1);
+  auto zp = constantOf(n, 2);
+  if (!scale)
+    failNode(n, "y_scale must be a constant");
+  PendingQuant q;
+  q.input = x;
+  q.node = displayName(n);
+  q.scale = constant(*scale);
+  // The zero point's ONNX type decides the range (uint8 when absent).
+  int32_t zpType = onnx::TensorProto::UINT8;
+  const onnx::TensorProto *zpProto = nullptr;
+  if (n.input_size() > 2 && !n.input(2).empty()) {
+    auto it = initializerProtos.find(n.input(2));
+    if (it == initializerProtos.end())
+      failNode(n, "y_zero_point must be an initializer");
+    zpProto = it->second;
+    zpType = zpProto->data_type();
+  }
+  if (zp) {
+    // Re-read as i32 with the right signedness.
+    q.zeroPoint = constant(tensorAttr(*zpProto, nodeLoc(n), /*asI32=*/true));
+  } else {
+    auto zType = RankedTensorType::get(typeOf(q.scale).getShape(),
+                                       b.getI32Type());
+    q.zeroPoint = constant(DenseElementsAttr::get(zType, int32_t(0)));
+  }
+  if (zpType == onnx::TensorProto::INT8) {
+    q.qmin = -128;
+    q.qmax = 127;
+  } else if (zpType == onnx::TensorProto::UINT8) {
+    q.qmin = 0;
+    q.qmax = 255;
+  } else {
+    failNode(n, "only int8 and uint8 quantization is supported");
+  }
+  if (typeOf(q.scale).getRank() == 1 && typeOf(q.scale).getDimSize(0) > 1) {
+    int64_t axis = getInt(n, "axis", 1);
+    if (axis < 0)
+      axis += typeOf(x).getRank();
+    q.axis = axis;
+  }
+  pending[n.output(0)] = q;
+}
+
+void Importer::importDequantize(const onnx::NodeProto &n) {
+  checkAttrs(n, {"axis"});
+  auto it = pending.find(n.input(0));
+  if (it == pending.end())
+    failNode(n, "only QuantizeLinear -> DequantizeLinear pairs are supported; "
+                "this DequantizeLinear reads '" +
+                    Twine(n.input(0)) + "' (an integer tensor)");
+  PendingQuant &q = it->second;
+  auto scale = constantOf(n, 1);
+  auto q0 = constantOf(n, 2);
+  if (!scale || *scale != cast<arith::ConstantOp>(q.scale.getDefiningOp())
+                              .getValue())
+    failNode(n, "the DequantizeLinear scale differs from its QuantizeLinear's");
+  (void)q0;
+  Location loc = nodeLoc(n);
+  auto fq = FakeQuantOp::create(
+      b, loc, typeOf(q.input), q.input, q.scale, q.zeroPoint,
+      q.axis ? b.getI64IntegerAttr(*q.axis) : IntegerAttr(),
+      b.getI64IntegerAttr(q.qmin), b.getI64IntegerAttr(q.qmax));
+  define(n, 0, fq);
+}
+
+void Importer::importNode(const onnx::NodeProto &n) {
+  const std::string &op = n.op_type();
+  Location loc = nodeLoc(n);
+  if (!n.domain().empty() && n.domain() != "ai.onnx")
+    failNode(n, "operator domain '" + Twine(n.domain()) + "' is not supported");
+  if (op == "Conv" || op == "ConvTranspose")
+    return importConv(n, op == "ConvTranspose");
+  if (op == "BatchNormalization") {
+    checkAttrs(n, {"epsilon", "momentum", "training_mode", "spatial"});
+    if (getInt(n, "training_mode", 0))
+      failNode(n, "training_mode = 1 is not supported (export the model in "
+                  "eval mode; QAT lives in qfuse.qat_conv_bn)");
+    if (n.output_size() > 1)
+      failNode(n, "the training outputs (running mean/var) are not supported");
+    if (!getInt(n, "spatial", 1))
+      failNode(n, "spatial = 0 is not supported");
+    Value x = require(n, 0, "X");
+    auto bn = BatchNormOp::create(
+        b, loc, typeOf(x), x, require(n, 3, "mean"), require(n, 4, "var"),
+        require(n, 1, "scale"), require(n, 2, "B"),
+        b.getF64FloatAttr(getFloat(n, "epsilon", 1e-5f)));
+    return define(n, 0, bn);
+  }
+  if (op == "Relu") {
+    checkAttrs(n, {});
+    Value x = require(n, 0, "X");
+    if (!isa<FloatType>(typeOf(x).getElementType()))
+      failNode(n, "only float Relu is supported");
+    return define(n, 0, ReluOp::create(b, loc, x));
+  }
+  if (op == "Clip") {
+    Value x = require(n, 0, "input");
+    if (!isa<FloatType>(typeOf(x).getElementType()))
+      failNode(n, "only float Clip is supported");
+    double lo = -INFINITY, hi = INFINITY;
+    if (opset < 11) {
+      checkAttrs(n, {"min", "max"});
+      lo = getFloat(n, "min", -INFINITY);
+      hi = getFloat(n, "max", INFINITY);
+    } else {
+      checkAttrs(n, {});
+      Value runtimeLo, runtimeHi;
+      for (int i : {1, 2}) {
+        if (i >= n.input_size() || n.input(i).empty())
+          continue;
+        auto c = constantOf(n, i);
+        if (!c) {
+          Value v = get(n, i);
+          if (typeOf(v).getNumElements() != 1 ||
+              typeOf(v).getElementType() != typeOf(x).getElementType())
+            failNode(n, "min/max must be scalars of the input's type");
+          (i == 1 ? runtimeLo : runtimeHi) = v;
+          continue;
+        }
+        if (c->getNumElements() != 1)
+          failNode(n, "min/max must be scalars");
+        double v = (*c).getSplatValue<APFloat>().convertToDouble();
+        (i == 1 ? lo : hi) = v;
+      }
+      if (runtimeLo || runtimeHi) {
+        // Run-time bounds: max(x, min) then min(., max), as the ONNX
+        // reference applies them (min > max gives max).
+        auto t = typeOf(x);
+        int64_t rank = t.getRank();
+        SmallVector<Value> ins = {x};
+        SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(rank)};
+        for (Value v : {runtimeLo, runtimeHi})
+          if (v) {
+            ins.push_back(v);
+            SmallVector<AffineExpr> zeros(typeOf(v).getRank(),
+                                          getAffineConstantExpr(0, ctx));
+            maps.push_back(AffineMap::get(rank, 0, zeros, ctx));
+          }
+        bool hasLo = bool(runtimeLo), hasHi = bool(runtimeHi);
+        return define(
+            n, 0,
+            elementwise(loc, t, ins, maps,
+                        [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                          Value v = a[0];
+                          unsigned i = 1;
+                          Value loV = hasLo ? a[i++] : floatConst(l, t.getElementType(), lo);
+                          Value hiV = hasHi ? a[i++] : floatConst(l, t.getElementType(), hi);
+                          v = arith::MaximumFOp::create(nb, l, v, loV);
+                          return arith::MinimumFOp::create(nb, l, v, hiV);
+                        }));
+      }
+    }
+    if (lo > hi) // ONNX: min > max clips everything to max
+      lo = hi;
+    return define(n, 0,
+                  ClampOp::create(b, loc, x, b.getF64FloatAttr(lo),
+                                  b.getF64FloatAttr(hi)));
+  }
+  if (op == "Gemm")
+    return importGemm(n);
+  if (op == "MatMul")
+    return importMatMul(n);
+  if (op == "QuantizeLinear")
+    return importQuantize(n);
+  if (op == "DequantizeLinear")
+    return importDequantize(n);
+  if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") {
+    checkAttrs(n, {});
+    Value r = broadcastBinary(
+        n, require(n, 0, "A"), require(n, 1, "B"),
+        [&](OpBuilder &nb, Location l, Value p, Value q) -> Value {
+          if (op == "Add")
+            return arith::AddFOp::create(nb, l, p, q);
+          if (op == "Sub")
+            return arith::SubFOp::create(nb, l, p, q);
+          if (op == "Mul")
+            return arith::MulFOp::create(nb, l, p, q);
+          return arith::DivFOp::create(nb, l, p, q);
+        });
+    return define(n, 0, r);
+  }
+  if (op == "Sigmoid") {
+    checkAttrs(n, {});
+    Value x = require(n, 0, "X");
+    auto t = typeOf(x);
+    return define(
+        n, 0,
+        elementwise(loc, t, {x}, {b.getMultiDimIdentityMap(t.getRank())},
+                    [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                      Type e = t.getElementType();
+                      Value one = floatConst(l, e, 1.0);
+                      Value ex = math::ExpOp::create(
+                          nb, l, arith::NegFOp::create(nb, l, a[0]));
+                      return arith::DivFOp::create(
+                          nb, l, one, arith::AddFOp::create(nb, l, one, ex));
+                    }));
+  }
+  if (op == "MaxPool" || op == "AveragePool")
+    return importPool(n, op == "MaxPool");
+  if (op == "GlobalAveragePool") {
+    checkAttrs(n, {});
+    Value x = require(n, 0, "X");
+    auto t = typeOf(x);
+    int64_t rank = t.getRank();
+    SmallVector<int64_t> shape(t.getShape());
+    int64_t count = 1;
+    for (int64_t d = 2; d < rank; ++d) {
+      count *= shape[d];
+      shape[d] = 1;
+    }
+    Type elt = t.getElementType();
+    auto outType = RankedTensorType::get(shape, elt);
+    Value init = linalg::FillOp::create(
+                     b, loc, ValueRange{floatConst(loc, elt, 0.0)},
+                     ValueRange{tensor::EmptyOp::create(b, loc, shape, elt)})
+                     .getResult(0);
+    SmallVector<AffineExpr> outExprs = {getAffineDimExpr(0, ctx),
+                                        getAffineDimExpr(1, ctx)};
+    for (int64_t d = 2; d < rank; ++d)
+      outExprs.push_back(getAffineConstantExpr(0, ctx));
+    SmallVector<IteratorType> iters(rank, IteratorType::reduction);
+    iters[0] = iters[1] = IteratorType::parallel;
+    Value sum =
+        linalg::GenericOp::create(
+            b, loc, TypeRange{outType}, ValueRange{x}, ValueRange{init},
+            SmallVector<AffineMap>{b.getMultiDimIdentityMap(rank),
+                                   AffineMap::get(rank, 0, outExprs, ctx)},
+            iters,
+            [](OpBuilder &nb, Location l, ValueRange a) {
+              linalg::YieldOp::create(
+                  nb, l, arith::AddFOp::create(nb, l, a[0], a[1]).getResult());
+            })
+            .getResult(0);
+    return define(
+        n, 0,
+        elementwise(loc, outType, {sum}, {b.getMultiDimIdentityMap(rank)},
+                    [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                      return arith::DivFOp::create(
+                          nb, l, a[0], floatConst(l, elt, count));
+                    }));
+  }
+  if (op == "Flatten" || op == "Reshape") {
+    Value x = require(n, 0, "data");
+    auto t = typeOf(x);
+    SmallVector<int64_t> shape;
+    if (op == "Flatten") {
+      checkAttrs(n, {"axis"});
+      int64_t axis = getInt(n, "axis", 1);
+      if (axis < 0)
+        axis += t.getRank();
+      int64_t outer = 1, inner = 1;
+      for (int64_t d = 0; d < t.getRank(); ++d)
+        (d < axis ? outer : inner) *= t.getDimSize(d);
+      shape = {outer, inner};
+    } else {
+      checkAttrs(n, {"allowzero"});
+      auto c = constantOf(n, 1);
+      if (!c)
+        failNode(n, "the target shape must be a constant");
+      int64_t known = 1, minusOne = -1;
+      for (auto [i, v] : llvm::enumerate(c->getValues<int64_t>())) {
+        int64_t d = v == 0 && !getInt(n, "allowzero", 0) ? t.getDimSize(i) : v;
+        if (d == -1)
+          minusOne = i;
+        else
+          known *= d;
+        shape.push_back(d);
+      }
+      if (minusOne >= 0)
+        shape[minusOne] = t.getNumElements() / known;
+    }
+    auto outType = RankedTensorType::get(shape, t.getElementType());
+    if (outType.getNumElements() != t.getNumElements())
+      failNode(n, "the new shape has a different number of elements");
+    auto shapeAttr = DenseElementsAttr::get(
+        RankedTensorType::get({(int64_t)shape.size()}, b.getI64Type()),
+        ArrayRef<int64_t>(shape));
+    return define(n, 0,
+                  tensor::ReshapeOp::create(b, loc, outType, x,
+                                            constant(shapeAttr)));
+  }
+  if (op == "Identity" || op == "Dropout") {
+    if (op == "Dropout" && n.output_size() > 1 && !n.output(1).empty())
+      failNode(n, "the mask output is not supported");
+    return define(n, 0, require(n, 0, "input"));
+  }
+  failNode(n, "unsupported operator");
+}
+
+OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
+  for (const auto &o : model.opset_import())
+    if (o.domain().empty() || o.domain() == "ai.onnx")
+      opset = o.version();
+  Location fileLoc = FileLineColLoc::get(ctx, source, 0, 0);
+  OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc);
+  // Opsets 11 to 17 are the target. Older models (down to 6) import too:
+  // every attribute a node carries must be known to the handler, so an op
+  // whose older version differs is rejected, never misread.
+  if (opset < 6 || opset > 17) {
+    emitError(fileLoc) << "ONNX opset " << opset
+                       << " is not supported (opsets 6 to 17 are)";
+    return nullptr;
+  }
+  const onnx::GraphProto &graph = model.graph();
+  try {
+    b.setInsertionPointToEnd(module->getBody());
+    for (const auto &init : graph.initializer()) {
+      initializerProtos[init.name()] = &init;
+      constants[init.name()] = tensorAttr(init, fileLoc);
+    }
+    SmallVector<Type> argTypes;
+    SmallVector<std::string> argNames;
+    for (const auto &in : graph.input()) {
+      if (constants.count(in.name()))
+        continue; // an initializer listed as an input (IR version < 4)
+      const auto &tt = in.type().tensor_type();
+      SmallVector<int64_t> shape;
+      for (const auto &d : tt.shape().dim()) {
+        if (!d.has_dim_value())
+          fail(fileLoc, "graph input '" + Twine(in.name()) + "' has a dynamic "
+                        "dimension ('" + Twine(d.dim_param()) +
+                        "'); qfuse imports static shapes");
+        shape.push_back(d.dim_value());
+      }
+      argTypes.push_back(
+          RankedTensorType::get(shape, elementType(tt.elem_type(), nullptr, fileLoc)));
+      argNames.push_back(in.name());
+    }
+    std::string name = graph.name().empty() ? "main_graph" : graph.name();
+    for (char &c : name)
+      if (!isalnum(static_cast<unsigned char>(c)) && c != '_')
+        c = '_';
+    auto fn = func::FuncOp::create(b, fileLoc, name,
+                                   b.getFunctionType(argTypes, {}));
+    Block *entry = fn.addEntryBlock();
+    b.setInsertionPointToStart(entry);
+    for (auto [i, n] : llvm::enumerate(argNames))
+      values[n] = entry->getArgument(i);
+    for (const auto &node : graph.node()) {
+      if (node.op_type() == "Constant") {
+        const auto *a = attr(node, "value");
+        if (!a || !a->has_t())
+          failNode(node, "only the 'value' form of Constant is supported");
+        initializerProtos[node.output(0)] = &a->t();
+        constants[node.output(0)] = tensorAttr(a->t(), nodeLoc(node));
+        continue;
+      }
+      importNode(node);
+    }
+    SmallVector<Value> results;
+    for (const auto &out : graph.output()) {
+      auto it = values.find(out.name());
+      if (it == values.end()) {
+        if (constants.count(out.name()))
+          results.push_back(constant(constants[out.name()]));
+        else
+          fail(fileLoc, "graph output '" + Twine(out.name()) +
+                            "' is not produced by a supported node");
+      } else {
+        results.push_back(it->second);
+      }
+      const auto &tt = out.type().tensor_type();
+      auto got = typeOf(results.back());
+      if (tt.has_shape()) {
+        for (auto [d, dim] : llvm::enumerate(tt.shape().dim()))
+          if (dim.has_dim_value() && (d >= (size_t)got.getRank() ||
+                                      got.getDimSize(d) != dim.dim_value()))
+            fail(fileLoc, "graph output '" + Twine(out.name()) +
+                              "' is declared with another shape than the one "
+                              "computed");
+      }
+    }
+    func::ReturnOp::create(b, fileLoc, results);
+    fn.setType(b.getFunctionType(argTypes, ValueRange(results).getTypes()));
+  } catch (ImportError &) {
+    return nullptr;
+  }
+  if (failed(verify(*module)))
+    return nullptr;
+  return module;
+}
+
+} // namespace
+
+OwningOpRef<ModuleOp> mlir::qfuse::importONNX(StringRef bytes,
+                                              StringRef sourceName,
+                                              MLIRContext *context) {
+  context->loadDialect<QFuseDialect, arith::ArithDialect, func::FuncDialect,
+                       linalg::LinalgDialect, math::MathDialect,
+                       tensor::TensorDialect>();
+  onnx::ModelProto model;
+  if (!model.ParseFromArray(bytes.data(), bytes.size())) {
+    emitError(FileLineColLoc::get(context, sourceName, 0, 0))
+        << "not a valid ONNX model (protobuf parse failed)";
+    return nullptr;
+  }
+  Importer importer(context, sourceName);
+  return importer.run(model);
+}
+
+void mlir::qfuse::registerONNXImportDialects(DialectRegistry &registry) {
+  registry.insert<QFuseDialect, arith::ArithDialect, func::FuncDialect,
+                  linalg::LinalgDialect, math::MathDialect,
+                  tensor::TensorDialect>();
+}
+
+void mlir::qfuse::registerImportONNXTranslation() {
+  TranslateToMLIRRegistration reg(
+      "import-onnx", "Import an ONNX model (.onnx) as qfuse + upstream ops",
+      [](llvm::SourceMgr &sourceMgr,
+         MLIRContext *context) -> OwningOpRef<Operation *> {
+        const llvm::MemoryBuffer *buf =
+            sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID());
+        OwningOpRef<ModuleOp> module = importONNX(
+            buf->getBuffer(), buf->getBufferIdentifier(), context);
+        if (!module)
+          return nullptr;
+        return OwningOpRef<Operation *>(module.release().getOperation());
+      },
+      registerONNXImportDialects);
+}
