@@ -147,7 +147,7 @@ for sub in ("node", "pytorch-converted"):
                 print(f"FAIL (unexpectedly passed, update the list): {sub}/{name}")
             else:
                 xfailed += 1
-                print(f"XFAIL: {sub}/{name}: {EXPECTED_FAILURES[name]} [{why}]")
+                print(f"known failure, {sub}/{name}: {EXPECTED_FAILURES[name]} [{why}]")
         elif ok:
             passed += 1
             print(f"PASS: {sub}/{name}")
