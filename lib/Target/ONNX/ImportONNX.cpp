@@ -5,7 +5,7 @@
 // BatchNormalization, Relu, Clip, Gemm, MatMul, QuantizeLinear ->
 // DequantizeLinear pairs), the rest of a CNN becomes linalg / tensor / arith
 // (Add, Sub, Mul, Div, MaxPool, AveragePool, GlobalAveragePool, Flatten,
-// Reshape, Identity, Dropout, Constant, Sigmoid). Shapes are computed here,
+// Reshape, Transpose, Identity, Dropout, Constant, Sigmoid). Shapes are computed here,
 // per node; they must be static.
 //
 //===----------------------------------------------------------------------===//
@@ -57,7 +57,8 @@ private:
   int64_t opset = 1;
   llvm::StringMap<Value> values;
   llvm::StringMap<DenseElementsAttr> constants;
-  llvm::StringMap<const onnx::TensorProto *> initializerProtos;
+  /// The ONNX element type of each constant (uint8 and int8 share i8).
+  llvm::StringMap<int32_t> constantTypes;
   /// QuantizeLinear outputs, consumed by the DequantizeLinear that follows.
   struct PendingQuant {
     Value input;
@@ -112,15 +113,12 @@ private:
   }
 
   /// Values of a TensorProto as a dense attribute. UINT8 data is stored in
-  /// i8 bit patterns; `asI32` widens integers (zero points) to i32 with the
-  /// right signedness.
-  DenseElementsAttr tensorAttr(const onnx::TensorProto &t, Location loc,
-                               bool asI32 = false) {
+  /// i8 bit patterns (constantTypes keeps the signedness).
+  DenseElementsAttr tensorAttr(const onnx::TensorProto &t, Location loc) {
     SmallVector<int64_t> shape(t.dims().begin(), t.dims().end());
     int64_t count = 1;
     for (int64_t d : shape)
       count *= d;
-    bool isUnsigned = t.data_type() == onnx::TensorProto::UINT8;
     Type elt = elementType(t.data_type(), nullptr, loc);
     size_t width = elt.getIntOrFloatBitWidth() / 8;
     std::string raw;
@@ -159,22 +157,6 @@ private:
                     Twine(raw.size()) + " bytes for " + Twine(count) +
                     " elements");
     auto type = RankedTensorType::get(shape, elt);
-    if (asI32 && isa<IntegerType>(elt)) {
-      SmallVector<int32_t> widened(count);
-      for (int64_t i = 0; i < count; ++i) {
-        if (width == 1)
-          widened[i] = isUnsigned ? (int32_t)(uint8_t)raw[i] : (int32_t)(int8_t)raw[i];
-        else if (width == 4)
-          std::memcpy(&widened[i], &raw[i * 4], 4);
-        else {
-          int64_t v;
-          std::memcpy(&v, &raw[i * 8], 8);
-          widened[i] = (int32_t)v;
-        }
-      }
-      return DenseElementsAttr::get(RankedTensorType::get(shape, b.getI32Type()),
-                                    ArrayRef<int32_t>(widened));
-    }
     bool detectedSplat = false;
     if (!DenseElementsAttr::isValidRawBuffer(type, ArrayRef<char>(raw.data(), raw.size()),
                                              detectedSplat))
@@ -330,6 +312,49 @@ private:
 
   ActivationKindAttr noAct() {
     return ActivationKindAttr::get(ctx, ActivationKind::none);
+  }
+
+  /// Cast of a constant, folded at import (zero points and scales reach
+  /// QuantizeLinear through such casts in PyTorch exports).
+  void foldCast(const onnx::NodeProto &n) {
+    checkAttrs(n, {"to", "saturate"});
+    DenseElementsAttr in = *constantOf(n, 0);
+    int32_t from = constantTypes.lookup(n.input(0));
+    int32_t to = getInt(n, "to", 0);
+    Type elt = elementType(to, &n, nodeLoc(n));
+    bool fromUnsigned = from == onnx::TensorProto::UINT8;
+    SmallVector<double> values;
+    if (isa<FloatType>(in.getElementType()))
+      for (APFloat v : in.getValues<APFloat>())
+        values.push_back(v.convertToDouble());
+    else
+      for (APInt v : in.getValues<APInt>())
+        values.push_back(fromUnsigned ? (double)v.getZExtValue()
+                                      : (double)v.getSExtValue());
+    auto type = RankedTensorType::get(in.getType().getShape(), elt);
+    DenseElementsAttr out;
+    if (auto ft = dyn_cast<FloatType>(elt)) {
+      SmallVector<APFloat> fs;
+      for (double v : values) {
+        APFloat f(v);
+        bool lost;
+        f.convert(ft.getFloatSemantics(), APFloat::rmNearestTiesToEven, &lost);
+        fs.push_back(f);
+      }
+      out = DenseElementsAttr::get(type, fs);
+    } else {
+      unsigned width = elt.getIntOrFloatBitWidth();
+      SmallVector<APInt> is;
+      for (double v : values) {
+        if (!std::isfinite(v))
+          failNode(n, "casts a non-finite value to an integer");
+        is.push_back(APInt(width, (uint64_t)(int64_t)std::trunc(v),
+                           /*isSigned=*/true, /*implicitTrunc=*/true));
+      }
+      out = DenseElementsAttr::get(type, is);
+    }
+    constants[n.output(0)] = out;
+    constantTypes[n.output(0)] = to;
   }
 
   // --- node handlers -------------------------------------------------------
@@ -622,17 +647,21 @@ void Importer::importQuantize(const onnx::NodeProto &n) {
   q.scale = constant(*scale);
   // The zero point's ONNX type decides the range (uint8 when absent).
   int32_t zpType = onnx::TensorProto::UINT8;
-  const onnx::TensorProto *zpProto = nullptr;
   if (n.input_size() > 2 && !n.input(2).empty()) {
-    auto it = initializerProtos.find(n.input(2));
-    if (it == initializerProtos.end())
-      failNode(n, "y_zero_point must be an initializer");
-    zpProto = it->second;
-    zpType = zpProto->data_type();
+    if (!zp)
+      failNode(n, "y_zero_point must be a constant");
+    zpType = constantTypes.lookup(n.input(2));
   }
   if (zp) {
-    // Re-read as i32 with the right signedness.
-    q.zeroPoint = constant(tensorAttr(*zpProto, nodeLoc(n), /*asI32=*/true));
+    // As i32 values, zero-extended for uint8.
+    SmallVector<int32_t> widened;
+    for (APInt v : zp->getValues<APInt>())
+      widened.push_back(zpType == onnx::TensorProto::UINT8
+                            ? (int32_t)v.getZExtValue()
+                            : (int32_t)v.getSExtValue());
+    q.zeroPoint = constant(DenseElementsAttr::get(
+        RankedTensorType::get(zp->getType().getShape(), b.getI32Type()),
+        ArrayRef<int32_t>(widened)));
   } else {
     auto zType = RankedTensorType::get(typeOf(q.scale).getShape(),
                                        b.getI32Type());
@@ -894,6 +923,47 @@ void Importer::importNode(const onnx::NodeProto &n) {
                   tensor::ReshapeOp::create(b, loc, outType, x,
                                             constant(shapeAttr)));
   }
+  if (op == "Cast") {
+    checkAttrs(n, {"to", "saturate"});
+    Value x = require(n, 0, "input");
+    auto t = typeOf(x);
+    Type to = elementType(getInt(n, "to", 0), &n, loc);
+    if (!isa<FloatType>(to) || !isa<FloatType>(t.getElementType()))
+      failNode(n, "only float-to-float Cast of run-time values is supported");
+    auto outType = RankedTensorType::get(t.getShape(), to);
+    return define(
+        n, 0,
+        elementwise(loc, outType, {x}, {b.getMultiDimIdentityMap(t.getRank())},
+                    [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                      unsigned from = a[0].getType().getIntOrFloatBitWidth();
+                      if (from == to.getIntOrFloatBitWidth())
+                        return a[0];
+                      if (from < to.getIntOrFloatBitWidth())
+                        return arith::ExtFOp::create(nb, l, to, a[0]);
+                      return arith::TruncFOp::create(nb, l, to, a[0]);
+                    }));
+  }
+  if (op == "Transpose") {
+    checkAttrs(n, {"perm"});
+    Value x = require(n, 0, "data");
+    auto t = typeOf(x);
+    SmallVector<int64_t> reversed;
+    for (int64_t d = t.getRank() - 1; d >= 0; --d)
+      reversed.push_back(d);
+    auto perm = getInts(n, "perm", reversed);
+    if ((int64_t)perm.size() != t.getRank())
+      failNode(n, "perm does not match the input rank");
+    SmallVector<int64_t> shape;
+    for (int64_t p : perm) {
+      if (p < 0 || p >= t.getRank())
+        failNode(n, "perm entry out of range");
+      shape.push_back(t.getDimSize(p));
+    }
+    Value init = tensor::EmptyOp::create(b, loc, shape, t.getElementType());
+    return define(n, 0,
+                  linalg::TransposeOp::create(b, loc, x, init, perm)
+                      .getResult()[0]);
+  }
   if (op == "Identity" || op == "Dropout") {
     if (op == "Dropout" && n.output_size() > 1 && !n.output(1).empty())
       failNode(n, "the mask output is not supported");
@@ -920,7 +990,7 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
   try {
     b.setInsertionPointToEnd(module->getBody());
     for (const auto &init : graph.initializer()) {
-      initializerProtos[init.name()] = &init;
+      constantTypes[init.name()] = init.data_type();
       constants[init.name()] = tensorAttr(init, fileLoc);
     }
     SmallVector<Type> argTypes;
@@ -956,8 +1026,12 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
         const auto *a = attr(node, "value");
         if (!a || !a->has_t())
           failNode(node, "only the 'value' form of Constant is supported");
-        initializerProtos[node.output(0)] = &a->t();
+        constantTypes[node.output(0)] = a->t().data_type();
         constants[node.output(0)] = tensorAttr(a->t(), nodeLoc(node));
+        continue;
+      }
+      if (node.op_type() == "Cast" && constantOf(node, 0)) {
+        foldCast(node);
         continue;
       }
       importNode(node);

@@ -27,7 +27,7 @@ SUPPORTED = {"Conv", "ConvTranspose", "BatchNormalization", "Relu", "Clip",
              "Gemm", "MatMul", "QuantizeLinear", "DequantizeLinear", "Add",
              "Sub", "Mul", "Div", "MaxPool", "AveragePool",
              "GlobalAveragePool", "Flatten", "Reshape", "Identity",
-             "Dropout", "Constant", "Sigmoid"}
+             "Dropout", "Constant", "Sigmoid", "Transpose"}
 
 # name -> why it is expected to fail.
 EXPECTED_FAILURES = {
