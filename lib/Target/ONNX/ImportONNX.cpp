@@ -5,7 +5,8 @@
 // BatchNormalization, Relu, Clip, Gemm, MatMul, QuantizeLinear ->
 // DequantizeLinear pairs), the rest of a CNN becomes linalg / tensor / arith
 // (Add, Sub, Mul, Div, MaxPool, AveragePool, GlobalAveragePool, Flatten,
-// Reshape, Transpose, Identity, Dropout, Constant, Sigmoid). Shapes are computed here,
+// Reshape, Transpose, Concat, ReduceMean, Softmax, Cast, Identity, Dropout,
+// Constant, Sigmoid). Shapes are computed here,
 // per node; they must be static.
 //
 //===----------------------------------------------------------------------===//
@@ -922,6 +923,165 @@ void Importer::importNode(const onnx::NodeProto &n) {
     return define(n, 0,
                   tensor::ReshapeOp::create(b, loc, outType, x,
                                             constant(shapeAttr)));
+  }
+  if (op == "Concat") {
+    checkAttrs(n, {"axis"});
+    SmallVector<Value> parts;
+    for (int i = 0; i < n.input_size(); ++i)
+      parts.push_back(require(n, i, "inputs"));
+    auto t0 = typeOf(parts[0]);
+    int64_t rank = t0.getRank(), axis = getInt(n, "axis", 0);
+    if (axis < 0)
+      axis += rank;
+    if (axis < 0 || axis >= rank)
+      failNode(n, "axis out of range");
+    SmallVector<int64_t> shape(t0.getShape());
+    shape[axis] = 0;
+    for (Value p : parts) {
+      auto t = typeOf(p);
+      if (t.getRank() != rank || t.getElementType() != t0.getElementType())
+        failNode(n, "inputs differ in rank or element type");
+      for (int64_t d = 0; d < rank; ++d)
+        if (d != axis && t.getDimSize(d) != t0.getDimSize(d))
+          failNode(n, "inputs differ outside the concatenation axis");
+      shape[axis] += t.getDimSize(axis);
+    }
+    // Each input inserted at its offset along the axis.
+    Value result =
+        tensor::EmptyOp::create(b, loc, shape, t0.getElementType());
+    int64_t offset = 0;
+    for (Value p : parts) {
+      auto t = typeOf(p);
+      SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0)), sizes,
+          strides(rank, b.getIndexAttr(1));
+      for (int64_t d = 0; d < rank; ++d)
+        sizes.push_back(b.getIndexAttr(t.getDimSize(d)));
+      offsets[axis] = b.getIndexAttr(offset);
+      result = tensor::InsertSliceOp::create(b, loc, p, result, offsets, sizes,
+                                             strides);
+      offset += t.getDimSize(axis);
+    }
+    return define(n, 0, result);
+  }
+  if (op == "ReduceMean" || op == "Softmax") {
+    Value x = require(n, 0, "data");
+    auto t = typeOf(x);
+    int64_t rank = t.getRank();
+    Type elt = t.getElementType();
+    if (!isa<FloatType>(elt))
+      failNode(n, "only float inputs are supported");
+    SmallVector<int64_t> axes;
+    bool keepDims = true;
+    if (op == "ReduceMean") {
+      checkAttrs(n, {"axes", "keepdims"});
+      if (n.input_size() > 1)
+        failNode(n, "axes as an input (opset 18) is not supported");
+      SmallVector<int64_t> all;
+      for (int64_t d = 0; d < rank; ++d)
+        all.push_back(d);
+      axes = getInts(n, "axes", all);
+      keepDims = getInt(n, "keepdims", 1);
+    } else {
+      checkAttrs(n, {"axis"});
+      if (opset < 13)
+        failNode(n, "Softmax before opset 13 (2-D coercion) is not supported");
+      axes = {getInt(n, "axis", -1)};
+    }
+    for (int64_t &a : axes) {
+      if (a < 0)
+        a += rank;
+      if (a < 0 || a >= rank)
+        failNode(n, "axis out of range");
+    }
+    // Reduced shape with the axes kept as size 1.
+    SmallVector<int64_t> reduced(t.getShape());
+    SmallVector<AffineExpr> redExprs;
+    SmallVector<IteratorType> iters;
+    int64_t count = 1;
+    for (int64_t d = 0; d < rank; ++d) {
+      bool r = llvm::is_contained(axes, d);
+      if (r) {
+        count *= reduced[d];
+        reduced[d] = 1;
+      }
+      redExprs.push_back(r ? getAffineConstantExpr(0, ctx)
+                           : getAffineDimExpr(d, ctx));
+      iters.push_back(r ? IteratorType::reduction : IteratorType::parallel);
+    }
+    auto redType = RankedTensorType::get(reduced, elt);
+    AffineMap id = b.getMultiDimIdentityMap(rank);
+    AffineMap redMap = AffineMap::get(rank, 0, redExprs, ctx);
+    auto reduce = [&](Value in, double init,
+                      function_ref<Value(OpBuilder &, Location, ValueRange,
+                                         Value)>
+                          combine,
+                      ArrayRef<Value> extra = {}) -> Value {
+      Value acc = linalg::FillOp::create(
+                      b, loc, ValueRange{floatConst(loc, elt, init)},
+                      ValueRange{tensor::EmptyOp::create(b, loc, reduced, elt)})
+                      .getResult(0);
+      SmallVector<Value> ins = {in};
+      SmallVector<AffineMap> maps = {id};
+      for (Value e : extra) {
+        ins.push_back(e);
+        maps.push_back(redMap);
+      }
+      maps.push_back(redMap);
+      return linalg::GenericOp::create(
+                 b, loc, TypeRange{redType}, ins, ValueRange{acc}, maps, iters,
+                 [&](OpBuilder &nb, Location l, ValueRange a) {
+                   linalg::YieldOp::create(
+                       nb, l,
+                       combine(nb, l, a.drop_back(), a.back()));
+                 })
+          .getResult(0);
+    };
+    if (op == "ReduceMean") {
+      Value sum = reduce(x, 0.0, [](OpBuilder &nb, Location l, ValueRange v,
+                                    Value acc) -> Value {
+        return arith::AddFOp::create(nb, l, acc, v[0]);
+      });
+      Value mean = elementwise(
+          loc, redType, {sum}, {b.getMultiDimIdentityMap(rank)},
+          [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+            return arith::DivFOp::create(nb, l, a[0],
+                                         floatConst(l, elt, count));
+          });
+      if (keepDims)
+        return define(n, 0, mean);
+      SmallVector<int64_t> squeezed;
+      for (int64_t d = 0; d < rank; ++d)
+        if (!llvm::is_contained(axes, d))
+          squeezed.push_back(t.getDimSize(d));
+      auto outType = RankedTensorType::get(squeezed, elt);
+      auto shapeAttr = DenseElementsAttr::get(
+          RankedTensorType::get({(int64_t)squeezed.size()}, b.getI64Type()),
+          ArrayRef<int64_t>(squeezed));
+      return define(n, 0,
+                    tensor::ReshapeOp::create(b, loc, outType, mean,
+                                              constant(shapeAttr)));
+    }
+    // Softmax: exp(x - max) / sum(exp(x - max)) along the axis.
+    Value mx = reduce(x, -INFINITY, [](OpBuilder &nb, Location l, ValueRange v,
+                                       Value acc) -> Value {
+      return arith::MaximumFOp::create(nb, l, acc, v[0]);
+    });
+    Value sum = reduce(x, 0.0,
+                       [](OpBuilder &nb, Location l, ValueRange v,
+                          Value acc) -> Value {
+                         Value e = math::ExpOp::create(
+                             nb, l, arith::SubFOp::create(nb, l, v[0], v[1]));
+                         return arith::AddFOp::create(nb, l, acc, e);
+                       },
+                       {mx});
+    return define(
+        n, 0,
+        elementwise(loc, t, {x, mx, sum}, {id, redMap, redMap},
+                    [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                      Value e = math::ExpOp::create(
+                          nb, l, arith::SubFOp::create(nb, l, a[0], a[1]));
+                      return arith::DivFOp::create(nb, l, e, a[2]);
+                    }));
   }
   if (op == "Cast") {
     checkAttrs(n, {"to", "saturate"});
