@@ -30,6 +30,7 @@ config.substitutions.append(("%qfuse_src", config.qfuse_src_root))
 config.substitutions.append(("%qfuse_obj_root", config.qfuse_obj_root))
 config.substitutions.append(("%shlibext", config.llvm_shlib_ext))
 config.substitutions.append(("%mlir_dir", config.mlir_dir))
+config.substitutions.append(("%onnx_node", "/usr/share/libonnx-testdata/data/node"))
 config.substitutions.append(("%cmake_generator", config.cmake_generator))
 config.substitutions.append(("%cmake", config.cmake_command))
 config.substitutions.append(("%cxx", config.cxx_compiler))
@@ -50,3 +51,6 @@ try:
     config.available_features.add("torch")
 except Exception:
     pass
+
+if os.path.isdir("/usr/share/libonnx-testdata/data/node"):
+    config.available_features.add("onnx-testdata")
