@@ -4,7 +4,13 @@
 #include "qfuse/Conversion/Passes.h"
 #include "qfuse/Dialect/QFuse/Transforms/Passes.h"
 
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
@@ -57,28 +63,36 @@ void qfuse::buildLowerToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   if (options.emitCInterface)
     pm.addPass(std::make_unique<EmitCInterfacePass>());
-  std::string rest =
-      "func.func(convert-elementwise-to-linalg),"
-      "linalg-fuse-elementwise-ops,"
-      "one-shot-bufferize{bufferize-function-boundaries "
-      "function-boundary-type-conversion=identity-layout-map},";
-  if (options.resultsToOutParams)
-    rest += "buffer-results-to-out-params{hoist-static-allocs modify-public-functions},";
-  rest += "buffer-deallocation-pipeline,"
-          "convert-linalg-to-loops,"
-          "lower-affine,"
-          "convert-scf-to-cf,"
-          "expand-strided-metadata,"
-          "finalize-memref-to-llvm,"
-          "convert-math-to-llvm,"
-          "arith-expand{include-bf16=true},"
-          "convert-arith-to-llvm,"
-          "convert-index-to-llvm,"
-          "convert-func-to-llvm,"
-          "convert-cf-to-llvm,"
-          "reconcile-unrealized-casts";
-  if (failed(parsePassPipeline(rest, pm)))
-    llvm::report_fatal_error("qfuse-lower-to-llvm: bad upstream pipeline");
+  // Upstream passes by constructor, so that embedders need not register
+  // them by name.
+  pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
+  pm.addPass(createLinalgElementwiseOpFusionPass());
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  if (options.resultsToOutParams) {
+    bufferization::BufferResultsToOutParamsPassOptions outParams;
+    outParams.hoistStaticAllocs = true;
+    outParams.modifyPublicFunctions = true;
+    pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
+  }
+  bufferization::buildBufferDeallocationPipeline(pm);
+  pm.addPass(createConvertLinalgToLoopsPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createConvertMathToLLVMPass());
+  arith::ArithExpandOpsPassOptions expand;
+  expand.includeBf16 = true;
+  pm.addPass(arith::createArithExpandOpsPass(expand));
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
 void qfuse::registerPipelines() {

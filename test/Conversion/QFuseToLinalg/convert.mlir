@@ -2,16 +2,16 @@
 // RUN: qfuse-opt %s --convert-qfuse-to-linalg -split-input-file | FileCheck %s
 
 // A grouped conv with bias and relu: the bias initialises the accumulator,
-// one generic correlates (4 parallel + 3 reduction loops for 2-D), and the
-// relu is an epilogue in place on the result.
-// CHECK-DAG: #[[IN:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d5, d3 * 2 + d6, d4 * 2 + d7)>
-// CHECK-DAG: #[[W:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d1, d2, d5, d6, d7)>
+// one generic correlates (loops n, g, co | ci, kh, kw | oh, ow: the output's
+// spatial dims innermost), and the relu is an epilogue in place on the result.
+// CHECK-DAG: #[[IN:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d3, d6 * 2 + d4, d7 * 2 + d5)>
+// CHECK-DAG: #[[W:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d1, d2, d3, d4, d5)>
 // CHECK-LABEL: func @conv_groups_bias_relu
 // CHECK: %[[P:.*]] = tensor.pad %arg0 low[0, 0, 1, 1] high[0, 0, 1, 1]
 // CHECK: %[[XG:.*]] = tensor.expand_shape %[[P]] {{\[}}[0], [1, 2], [3], [4]] output_shape [1, 2, 2, 10, 10]
 // CHECK: %[[WG:.*]] = tensor.expand_shape %arg1 {{\[}}[0, 1], [2], [3], [4]] output_shape [2, 3, 2, 3, 3]
 // CHECK: %[[INIT:.*]] = linalg.generic {{.*}} ins(%{{.*}} : tensor<2x3xf32>) outs(%{{.*}} : tensor<1x2x3x4x4xf32>)
-// CHECK: %[[C:.*]] = linalg.generic {indexing_maps = [#[[IN]], #[[W]], #{{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%[[XG]], %[[WG]] : {{.*}}) outs(%[[INIT]] : tensor<1x2x3x4x4xf32>)
+// CHECK: %[[C:.*]] = linalg.generic {indexing_maps = [#[[IN]], #[[W]], #{{.*}}], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "parallel", "parallel"]} ins(%[[XG]], %[[WG]] : {{.*}}) outs(%[[INIT]] : tensor<1x2x3x4x4xf32>)
 // CHECK:   arith.mulf
 // CHECK:   arith.addf
 // CHECK: %[[R:.*]] = linalg.generic {{.*}} outs(%[[C]] : tensor<1x2x3x4x4xf32>)
@@ -26,8 +26,8 @@ func.func @conv_groups_bias_relu(%x: tensor<1x4x8x8xf32>, %w: tensor<6x2x3x3xf32
 
 // Transposed: the input is dilated by the stride (strided insert_slice into
 // zeros), padded by dilation*(K-1) - pad, and the kernel is read flipped.
-// CHECK-DAG: #[[INT:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d5, d3 + -d6 + 2, d4 + -d7 + 2)>
-// CHECK-DAG: #[[WT:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d1, d5, d2, d6, d7)>
+// CHECK-DAG: #[[INT:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d3, d6 + -d4 + 2, d7 + -d5 + 2)>
+// CHECK-DAG: #[[WT:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d1, d3, d2, d4, d5)>
 // CHECK-LABEL: func @conv_transpose
 // CHECK: %[[Z:.*]] = linalg.fill
 // CHECK: %[[D:.*]] = tensor.insert_slice %arg0 into %[[Z]][0, 0, 0, 0] [1, 2, 4, 4] [1, 1, 2, 2] : tensor<1x2x4x4xf32> into tensor<1x2x7x7xf32>

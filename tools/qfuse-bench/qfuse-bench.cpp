@@ -1,0 +1,310 @@
+//===- qfuse-bench.cpp - qfuse conv kernels vs oneDNN, side by side -------===//
+//
+// For each layer: builds the qfuse function (fused: conv + folded-BN bias +
+// relu in one qfuse.conv; unfused: conv -> batch_norm -> relu), JIT-compiles
+// it through --qfuse-lower-to-llvm, and times it against oneDNN computing the
+// same thing (fused: convolution with bias and a relu post-op; unfused:
+// convolution, batch normalization, eltwise relu), with weights reordered
+// once beforehand as a deployment would and src/dst in oneDNN's preferred
+// layout. Both run on the same random data; outputs are cross-checked.
+// One JSON object per line:
+//   {"layer":..., "form":"fused", "dtype":"f32", "batch":1, "threads":1,
+//    "qfuse_ms":..., "onednn_ms":..., "ratio":..., "gflops":...,
+//    "max_rel_err":...}
+// ratio = qfuse_ms / onednn_ms; gflops is qfuse's.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qfuse/InitAllDialects.h"
+#include "qfuse/Dialect/QFuse/IR/QFuseOps.h"
+#include "qfuse/Runtime/JitRunner.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include "oneapi/dnnl/dnnl.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <random>
+
+using namespace mlir;
+using namespace mlir::qfuse;
+namespace cl = llvm::cl;
+
+namespace {
+
+struct Layer {
+  const char *name;
+  int64_t c, h, w, k, kh, stride, pad, groups;
+};
+
+// The layers: ResNet-18 conv1 and the four 3x3 stages, ResNet-50
+// 1x1 64->256, MobileNetV2 pointwise 24->144 and two depthwise 3x3.
+const Layer kLayers[] = {
+    {"r18_conv1_7x7s2", 3, 224, 224, 64, 7, 2, 3, 1},
+    {"r18_l1_3x3_56x56x64", 64, 56, 56, 64, 3, 1, 1, 1},
+    {"r18_l2_3x3_28x28x128", 128, 28, 28, 128, 3, 1, 1, 1},
+    {"r18_l3_3x3_14x14x256", 256, 14, 14, 256, 3, 1, 1, 1},
+    {"r18_l4_3x3_7x7x512", 512, 7, 7, 512, 3, 1, 1, 1},
+    {"r50_1x1_56x56_64to256", 64, 56, 56, 256, 1, 1, 0, 1},
+    {"mv2_pw_56x56_24to144", 24, 56, 56, 144, 1, 1, 0, 1},
+    {"mv2_dw_3x3_56x56x144", 144, 56, 56, 144, 3, 1, 1, 144},
+    {"mv2_dw_3x3s2_112x112x96", 96, 112, 112, 96, 3, 2, 1, 96},
+};
+
+cl::list<std::string> layerFilter("layers", cl::desc("Only these layers (substring match)"));
+cl::list<int64_t> batches("batches", cl::desc("Batch sizes (default 1 and 8)"));
+cl::list<int> threadCounts("num-threads", cl::desc("Thread counts (default 1 and 2)"));
+cl::opt<std::string> forms("forms", cl::desc("fused, unfused or both"), cl::init("both"));
+cl::opt<unsigned> repeat("repeat", cl::desc("Timed runs per measurement (best of N)"), cl::init(5));
+cl::opt<bool> listLayers("list", cl::desc("List the layers and exit"));
+
+double bestOf(unsigned n, llvm::function_ref<void()> fn) {
+  fn(); // warm-up
+  double best = INFINITY;
+  for (unsigned i = 0; i < n; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    fn();
+    auto t1 = std::chrono::steady_clock::now();
+    best = std::min(best, std::chrono::duration<double, std::milli>(t1 - t0).count());
+  }
+  return best;
+}
+
+struct Data {
+  int64_t n, oh, ow;
+  std::vector<float> x, w, bias, mean, var, gamma, beta;
+  double eps = 1e-5;
+};
+
+Data makeData(const Layer &l, int64_t n) {
+  std::mt19937 rng(42);
+  std::uniform_real_distribution<float> u(-1.f, 1.f);
+  Data d;
+  d.n = n;
+  d.oh = (l.h + 2 * l.pad - l.kh) / l.stride + 1;
+  d.ow = (l.w + 2 * l.pad - l.kh) / l.stride + 1;
+  auto fill = [&](std::vector<float> &v, size_t size, float lo, float scale) {
+    v.resize(size);
+    for (float &f : v)
+      f = lo + scale * u(rng);
+  };
+  fill(d.x, n * l.c * l.h * l.w, 0.f, 1.f);
+  fill(d.w, l.k * (l.c / l.groups) * l.kh * l.kh, 0.f, 0.1f);
+  fill(d.bias, l.k, 0.f, 0.1f);
+  fill(d.mean, l.k, 0.f, 0.1f);
+  fill(d.var, l.k, 1.f, 0.5f);
+  fill(d.gamma, l.k, 1.f, 0.5f);
+  fill(d.beta, l.k, 0.f, 0.1f);
+  return d;
+}
+
+OwningOpRef<ModuleOp> buildModule(MLIRContext &ctx, const Layer &l,
+                                  const Data &d, bool fused) {
+  OpBuilder b(&ctx);
+  Location loc = b.getUnknownLoc();
+  auto module = ModuleOp::create(loc);
+  b.setInsertionPointToEnd(module.getBody());
+  Type f32 = b.getF32Type();
+  auto xType = RankedTensorType::get({d.n, l.c, l.h, l.w}, f32);
+  auto yType = RankedTensorType::get({d.n, l.k, d.oh, d.ow}, f32);
+  auto fn = func::FuncOp::create(b, loc, "f", b.getFunctionType({xType}, {yType}));
+  b.setInsertionPointToStart(fn.addEntryBlock());
+  auto cst = [&](ArrayRef<int64_t> shape, const std::vector<float> &v) -> Value {
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(RankedTensorType::get(shape, f32),
+                                       ArrayRef<float>(v)));
+  };
+  Value w = cst({l.k, l.c / l.groups, l.kh, l.kh}, d.w);
+  auto geo = [&](int64_t v, int n) {
+    return b.getDenseI64ArrayAttr(SmallVector<int64_t>(n, v));
+  };
+  auto act = ActivationKindAttr::get(&ctx, fused ? ActivationKind::relu
+                                                 : ActivationKind::none);
+  Value y = ConvOp::create(b, loc, yType, fn.getArgument(0), w,
+                           fused ? cst({l.k}, d.bias) : Value(), geo(l.stride, 2),
+                           geo(l.pad, 4), geo(1, 2), b.getI64IntegerAttr(l.groups),
+                           act, FloatAttr(), FloatAttr());
+  if (!fused) {
+    y = BatchNormOp::create(b, loc, yType, y, cst({l.k}, d.mean),
+                            cst({l.k}, d.var), cst({l.k}, d.gamma),
+                            cst({l.k}, d.beta), b.getF64FloatAttr(d.eps));
+    y = ReluOp::create(b, loc, y);
+  }
+  func::ReturnOp::create(b, loc, y);
+  return module;
+}
+
+/// oneDNN: returns the best time and fills `out` (NCHW) with the result.
+double runOneDNN(const Layer &l, const Data &d, bool fused,
+                 std::vector<float> &out) {
+  using namespace dnnl;
+  using tag = memory::format_tag;
+  using dt = memory::data_type;
+  engine eng(engine::kind::cpu, 0);
+  stream s(eng);
+  memory::dims src = {d.n, l.c, l.h, l.w}, dst = {d.n, l.k, d.oh, d.ow};
+  memory::dims wdims = l.groups == 1
+                           ? memory::dims{l.k, l.c, l.kh, l.kh}
+                           : memory::dims{l.groups, l.k / l.groups, l.c / l.groups,
+                                          l.kh, l.kh};
+  auto anyMd = [&](const memory::dims &dims) {
+    return memory::desc(dims, dt::f32, tag::any);
+  };
+  memory::dims strides = {l.stride, l.stride}, pads = {l.pad, l.pad};
+  post_ops ops;
+  if (fused)
+    ops.append_eltwise(1.f, algorithm::eltwise_relu, 0.f, 0.f);
+  primitive_attr attr;
+  attr.set_post_ops(ops);
+  auto convDesc = convolution_forward::desc(
+      prop_kind::forward_inference, algorithm::convolution_direct, anyMd(src),
+      anyMd(wdims), memory::desc({l.k}, dt::f32, tag::x), anyMd(dst), strides,
+      pads, pads);
+  auto pd = convolution_forward::primitive_desc(convDesc, attr, eng);
+  // User memories (plain layouts) and one-time reorders.
+  memory userSrc({src, dt::f32, tag::nchw}, eng, const_cast<float *>(d.x.data()));
+  memory userW({wdims, dt::f32, l.groups == 1 ? tag::oihw : tag::goihw}, eng,
+               const_cast<float *>(d.w.data()));
+  memory bias({{l.k}, dt::f32, tag::x}, eng, const_cast<float *>(d.bias.data()));
+  memory srcM(pd.src_desc(), eng), wM(pd.weights_desc(), eng), dstM(pd.dst_desc(), eng);
+  reorder(userSrc, srcM).execute(s, userSrc, srcM);
+  reorder(userW, wM).execute(s, userW, wM);
+  convolution_forward conv(pd);
+  std::function<void()> step;
+  memory dstFinal = dstM;
+  if (fused) {
+    step = [&] {
+      conv.execute(s, {{DNNL_ARG_SRC, srcM}, {DNNL_ARG_WEIGHTS, wM},
+                       {DNNL_ARG_BIAS, bias}, {DNNL_ARG_DST, dstM}});
+      s.wait();
+    };
+  }
+  // Unfused: conv (zero bias) -> batch norm -> relu, each its own primitive.
+  std::vector<float> zeros(l.k, 0.f);
+  memory zeroBias({{l.k}, dt::f32, tag::x}, eng, zeros.data());
+  memory mean({{l.k}, dt::f32, tag::x}, eng, const_cast<float *>(d.mean.data()));
+  memory var({{l.k}, dt::f32, tag::x}, eng, const_cast<float *>(d.var.data()));
+  memory gamma({{l.k}, dt::f32, tag::x}, eng, const_cast<float *>(d.gamma.data()));
+  memory beta({{l.k}, dt::f32, tag::x}, eng, const_cast<float *>(d.beta.data()));
+  auto bnDesc = batch_normalization_forward::desc(
+      prop_kind::forward_inference, pd.dst_desc(), (float)d.eps,
+      normalization_flags::use_global_stats | normalization_flags::use_scale |
+          normalization_flags::use_shift);
+  auto bnPd = batch_normalization_forward::primitive_desc(bnDesc, eng);
+  batch_normalization_forward bn(bnPd);
+  auto reluDesc = eltwise_forward::desc(prop_kind::forward_inference,
+                                        algorithm::eltwise_relu, pd.dst_desc(), 0.f);
+  eltwise_forward relu(eltwise_forward::primitive_desc(reluDesc, eng));
+  memory bnOut(pd.dst_desc(), eng);
+  if (!fused) {
+    step = [&] {
+      conv.execute(s, {{DNNL_ARG_SRC, srcM}, {DNNL_ARG_WEIGHTS, wM},
+                       {DNNL_ARG_BIAS, zeroBias}, {DNNL_ARG_DST, dstM}});
+      bn.execute(s, {{DNNL_ARG_SRC, dstM}, {DNNL_ARG_MEAN, mean},
+                     {DNNL_ARG_VARIANCE, var}, {DNNL_ARG_SCALE, gamma},
+                     {DNNL_ARG_SHIFT, beta}, {DNNL_ARG_DST, bnOut}});
+      relu.execute(s, {{DNNL_ARG_SRC, bnOut}, {DNNL_ARG_DST, bnOut}});
+      s.wait();
+    };
+    dstFinal = bnOut;
+  }
+  double ms = bestOf(repeat, step);
+  out.resize(d.n * l.k * d.oh * d.ow);
+  memory userDst({dst, dt::f32, tag::nchw}, eng, out.data());
+  reorder(dstFinal, userDst).execute(s, dstFinal, userDst);
+  s.wait();
+  return ms;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "qfuse-bench: qfuse-compiled conv kernels vs oneDNN on the same shapes, "
+      "threads and ISA cap (AVX512_CORE for f32), one JSON object per line\n");
+  if (listLayers) {
+    for (const Layer &l : kLayers)
+      llvm::outs() << l.name << "\n";
+    return 0;
+  }
+  SmallVector<int64_t> bs(batches.begin(), batches.end());
+  if (bs.empty())
+    bs = {1, 8};
+  SmallVector<int> ts(threadCounts.begin(), threadCounts.end());
+  if (ts.empty())
+    ts = {1, 2};
+  dnnl::set_max_cpu_isa(dnnl::cpu_isa::avx512_core);
+
+  DialectRegistry registry;
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+  qfuse::registerAllDialects(registry);
+  MLIRContext ctx(registry);
+  ctx.loadAllAvailableDialects();
+
+  for (const Layer &l : kLayers) {
+    if (!layerFilter.empty() &&
+        llvm::none_of(layerFilter, [&](const std::string &f) {
+          return llvm::StringRef(l.name).contains(f);
+        }))
+      continue;
+    for (int64_t n : bs) {
+      Data d = makeData(l, n);
+      double flops = 2.0 * n * l.k * d.oh * d.ow * (l.c / l.groups) * l.kh * l.kh;
+      for (bool fused : {true, false}) {
+        if ((fused && forms == "unfused") || (!fused && forms == "fused"))
+          continue;
+        OwningOpRef<ModuleOp> module = buildModule(ctx, l, d, fused);
+        auto jit = JitFunction::compile(*module, "f");
+        if (!jit) {
+          llvm::errs() << "qfuse-bench: " << llvm::toString(jit.takeError()) << "\n";
+          return 3;
+        }
+        HostTensor x(DType::F32, {n, l.c, l.h, l.w});
+        std::memcpy(x.data(), d.x.data(), d.x.size() * sizeof(float));
+        SmallVector<HostTensor> results;
+        for (int t : ts) {
+          omp_set_num_threads(t);
+          std::vector<float> ref;
+          double dnnlMs = runOneDNN(l, d, fused, ref);
+          double qMs = bestOf(repeat, [&] {
+            if (llvm::Error e = (*jit)->run({x}, results))
+              llvm::report_fatal_error(std::move(e));
+          });
+          double maxErr = 0, maxRef = 0;
+          const float *got = static_cast<const float *>(results[0].data());
+          for (size_t i = 0; i < ref.size(); ++i) {
+            maxErr = std::max(maxErr, (double)std::fabs(got[i] - ref[i]));
+            maxRef = std::max(maxRef, (double)std::fabs(ref[i]));
+          }
+          llvm::outs() << llvm::formatv(
+              "{{\"layer\":\"{0}\", \"form\":\"{1}\", \"dtype\":\"f32\", "
+              "\"batch\":{2}, \"threads\":{3}, \"qfuse_ms\":{4:F3}, "
+              "\"onednn_ms\":{5:F3}, \"ratio\":{6:F2}, \"gflops\":{7:F2}, "
+              "\"onednn_gflops\":{8:F2}, \"max_rel_err\":{9:E2}}\n",
+              l.name, fused ? "fused" : "unfused", n, t, qMs, dnnlMs,
+              qMs / dnnlMs, flops / qMs * 1e-6, flops / dnnlMs * 1e-6,
+              maxErr / std::max(maxRef, 1e-30));
+          llvm::outs().flush();
+        }
+      }
+    }
+  }
+  return 0;
+}
