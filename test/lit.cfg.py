@@ -22,7 +22,7 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 tools_dir = os.path.join(config.qfuse_obj_root, "bin")
 libs_dir = os.path.join(config.qfuse_obj_root, "lib")
-llvm_config.add_tool_substitutions(["qfuse-opt", "qfuse-run", "qfuse-translate", "mlir-opt"],
+llvm_config.add_tool_substitutions(["qfuse-opt", "qfuse-run", "qfuse-translate", "qfuse-bench", "mlir-opt"],
                                    [tools_dir, config.llvm_tools_dir])
 
 config.substitutions.append(("%qfuse_libs", libs_dir))
@@ -54,3 +54,6 @@ except Exception:
 
 if os.path.isdir("/usr/share/libonnx-testdata/data/node"):
     config.available_features.add("onnx-testdata")
+
+if os.path.exists(os.path.join(tools_dir, "qfuse-bench")):
+    config.available_features.add("qfuse-bench")
