@@ -16,7 +16,10 @@ config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py",
                    "errors.test.mlir",
                    "Downstream", "lib"]
 
-llvm_config.with_system_environment(["HOME", "TMP", "TEMP"])
+# MLIR's NVVM serialization finds libdevice through the CUDA toolkit named by
+# CUDA_ROOT / CUDA_HOME / CUDA_PATH.
+llvm_config.with_system_environment(["HOME", "TMP", "TEMP", "CUDA_ROOT",
+                                     "CUDA_HOME", "CUDA_PATH"])
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
@@ -57,3 +60,8 @@ if os.path.isdir("/usr/share/libonnx-testdata/data/node"):
 
 if os.path.exists(os.path.join(tools_dir, "qfuse-bench")):
     config.available_features.add("qfuse-bench")
+
+if os.path.exists("/usr/local/cuda/bin/ptxas"):
+    config.available_features.add("ptxas")
+    if not any(v in config.environment for v in ("CUDA_ROOT", "CUDA_HOME", "CUDA_PATH")):
+        config.environment["CUDA_HOME"] = "/usr/local/cuda"

@@ -9,6 +9,8 @@
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/Pipelines/Passes.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -95,6 +97,31 @@ void qfuse::buildLowerToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
+void qfuse::buildLowerToNVVMPipeline(OpPassManager &pm,
+                                     const LowerToNVVMOptions &options) {
+  pm.addPass(qfuse::createConvertQFuseToLinalg());
+  pm.addPass(qfuse::createCheckLowered());
+  pm.addPass(createCanonicalizerPass());
+  pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
+  pm.addPass(createLinalgElementwiseOpFusionPass());
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  // Parallel loops of every linalg op, mapped greedily to blocks and threads.
+  pm.addPass(createConvertLinalgToParallelLoopsPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addNestedPass<func::FuncOp>(createGpuMapParallelLoopsPass());
+  pm.addPass(createConvertParallelLoopToGpuPass());
+  pm.addPass(createCanonicalizerPass());
+  gpu::GPUToNVVMPipelineOptions nvvm;
+  nvvm.cubinChip = options.chip;
+  nvvm.cubinFeatures = options.features;
+  nvvm.cubinFormat = options.format;
+  gpu::buildLowerToNVVMPassPipeline(pm, nvvm);
+}
+
 void qfuse::registerPipelines() {
   PassPipelineRegistration<PtqPipelineOptions>(
       "qfuse-ptq",
@@ -114,4 +141,10 @@ void qfuse::registerPipelines() {
       "qfuse-check-lowered, elementwise fusion, one-shot bufferization, "
       "deallocation, loops, LLVM",
       buildLowerToLLVMPipeline);
+  PassPipelineRegistration<LowerToNVVMOptions>(
+      "qfuse-lower-to-nvvm",
+      "Lower qfuse on tensors to NVVM / PTX: convert-qfuse-to-linalg, "
+      "bufferization, parallel loops mapped to GPU blocks and threads, then "
+      "upstream gpu-lower-to-nvvm-pipeline (options: chip, features, format)",
+      buildLowerToNVVMPipeline);
 }

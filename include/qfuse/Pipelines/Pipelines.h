@@ -47,6 +47,22 @@ struct LowerToLLVMOptions : public PassPipelineOptions<LowerToLLVMOptions> {
       llvm::cl::init(true)};
 };
 
+/// Options of --qfuse-lower-to-nvvm.
+struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
+  Option<std::string> chip{*this, "chip",
+                           llvm::cl::desc("GPU architecture, e.g. sm_80, sm_90"),
+                           llvm::cl::init("sm_80")};
+  Option<std::string> features{
+      *this, "features",
+      llvm::cl::desc("PTX features (sm_90 needs +ptx80 or later)"),
+      llvm::cl::init("+ptx80")};
+  Option<std::string> format{
+      *this, "format",
+      llvm::cl::desc("isa (PTX text, no CUDA needed), bin or fatbin (need "
+                     "ptxas / the CUDA toolkit)"),
+      llvm::cl::init("isa")};
+};
+
 /// fold-bn, fuse-activations, canonicalize, cse.
 void buildPtqPipeline(OpPassManager &pm, const PtqPipelineOptions &options);
 
@@ -57,7 +73,15 @@ void buildQatPipeline(OpPassManager &pm, const QatPipelineOptions &options);
 void buildLowerToLLVMPipeline(OpPassManager &pm,
                               const LowerToLLVMOptions &options);
 
-/// Registers --qfuse-ptq, --qfuse-qat and --qfuse-lower-to-llvm.
+/// qfuse on tensors -> linalg -> parallel loops mapped to GPU blocks and
+/// threads -> NVVM, with the GPU modules serialized (PTX for format=isa). The
+/// context needs the LLVM IR translations registered
+/// (mlir::registerAllToLLVMIRTranslations) for the serialization.
+void buildLowerToNVVMPipeline(OpPassManager &pm,
+                              const LowerToNVVMOptions &options);
+
+/// Registers --qfuse-ptq, --qfuse-qat, --qfuse-lower-to-llvm and
+/// --qfuse-lower-to-nvvm.
 void registerPipelines();
 
 } // namespace qfuse
