@@ -81,7 +81,20 @@ void qfuse::buildLowerToLLVMPipeline(OpPassManager &pm,
     pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
   }
   bufferization::buildBufferDeallocationPipeline(pm);
-  pm.addPass(createConvertLinalgToLoopsPass());
+  if (options.numThreads > 0) {
+    // Outer parallel dimensions of each linalg op on OpenMP threads; the
+    // loops inside stay sequential.
+    pm.addPass(createConvertLinalgToParallelLoopsPass());
+    pm.addPass(qfuse::createSequentializeNestedParallel());
+    ConvertSCFToOpenMPPassOptions omp;
+    omp.numThreads = options.numThreads;
+    pm.addPass(createConvertSCFToOpenMPPass(omp));
+    // Inlines the memref.alloca_scope ops scf-to-openmp wraps loop bodies in
+    // (there are no allocas inside), which the CFG lowering cannot split.
+    pm.addPass(createCanonicalizerPass());
+  } else {
+    pm.addPass(createConvertLinalgToLoopsPass());
+  }
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
@@ -94,6 +107,8 @@ void qfuse::buildLowerToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createConvertIndexToLLVMPass());
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
+  if (options.numThreads > 0)
+    pm.addPass(createConvertOpenMPToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 

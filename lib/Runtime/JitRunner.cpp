@@ -23,6 +23,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -86,7 +87,7 @@ JitFunction::~JitFunction() = default;
 
 llvm::Expected<std::unique_ptr<JitFunction>>
 JitFunction::compile(ModuleOp module, llvm::StringRef entry,
-                     unsigned optLevel) {
+                     unsigned optLevel, unsigned numThreads) {
   static bool targetsReady = [] {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
@@ -117,6 +118,7 @@ JitFunction::compile(ModuleOp module, llvm::StringRef entry,
   MLIRContext *ctx = lowered->getContext();
   registerBuiltinDialectTranslation(*ctx);
   registerLLVMDialectTranslation(*ctx);
+  registerOpenMPDialectTranslation(*ctx);
   std::string diagnostics;
   llvm::raw_string_ostream diagOS(diagnostics);
   {
@@ -127,6 +129,7 @@ JitFunction::compile(ModuleOp module, llvm::StringRef entry,
     PassManager pm(ctx);
     LowerToLLVMOptions options;
     options.resultsToOutParams = true;
+    options.numThreads = numThreads;
     buildLowerToLLVMPipeline(pm, options);
     if (failed(pm.run(*lowered)))
       return makeError("lowering @" + jit->symbol + " failed:\n" + diagnostics);
@@ -134,7 +137,14 @@ JitFunction::compile(ModuleOp module, llvm::StringRef entry,
 
   ExecutionEngineOptions engineOptions;
   // memref.copy of strided views calls memrefCopy from MLIR's runner utils.
-  llvm::SmallVector<llvm::StringRef, 1> libs = {QFUSE_MLIR_C_RUNNER_UTILS};
+  // OpenMP-parallel code calls libomp (LLVM's OpenMP runtime).
+  llvm::SmallVector<llvm::StringRef, 2> libs = {QFUSE_MLIR_C_RUNNER_UTILS};
+  if (numThreads > 0) {
+    if (llvm::StringRef(QFUSE_LIBOMP).empty())
+      return makeError("num-threads > 0 needs libomp (Debian: libomp-22-dev), "
+                       "which was not found when qfuse was configured");
+    libs.push_back(QFUSE_LIBOMP);
+  }
   engineOptions.sharedLibPaths = libs;
   engineOptions.transformer = makeOptimizingTransformer(optLevel, 0, nullptr);
   engineOptions.jitCodeGenOptLevel =

@@ -271,16 +271,18 @@ int main(int argc, char **argv) {
         if ((fused && forms == "unfused") || (!fused && forms == "fused"))
           continue;
         OwningOpRef<ModuleOp> module = buildModule(ctx, l, d, fused);
-        auto jit = JitFunction::compile(*module, "f");
-        if (!jit) {
-          llvm::errs() << "qfuse-bench: " << llvm::toString(jit.takeError()) << "\n";
-          return 3;
-        }
         HostTensor x(DType::F32, {n, l.c, l.h, l.w});
         std::memcpy(x.data(), d.x.data(), d.x.size() * sizeof(float));
         SmallVector<HostTensor> results;
         for (int t : ts) {
           omp_set_num_threads(t);
+          // qfuse: sequential loops for 1 thread, OpenMP outer loops else.
+          auto jit = JitFunction::compile(*module, "f", 3, t > 1 ? t : 0);
+          if (!jit) {
+            llvm::errs() << "qfuse-bench: " << llvm::toString(jit.takeError())
+                         << "\n";
+            return 3;
+          }
           std::vector<float> ref;
           double dnnlMs = runOneDNN(l, d, fused, ref);
           double qMs = bestOf(repeat, [&] {

@@ -79,6 +79,11 @@ static cl::opt<double> tolerance(
     cl::init(-1.0), cl::cat(category));
 static cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimization level"),
                                   cl::init(3), cl::cat(category));
+static cl::opt<unsigned> numThreads(
+    "num-threads",
+    cl::desc("Run the outer parallel loops of each op on N OpenMP threads "
+             "(0: sequential, the default)"),
+    cl::init(0), cl::cat(category));
 
 static int fail(int code, const llvm::Twine &msg) {
   llvm::errs() << "qfuse-run: error: " << msg << "\n";
@@ -186,7 +191,8 @@ int main(int argc, char **argv) {
       return fail(2, "cannot parse " + modelPath);
   }
 
-  auto compiled = JitFunction::compile(*module, entryName, optLevel);
+  auto compiled =
+      JitFunction::compile(*module, entryName, optLevel, numThreads);
   if (!compiled)
     return fail(3, llvm::toString(compiled.takeError()));
   JitFunction &fn = **compiled;
@@ -260,7 +266,8 @@ int main(int argc, char **argv) {
                        "': " + pipelineErr);
   if (failed(pm.run(*transformed)))
     return fail(3, "the --compare-after pipeline failed");
-  auto after = JitFunction::compile(*transformed, entryName, optLevel);
+  auto after =
+      JitFunction::compile(*transformed, entryName, optLevel, numThreads);
   if (!after)
     return fail(3, "after " + compareAfter + ": " +
                        llvm::toString(after.takeError()));

@@ -49,4 +49,15 @@ def CheckLowered : Pass<"qfuse-check-lowered"> {
   }];
 }
 
+def SequentializeNestedParallel : Pass<"qfuse-sequentialize-nested-parallel"> {
+  let summary = "Keep only outermost scf.parallel loops parallel";
+  let description = [{
+    Rewrites every `scf.parallel` (without reductions) that is nested in
+    another loop into a nest of `scf.for`, so that `convert-scf-to-openmp`
+    forks threads once per linalg op, over its outer parallel dimensions,
+    and never inside a reduction loop.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect"];
+}
+
 #endif // QFUSE_CONVERSION_PASSES_TD

@@ -40,6 +40,11 @@ struct LowerToLLVMOptions : public PassPipelineOptions<LowerToLLVMOptions> {
       llvm::cl::desc("Return results through caller-allocated out-parameter "
                      "memrefs (the calling convention of qfuse-run)"),
       llvm::cl::init(false)};
+  Option<unsigned> numThreads{
+      *this, "num-threads",
+      llvm::cl::desc("0: sequential loops. N > 0: the outer parallel loops "
+                     "of every linalg op run on N OpenMP threads (libomp)"),
+      llvm::cl::init(0)};
   Option<bool> emitCInterface{
       *this, "emit-c-interface",
       llvm::cl::desc("Emit _mlir_ciface_ wrappers taking memref descriptors "

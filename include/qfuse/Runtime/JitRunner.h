@@ -32,9 +32,11 @@ llvm::Expected<func::FuncOp> findEntry(ModuleOp module, llvm::StringRef name);
 class JitFunction {
 public:
   /// Lowers a clone of `module` and compiles `entry`. The signature must be
-  /// static ranked tensors of supported element types.
+  /// static ranked tensors of supported element types. `numThreads` > 0 runs
+  /// the outer parallel loops on that many OpenMP threads (needs libomp).
   static llvm::Expected<std::unique_ptr<JitFunction>>
-  compile(ModuleOp module, llvm::StringRef entry, unsigned optLevel = 3);
+  compile(ModuleOp module, llvm::StringRef entry, unsigned optLevel = 3,
+          unsigned numThreads = 0);
   ~JitFunction();
 
   llvm::ArrayRef<TensorSpec> inputs() const { return inputSpecs; }
