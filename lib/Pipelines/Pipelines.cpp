@@ -58,15 +58,14 @@ struct EmitCInterfacePass
 };
 } // namespace
 
-void qfuse::buildLowerToLLVMPipeline(OpPassManager &pm,
-                                     const LowerToLLVMOptions &options) {
+/// The front half shared by the CPU and GPU pipelines: qfuse to linalg on
+/// tensors (checked), elementwise fusion, one-shot bufferization with
+/// identity-layout function boundaries. Upstream passes are added by
+/// constructor, so that embedders need not register them by name.
+static void addLowerToBuffersPasses(OpPassManager &pm) {
   pm.addPass(qfuse::createConvertQFuseToLinalg());
   pm.addPass(qfuse::createCheckLowered());
   pm.addPass(createCanonicalizerPass());
-  if (options.emitCInterface)
-    pm.addPass(std::make_unique<EmitCInterfacePass>());
-  // Upstream passes by constructor, so that embedders need not register
-  // them by name.
   pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
   pm.addPass(createLinalgElementwiseOpFusionPass());
   bufferization::OneShotBufferizePassOptions bufferize;
@@ -74,6 +73,13 @@ void qfuse::buildLowerToLLVMPipeline(OpPassManager &pm,
   bufferize.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+}
+
+void qfuse::buildLowerToLLVMPipeline(OpPassManager &pm,
+                                     const LowerToLLVMOptions &options) {
+  if (options.emitCInterface)
+    pm.addPass(std::make_unique<EmitCInterfacePass>());
+  addLowerToBuffersPasses(pm);
   if (options.resultsToOutParams) {
     bufferization::BufferResultsToOutParamsPassOptions outParams;
     outParams.hoistStaticAllocs = true;
@@ -114,16 +120,7 @@ void qfuse::buildLowerToLLVMPipeline(OpPassManager &pm,
 
 void qfuse::buildLowerToNVVMPipeline(OpPassManager &pm,
                                      const LowerToNVVMOptions &options) {
-  pm.addPass(qfuse::createConvertQFuseToLinalg());
-  pm.addPass(qfuse::createCheckLowered());
-  pm.addPass(createCanonicalizerPass());
-  pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
-  pm.addPass(createLinalgElementwiseOpFusionPass());
-  bufferization::OneShotBufferizePassOptions bufferize;
-  bufferize.bufferizeFunctionBoundaries = true;
-  bufferize.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  addLowerToBuffersPasses(pm);
   // Parallel loops of every linalg op, mapped greedily to blocks and threads.
   pm.addPass(createConvertLinalgToParallelLoopsPass());
   pm.addPass(createCanonicalizerPass());
