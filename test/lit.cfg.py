@@ -13,6 +13,7 @@ config.suffixes = [".mlir", ".test", ".py"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.qfuse_obj_root, "test")
 config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py",
+                   "qfuse-capi-test.c",
                    "errors.test.mlir",
                    "Downstream", "lib"]
 
@@ -25,7 +26,7 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 tools_dir = os.path.join(config.qfuse_obj_root, "bin")
 libs_dir = os.path.join(config.qfuse_obj_root, "lib")
-llvm_config.add_tool_substitutions(["qfuse-opt", "qfuse-run", "qfuse-translate", "qfuse-bench", "mlir-opt"],
+llvm_config.add_tool_substitutions(["qfuse-opt", "qfuse-run", "qfuse-translate", "qfuse-bench", "qfuse-capi-test", "mlir-opt"],
                                    [tools_dir, config.llvm_tools_dir])
 
 config.substitutions.append(("%qfuse_libs", libs_dir))
