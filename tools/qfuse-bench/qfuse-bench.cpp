@@ -72,6 +72,22 @@ cl::opt<std::string> forms("forms", cl::desc("fused, unfused or both"), cl::init
 cl::opt<unsigned> repeat("repeat", cl::desc("Timed runs per measurement (best of N)"), cl::init(5));
 cl::opt<bool> listLayers("list", cl::desc("List the layers and exit"));
 
+/// The ISA oneDNN actually uses here (the cap, or less on a CPU without it).
+const char *effectiveIsa() {
+  switch (dnnl::get_effective_cpu_isa()) {
+  case dnnl::cpu_isa::avx512_core:
+    return "avx512_core";
+  case dnnl::cpu_isa::avx2:
+    return "avx2";
+  case dnnl::cpu_isa::avx:
+    return "avx";
+  case dnnl::cpu_isa::sse41:
+    return "sse41";
+  default:
+    return "other";
+  }
+}
+
 double bestOf(unsigned n, llvm::function_ref<void()> fn) {
   fn(); // warm-up
   double best = INFINITY;
@@ -148,9 +164,10 @@ OwningOpRef<ModuleOp> buildModule(MLIRContext &ctx, const Layer &l,
   return module;
 }
 
-/// oneDNN: returns the best time and fills `out` (NCHW) with the result.
+/// oneDNN: returns the best time and fills `out` (NCHW) with the result and
+/// `impl` with the convolution implementation oneDNN chose.
 double runOneDNN(const Layer &l, const Data &d, bool fused,
-                 std::vector<float> &out) {
+                 std::vector<float> &out, std::string &impl) {
   using namespace dnnl;
   using tag = memory::format_tag;
   using dt = memory::data_type;
@@ -175,6 +192,7 @@ double runOneDNN(const Layer &l, const Data &d, bool fused,
       anyMd(wdims), memory::desc({l.k}, dt::f32, tag::x), anyMd(dst), strides,
       pads, pads);
   auto pd = convolution_forward::primitive_desc(convDesc, attr, eng);
+  impl = pd.impl_info_str();
   // User memories (plain layouts) and one-time reorders.
   memory userSrc({src, dt::f32, tag::nchw}, eng, const_cast<float *>(d.x.data()));
   memory userW({wdims, dt::f32, l.groups == 1 ? tag::oihw : tag::goihw}, eng,
@@ -237,7 +255,8 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(
       argc, argv,
       "qfuse-bench: qfuse-compiled conv kernels vs oneDNN on the same shapes, "
-      "threads and ISA cap (AVX512_CORE for f32), one JSON object per line\n");
+      "threads and ISA cap (AVX512_CORE for f32; the JSON names the ISA "
+      "oneDNN actually used), one JSON object per line\n");
   if (listLayers) {
     for (const Layer &l : kLayers)
       llvm::outs() << l.name << "\n";
@@ -284,7 +303,8 @@ int main(int argc, char **argv) {
             return 3;
           }
           std::vector<float> ref;
-          double dnnlMs = runOneDNN(l, d, fused, ref);
+          std::string impl;
+          double dnnlMs = runOneDNN(l, d, fused, ref, impl);
           double qMs = bestOf(repeat, [&] {
             if (llvm::Error e = (*jit)->run({x}, results))
               llvm::report_fatal_error(std::move(e));
@@ -299,10 +319,11 @@ int main(int argc, char **argv) {
               "{{\"layer\":\"{0}\", \"form\":\"{1}\", \"dtype\":\"f32\", "
               "\"batch\":{2}, \"threads\":{3}, \"qfuse_ms\":{4:F3}, "
               "\"onednn_ms\":{5:F3}, \"ratio\":{6:F2}, \"gflops\":{7:F2}, "
-              "\"onednn_gflops\":{8:F2}, \"max_rel_err\":{9:E2}}\n",
+              "\"onednn_gflops\":{8:F2}, \"max_rel_err\":{9:E2}, "
+              "\"onednn_impl\":\"{10}\", \"onednn_isa\":\"{11}\"}\n",
               l.name, fused ? "fused" : "unfused", n, t, qMs, dnnlMs,
               qMs / dnnlMs, flops / qMs * 1e-6, flops / dnnlMs * 1e-6,
-              maxErr / std::max(maxRef, 1e-30));
+              maxErr / std::max(maxRef, 1e-30), impl, effectiveIsa());
           llvm::outs().flush();
         }
       }
