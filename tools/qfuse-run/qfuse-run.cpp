@@ -181,7 +181,27 @@ int main(int argc, char **argv) {
     if (!bytes)
       return fail(2, "cannot read " + modelPath + ": " +
                          bytes.getError().message());
-    module = importONNX((*bytes)->getBuffer(), modelPath, &context);
+    // Symbolic input dimensions (a dynamic batch) take their sizes from the
+    // --input files, by position.
+    std::map<std::string, int64_t> dims;
+    auto onnxInputs = readONNXInputs((*bytes)->getBuffer());
+    if (onnxInputs && randomSeed < 0)
+      for (auto [i, path] : llvm::enumerate(inputPaths)) {
+        if (i >= onnxInputs->size())
+          break;
+        if (path == "-") // standard input can be read once only
+          continue;
+        auto t = HostTensor::readNpy(path);
+        if (!t)
+          return fail(2, llvm::toString(t.takeError()));
+        const auto &info = (*onnxInputs)[i];
+        if (t->shape().size() != info.dims.size())
+          continue; // reported against the signature below
+        for (auto [d, dim] : llvm::enumerate(info.dims))
+          if (auto *name = std::get_if<std::string>(&dim))
+            dims[*name] = t->shape()[d];
+      }
+    module = importONNX((*bytes)->getBuffer(), modelPath, &context, dims);
     if (!module)
       return fail(2, "cannot import " + modelPath);
   } else {

@@ -25,6 +25,8 @@
 #include "mlir/IR/Verifier.h"
 #include "mlir/Tools/mlir-translate/Translation.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SourceMgr.h"
@@ -46,8 +48,9 @@ struct ImportError {};
 
 class Importer {
 public:
-  Importer(MLIRContext *ctx, StringRef source)
-      : ctx(ctx), b(ctx), source(source.str()) {}
+  Importer(MLIRContext *ctx, StringRef source,
+           const std::map<std::string, int64_t> &dims)
+      : ctx(ctx), b(ctx), source(source.str()), dimValues(dims) {}
 
   OwningOpRef<ModuleOp> run(const onnx::ModelProto &model);
 
@@ -55,6 +58,7 @@ private:
   MLIRContext *ctx;
   OpBuilder b;
   std::string source;
+  const std::map<std::string, int64_t> &dimValues;
   int64_t opset = 1;
   llvm::StringMap<Value> values;
   llvm::StringMap<DenseElementsAttr> constants;
@@ -1161,11 +1165,19 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
       const auto &tt = in.type().tensor_type();
       SmallVector<int64_t> shape;
       for (const auto &d : tt.shape().dim()) {
-        if (!d.has_dim_value())
-          fail(fileLoc, "graph input '" + Twine(in.name()) + "' has a dynamic "
-                        "dimension ('" + Twine(d.dim_param()) +
-                        "'); qfuse imports static shapes");
-        shape.push_back(d.dim_value());
+        if (d.has_dim_value()) {
+          shape.push_back(d.dim_value());
+          continue;
+        }
+        auto bound = dimValues.find(d.dim_param());
+        if (d.dim_param().empty() || bound == dimValues.end())
+          fail(fileLoc, "graph input '" + Twine(in.name()) +
+                            "' has a symbolic dimension '" +
+                            Twine(d.dim_param()) +
+                            "'; give it a size (qfuse-translate --onnx-dim=" +
+                            Twine(d.dim_param().empty() ? "NAME" : d.dim_param()) +
+                            "=SIZE; qfuse-run takes it from --input)");
+        shape.push_back(bound->second);
       }
       argTypes.push_back(
           RankedTensorType::get(shape, elementType(tt.elem_type(), nullptr, fileLoc)));
@@ -1231,9 +1243,10 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
 
 } // namespace
 
-OwningOpRef<ModuleOp> mlir::qfuse::importONNX(StringRef bytes,
-                                              StringRef sourceName,
-                                              MLIRContext *context) {
+OwningOpRef<ModuleOp>
+mlir::qfuse::importONNX(StringRef bytes, StringRef sourceName,
+                        MLIRContext *context,
+                        const std::map<std::string, int64_t> &dims) {
   context->loadDialect<QFuseDialect, arith::ArithDialect, func::FuncDialect,
                        linalg::LinalgDialect, math::MathDialect,
                        tensor::TensorDialect>();
@@ -1243,8 +1256,33 @@ OwningOpRef<ModuleOp> mlir::qfuse::importONNX(StringRef bytes,
         << "not a valid ONNX model (protobuf parse failed)";
     return nullptr;
   }
-  Importer importer(context, sourceName);
+  Importer importer(context, sourceName, dims);
   return importer.run(model);
+}
+
+std::optional<SmallVector<ONNXInputInfo>>
+mlir::qfuse::readONNXInputs(StringRef bytes) {
+  onnx::ModelProto model;
+  if (!model.ParseFromArray(bytes.data(), bytes.size()))
+    return std::nullopt;
+  llvm::StringSet<> initializers;
+  for (const auto &init : model.graph().initializer())
+    initializers.insert(init.name());
+  SmallVector<ONNXInputInfo> inputs;
+  for (const auto &in : model.graph().input()) {
+    if (initializers.contains(in.name()))
+      continue;
+    ONNXInputInfo info;
+    info.name = in.name();
+    for (const auto &d : in.type().tensor_type().shape().dim()) {
+      if (d.has_dim_value())
+        info.dims.push_back(d.dim_value());
+      else
+        info.dims.push_back(d.dim_param());
+    }
+    inputs.push_back(std::move(info));
+  }
+  return inputs;
 }
 
 void mlir::qfuse::registerONNXImportDialects(DialectRegistry &registry) {
@@ -1253,6 +1291,12 @@ void mlir::qfuse::registerONNXImportDialects(DialectRegistry &registry) {
                   tensor::TensorDialect>();
 }
 
+static llvm::cl::list<std::string> onnxDims(
+    "onnx-dim",
+    llvm::cl::desc("With --import-onnx: the size of a symbolic input "
+                   "dimension, NAME=SIZE (e.g. --onnx-dim=batch=1)"),
+    llvm::cl::value_desc("name=size"));
+
 void mlir::qfuse::registerImportONNXTranslation() {
   TranslateToMLIRRegistration reg(
       "import-onnx", "Import an ONNX model (.onnx) as qfuse + upstream ops",
@@ -1260,8 +1304,20 @@ void mlir::qfuse::registerImportONNXTranslation() {
          MLIRContext *context) -> OwningOpRef<Operation *> {
         const llvm::MemoryBuffer *buf =
             sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID());
+        std::map<std::string, int64_t> dims;
+        for (const std::string &binding : onnxDims) {
+          auto [name, value] = llvm::StringRef(binding).rsplit('=');
+          int64_t size;
+          if (name.empty() || value.getAsInteger(10, size) || size < 1) {
+            emitError(UnknownLoc::get(context))
+                << "--onnx-dim expects NAME=SIZE with SIZE >= 1, got '"
+                << binding << "'";
+            return nullptr;
+          }
+          dims[name.str()] = size;
+        }
         OwningOpRef<ModuleOp> module = importONNX(
-            buf->getBuffer(), buf->getBufferIdentifier(), context);
+            buf->getBuffer(), buf->getBufferIdentifier(), context, dims);
         if (!module)
           return nullptr;
         return OwningOpRef<Operation *>(module.release().getOperation());
