@@ -127,9 +127,16 @@ def check_model(name, model, x, positive_gamma=False):
 
         mlir = run("qfuse-translate", ["--import-onnx", onnx_path]).stdout
         n_bn = mlir.count("qfuse.batch_norm")
+        big = any(p.numel() > 1024 for p in model.parameters())
+        if big:  # large initializers are imported as dense resources
+            chk.check(f"{name}: large weights imported as dense resources",
+                      "dense_resource<" in mlir)
         proc = run("qfuse-opt", ["--qfuse-ptq", "--remarks-filter=fold-bn",
                                  "--remark-format=emitRemark"], stdin=mlir)
         folded, reasons = summarize(proc.stderr)
+        runtime = proc.stderr.count("with run-time arithmetic")
+        chk.check(f"{name}: every fold computed from the constants (f64)",
+                  runtime == 0, f"({runtime} folds fell back to run-time arithmetic)")
         left = proc.stdout.count("qfuse.batch_norm")
         chk.check(f"{name}: every batch-norm folded or refused with a reason",
                   left == len(reasons) and folded + left == n_bn,

@@ -21,7 +21,9 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Tools/mlir-translate/Translation.h"
 #include "llvm/ADT/StringMap.h"
@@ -62,6 +64,10 @@ private:
   int64_t opset = 1;
   llvm::StringMap<Value> values;
   llvm::StringMap<DenseElementsAttr> constants;
+  /// Initializers with more than kResourceThreshold elements, as dense
+  /// resources (raw blobs, printed once in the file's resource section).
+  llvm::StringMap<ElementsAttr> largeConstants;
+  static constexpr int64_t kResourceThreshold = 1024;
   /// The ONNX element type of each constant (uint8 and int8 share i8).
   llvm::StringMap<int32_t> constantTypes;
   /// QuantizeLinear outputs, consumed by the DequantizeLinear that follows.
@@ -186,6 +192,12 @@ private:
       values[name] = v;
       return v;
     }
+    if (auto it = largeConstants.find(name); it != largeConstants.end()) {
+      Value v = arith::ConstantOp::create(b, b.getUnknownLoc(),
+                                          cast<TypedAttr>(it->second));
+      values[name] = v;
+      return v;
+    }
     if (pending.count(name))
       failNode(n, "reads the integer output of QuantizeLinear '" +
                       Twine(pending[name].node) +
@@ -306,7 +318,57 @@ private:
                          return fn(nb, l, a[0], a[1]);
                        });
   }
+  /// A transposed copy of a constant, computed here (weights reach MatMul
+  /// through Transpose in PyTorch exports; folding keeps them constants).
+  std::optional<Value> transposeConstant(Location loc, Value v,
+                                         ArrayRef<int64_t> perm) {
+    ElementsAttr attr;
+    if (!matchPattern(v, m_Constant(&attr)))
+      return std::nullopt;
+    auto t = cast<RankedTensorType>(attr.getType());
+    SmallVector<int64_t> shape;
+    for (int64_t p : perm)
+      shape.push_back(t.getDimSize(p));
+    auto newType = RankedTensorType::get(shape, t.getElementType());
+    ArrayRef<char> raw;
+    if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
+      if (dense.isSplat())
+        return constant(dense.reshape(RankedTensorType::get(
+            SmallVector<int64_t>(t.getShape()), t.getElementType()))
+                            .resizeSplat(newType));
+      raw = dense.getRawData();
+    } else if (auto res = dyn_cast<DenseResourceElementsAttr>(attr)) {
+      if (AsmResourceBlob *blob = res.getRawHandle().getBlob())
+        raw = blob->getData();
+    }
+    size_t width = t.getElementType().getIntOrFloatBitWidth() / 8;
+    int64_t count = t.getNumElements(), rank = t.getRank();
+    if (width == 0 || (int64_t)raw.size() != count * (int64_t)width)
+      return std::nullopt;
+    SmallVector<int64_t> inStrides(rank, 1);
+    for (int64_t d = rank - 2; d >= 0; --d)
+      inStrides[d] = inStrides[d + 1] * t.getDimSize(d + 1);
+    std::vector<char> out(raw.size());
+    SmallVector<int64_t> idx(rank, 0); // index into the output
+    for (int64_t i = 0; i < count; ++i) {
+      int64_t src = 0;
+      for (int64_t d = 0; d < rank; ++d)
+        src += idx[d] * inStrides[perm[d]];
+      std::memcpy(&out[i * width], &raw[src * width], width);
+      for (int64_t d = rank - 1; d >= 0; --d) {
+        if (++idx[d] < shape[d])
+          break;
+        idx[d] = 0;
+      }
+    }
+    (void)loc;
+    return constant(DenseElementsAttr::getFromRawBuffer(
+        newType, ArrayRef<char>(out.data(), out.size())));
+  }
+
   Value transpose2D(Location loc, Value v) {
+    if (auto folded = transposeConstant(loc, v, {1, 0}))
+      return *folded;
     auto t = typeOf(v);
     Value init = tensor::EmptyOp::create(
         b, loc, {t.getDimSize(1), t.getDimSize(0)}, t.getElementType());
@@ -1123,6 +1185,8 @@ void Importer::importNode(const onnx::NodeProto &n) {
         failNode(n, "perm entry out of range");
       shape.push_back(t.getDimSize(p));
     }
+    if (auto folded = transposeConstant(loc, x, perm))
+      return define(n, 0, *folded);
     Value init = tensor::EmptyOp::create(b, loc, shape, t.getElementType());
     return define(n, 0,
                   linalg::TransposeOp::create(b, loc, x, init, perm)
@@ -1155,7 +1219,19 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
     b.setInsertionPointToEnd(module->getBody());
     for (const auto &init : graph.initializer()) {
       constantTypes[init.name()] = init.data_type();
-      constants[init.name()] = tensorAttr(init, fileLoc);
+      DenseElementsAttr dense = tensorAttr(init, fileLoc);
+      if (dense.getNumElements() > kResourceThreshold && !dense.isSplat()) {
+        ArrayRef<char> raw = dense.getRawData();
+        std::string blobName = init.name();
+        for (char &c : blobName)
+          if (!isalnum(static_cast<unsigned char>(c)))
+            c = '_';
+        largeConstants[init.name()] = DenseResourceElementsAttr::get(
+            dense.getType(), blobName,
+            HeapAsmResourceBlob::allocateAndCopyWithAlign(raw, alignof(double)));
+        continue;
+      }
+      constants[init.name()] = dense;
     }
     SmallVector<Type> argTypes;
     SmallVector<std::string> argNames;
@@ -1211,7 +1287,10 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
     SmallVector<Value> results;
     for (const auto &out : graph.output()) {
       auto it = values.find(out.name());
-      if (it == values.end()) {
+      if (it == values.end() && largeConstants.count(out.name())) {
+        results.push_back(arith::ConstantOp::create(
+            b, fileLoc, cast<TypedAttr>(largeConstants[out.name()])));
+      } else if (it == values.end()) {
         if (constants.count(out.name()))
           results.push_back(constant(constants[out.name()]));
         else

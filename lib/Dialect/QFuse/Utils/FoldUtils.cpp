@@ -6,30 +6,69 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 using namespace mlir;
 using namespace mlir::qfuse;
 
 /// The values of a constant float tensor, widened exactly to f64.
 std::optional<SmallVector<double>> fold::getConstantValues(Value value) {
-  DenseFPElementsAttr attr;
+  ElementsAttr attr;
   if (!value || !matchPattern(value, m_Constant(&attr)))
+    return std::nullopt;
+  Type elt = attr.getElementType();
+  if (!isa<FloatType>(elt))
     return std::nullopt;
   SmallVector<double> out;
   out.reserve(attr.getNumElements());
-  Type elt = attr.getElementType();
-  if (elt.isF32()) {
-    for (float v : attr.getValues<float>())
+  if (auto dense = dyn_cast<DenseFPElementsAttr>(attr)) {
+    if (elt.isF32()) {
+      for (float v : dense.getValues<float>())
+        out.push_back(v);
+    } else if (elt.isF64()) {
+      for (double v : dense.getValues<double>())
+        out.push_back(v);
+    } else {
+      for (APFloat v : dense.getValues<APFloat>()) {
+        bool losesInfo;
+        v.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven,
+                  &losesInfo);
+        out.push_back(v.convertToDouble());
+      }
+    }
+    return out;
+  }
+  // Dense resources (large weights from the ONNX importer): the raw blob.
+  auto resource = dyn_cast<DenseResourceElementsAttr>(attr);
+  if (!resource)
+    return std::nullopt;
+  AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+  if (!blob)
+    return std::nullopt;
+  ArrayRef<char> raw = blob->getData();
+  unsigned width = cast<FloatType>(elt).getWidth() / 8;
+  int64_t count = attr.getNumElements();
+  if ((int64_t)raw.size() != count * (int64_t)width)
+    return std::nullopt;
+  for (int64_t i = 0; i < count; ++i) {
+    const char *p = raw.data() + i * width;
+    if (elt.isF32()) {
+      float v;
+      std::memcpy(&v, p, 4);
       out.push_back(v);
-  } else if (elt.isF64()) {
-    for (double v : attr.getValues<double>())
+    } else if (elt.isF64()) {
+      double v;
+      std::memcpy(&v, p, 8);
       out.push_back(v);
-  } else {
-    for (APFloat v : attr.getValues<APFloat>()) {
+    } else {
+      uint16_t bits;
+      std::memcpy(&bits, p, 2);
+      APFloat v(cast<FloatType>(elt).getFloatSemantics(), APInt(16, bits));
       bool losesInfo;
       v.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven,
                 &losesInfo);
@@ -39,8 +78,6 @@ std::optional<SmallVector<double>> fold::getConstantValues(Value value) {
   return out;
 }
 
-/// Rounds `values` once (nearest, ties to even) to the element type of
-/// `type`. Fails when a rounded value is not finite (overflow).
 FailureOr<DenseElementsAttr> fold::roundToType(ShapedType type,
                                               ArrayRef<double> values) {
   Type elt = type.getElementType();

@@ -20,8 +20,9 @@ namespace mlir {
 namespace qfuse {
 namespace fold {
 
-/// The values of a constant float tensor, widened exactly to f64; nullopt when
-/// `value` is not a dense float constant.
+/// The values of a constant float tensor (dense elements or a dense
+/// resource blob), widened exactly to f64; nullopt when `value` is not such
+/// a constant.
 std::optional<SmallVector<double>> getConstantValues(Value value);
 
 /// Rounds `values` once (nearest, ties to even) to the element type of
