@@ -194,9 +194,17 @@ llvm::Error JitFunction::run(llvm::ArrayRef<HostTensor> args,
                        dtypeName(arg.dtype()) + ", the function expects " +
                        spec.str());
   }
-  results.clear();
-  for (const TensorSpec &spec : outputSpecs)
-    results.emplace_back(spec.dtype, spec.shape);
+  // Reuse the caller's result buffers when they already fit (timing loops
+  // call run() again and again); allocate otherwise.
+  bool reusable = results.size() == outputSpecs.size();
+  for (auto [res, spec] : llvm::zip(results, outputSpecs))
+    reusable &= res.dtype() == spec.dtype &&
+                res.shape() == llvm::ArrayRef(spec.shape);
+  if (!reusable) {
+    results.clear();
+    for (const TensorSpec &spec : outputSpecs)
+      results.emplace_back(spec.dtype, spec.shape);
+  }
 
   llvm::SmallVector<Descriptor> descriptors;
   descriptors.reserve(args.size() + results.size());

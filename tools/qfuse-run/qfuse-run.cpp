@@ -173,6 +173,18 @@ int main(int argc, char **argv) {
   MLIRContext context(registry);
   context.disableMultithreading();
 
+  // The .npy inputs, read once: their shapes also size the symbolic
+  // dimensions of an ONNX model.
+  std::vector<HostTensor> fileInputs;
+  if (randomSeed >= 0 && !inputPaths.empty())
+    return fail(2, "give either --input files or --random-inputs, not both");
+  for (const std::string &path : inputPaths) {
+    auto t = HostTensor::readNpy(path);
+    if (!t)
+      return fail(2, llvm::toString(t.takeError()));
+    fileInputs.push_back(std::move(*t));
+  }
+
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler diagHandler(sourceMgr, &context);
   OwningOpRef<ModuleOp> module;
@@ -184,22 +196,13 @@ int main(int argc, char **argv) {
     // Symbolic input dimensions (a dynamic batch) take their sizes from the
     // --input files, by position.
     std::map<std::string, int64_t> dims;
-    auto onnxInputs = readONNXInputs((*bytes)->getBuffer());
-    if (onnxInputs && randomSeed < 0)
-      for (auto [i, path] : llvm::enumerate(inputPaths)) {
-        if (i >= onnxInputs->size())
-          break;
-        if (path == "-") // standard input can be read once only
-          continue;
-        auto t = HostTensor::readNpy(path);
-        if (!t)
-          return fail(2, llvm::toString(t.takeError()));
-        const auto &info = (*onnxInputs)[i];
-        if (t->shape().size() != info.dims.size())
+    if (auto onnxInputs = readONNXInputs((*bytes)->getBuffer()))
+      for (auto [info, t] : llvm::zip(*onnxInputs, fileInputs)) {
+        if (t.shape().size() != info.dims.size())
           continue; // reported against the signature below
         for (auto [d, dim] : llvm::enumerate(info.dims))
           if (auto *name = std::get_if<std::string>(&dim))
-            dims[*name] = t->shape()[d];
+            dims[*name] = t.shape()[d];
       }
     module = importONNX((*bytes)->getBuffer(), modelPath, &context, dims);
     if (!module)
@@ -220,24 +223,19 @@ int main(int argc, char **argv) {
   // Inputs.
   llvm::SmallVector<HostTensor> inputs;
   if (randomSeed >= 0) {
-    if (!inputPaths.empty())
-      return fail(2, "give either --input files or --random-inputs, not both");
     uint64_t state = static_cast<uint64_t>(randomSeed);
     for (const TensorSpec &spec : fn.inputs())
       inputs.push_back(randomTensor(spec, state));
   } else {
-    if (inputPaths.size() != fn.inputs().size())
+    if (fileInputs.size() != fn.inputs().size())
       return fail(2, "the function takes " + llvm::Twine(fn.inputs().size()) +
-                         " inputs, " + llvm::Twine(inputPaths.size()) +
+                         " inputs, " + llvm::Twine(fileInputs.size()) +
                          " --input files given (or use --random-inputs SEED)");
-    for (auto [i, path] : llvm::enumerate(inputPaths)) {
-      auto t = HostTensor::readNpy(path);
-      if (!t)
-        return fail(2, llvm::toString(t.takeError()));
+    for (auto [i, t] : llvm::enumerate(fileInputs)) {
       // numpy has no bfloat16: a bf16 argument takes an f32 file, rounded.
-      if (fn.inputs()[i].dtype == DType::BF16 && t->dtype() == DType::F32)
-        *t = t->convertTo(DType::BF16);
-      inputs.push_back(std::move(*t));
+      if (fn.inputs()[i].dtype == DType::BF16 && t.dtype() == DType::F32)
+        t = t.convertTo(DType::BF16);
+      inputs.push_back(std::move(t));
     }
   }
   if (!outputPaths.empty() && outputPaths.size() != fn.outputs().size())

@@ -43,7 +43,9 @@ public:
   llvm::ArrayRef<TensorSpec> outputs() const { return outputSpecs; }
 
   /// Checks `args` against the signature (a clear error per mismatch) and
-  /// calls the function; `results` receive freshly allocated tensors.
+  /// calls the function. `results` are written in place when they already
+  /// have the result types (so repeated calls allocate nothing), and are
+  /// allocated otherwise.
   llvm::Error run(llvm::ArrayRef<HostTensor> args,
                   llvm::SmallVectorImpl<HostTensor> &results);
 

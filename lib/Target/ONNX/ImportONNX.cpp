@@ -124,8 +124,11 @@ private:
   }
 
   /// Values of a TensorProto as a dense attribute. UINT8 data is stored in
-  /// i8 bit patterns (constantTypes keeps the signedness).
-  DenseElementsAttr tensorAttr(const onnx::TensorProto &t, Location loc) {
+  /// i8 bit patterns (constantTypes keeps the signedness). With
+  /// `resourceAbove` set, a tensor of more elements becomes a dense resource
+  /// blob made from the raw bytes directly (never uniqued as dense elements).
+  ElementsAttr tensorAttr(const onnx::TensorProto &t, Location loc,
+                          std::optional<int64_t> resourceAbove) {
     SmallVector<int64_t> shape(t.dims().begin(), t.dims().end());
     int64_t count = 1;
     for (int64_t d : shape)
@@ -168,12 +171,23 @@ private:
                     Twine(raw.size()) + " bytes for " + Twine(count) +
                     " elements");
     auto type = RankedTensorType::get(shape, elt);
+    ArrayRef<char> bytes(raw.data(), raw.size());
+    if (resourceAbove && count > *resourceAbove) {
+      std::string blobName = t.name();
+      for (char &c : blobName)
+        if (!isalnum(static_cast<unsigned char>(c)))
+          c = '_';
+      return DenseResourceElementsAttr::get(
+          type, blobName,
+          HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, alignof(double)));
+    }
     bool detectedSplat = false;
-    if (!DenseElementsAttr::isValidRawBuffer(type, ArrayRef<char>(raw.data(), raw.size()),
-                                             detectedSplat))
+    if (!DenseElementsAttr::isValidRawBuffer(type, bytes, detectedSplat))
       fail(loc, "initializer '" + Twine(t.name()) + "' has malformed data");
-    return DenseElementsAttr::getFromRawBuffer(
-        type, ArrayRef<char>(raw.data(), raw.size()));
+    return DenseElementsAttr::getFromRawBuffer(type, bytes);
+  }
+  DenseElementsAttr denseAttr(const onnx::TensorProto &t, Location loc) {
+    return cast<DenseElementsAttr>(tensorAttr(t, loc, std::nullopt));
   }
 
   Value constant(DenseElementsAttr attr) {
@@ -1219,19 +1233,11 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
     b.setInsertionPointToEnd(module->getBody());
     for (const auto &init : graph.initializer()) {
       constantTypes[init.name()] = init.data_type();
-      DenseElementsAttr dense = tensorAttr(init, fileLoc);
-      if (dense.getNumElements() > kResourceThreshold && !dense.isSplat()) {
-        ArrayRef<char> raw = dense.getRawData();
-        std::string blobName = init.name();
-        for (char &c : blobName)
-          if (!isalnum(static_cast<unsigned char>(c)))
-            c = '_';
-        largeConstants[init.name()] = DenseResourceElementsAttr::get(
-            dense.getType(), blobName,
-            HeapAsmResourceBlob::allocateAndCopyWithAlign(raw, alignof(double)));
-        continue;
-      }
-      constants[init.name()] = dense;
+      ElementsAttr attr = tensorAttr(init, fileLoc, kResourceThreshold);
+      if (auto dense = dyn_cast<DenseElementsAttr>(attr))
+        constants[init.name()] = dense;
+      else
+        largeConstants[init.name()] = attr;
     }
     SmallVector<Type> argTypes;
     SmallVector<std::string> argNames;
@@ -1275,7 +1281,7 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
         if (!a || !a->has_t())
           failNode(node, "only the 'value' form of Constant is supported");
         constantTypes[node.output(0)] = a->t().data_type();
-        constants[node.output(0)] = tensorAttr(a->t(), nodeLoc(node));
+        constants[node.output(0)] = denseAttr(a->t(), nodeLoc(node));
         continue;
       }
       if (node.op_type() == "Cast" && constantOf(node, 0)) {

@@ -24,7 +24,6 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/Remarks.h"
-#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/ADT/MapVector.h"
 #include "llvm/Support/FormatVariadic.h"
 
@@ -58,6 +57,15 @@ struct BNConstants {
   SmallVector<double> k, mean, beta;
   /// c = β − μ·k, so that bn(x) = k·x + c.
   double shift(size_t i) const { return beta[i] - mean[i] * k[i]; }
+  /// The bias folded into the producer, b' = (b − μ)·k + β (b = 0 when the
+  /// producer has none).
+  SmallVector<double>
+  foldedBias(const std::optional<SmallVector<double>> &b) const {
+    SmallVector<double> out(k.size());
+    for (size_t o = 0; o < k.size(); ++o)
+      out[o] = ((b ? (*b)[o] : 0.0) - mean[o]) * k[o] + beta[o];
+    return out;
+  }
 };
 
 /// Why a fold was not done; `warn` marks reasons that also deserve a warning
@@ -346,11 +354,7 @@ FailureOr<StringRef> FoldBatchNormPass::foldIntoProducer(BatchNormOp bn,
     }
     auto newWeightAttr = roundToType(weightType, newWeight);
     auto newScaleAttr = roundToType(scaleType, newScale);
-    SmallVector<double> newBias(cout);
-    for (int64_t o = 0; o < cout; ++o)
-      newBias[o] = ((biasValues ? (*biasValues)[o] : 0.0) - bnc.mean[o]) *
-                       bnc.k[o] +
-                   bnc.beta[o];
+    SmallVector<double> newBias = bnc.foldedBias(biasValues);
     auto biasType = RankedTensorType::get({cout}, elt);
     auto newBiasAttr = roundToType(biasType, newBias);
     if (failed(newWeightAttr) || failed(newScaleAttr) || failed(newBiasAttr)) {
@@ -384,11 +388,7 @@ FailureOr<StringRef> FoldBatchNormPass::foldIntoProducer(BatchNormOp bn,
     SmallVector<double> newWeight(weightValues->size());
     for (size_t i = 0; i < newWeight.size(); ++i)
       newWeight[i] = (*weightValues)[i] * bnc.k[outChannel(i)];
-    SmallVector<double> newBias(cout);
-    for (int64_t o = 0; o < cout; ++o)
-      newBias[o] = ((biasValues ? (*biasValues)[o] : 0.0) - bnc.mean[o]) *
-                       bnc.k[o] +
-                   bnc.beta[o];
+    SmallVector<double> newBias = bnc.foldedBias(biasValues);
     auto newWeightAttr = roundToType(weightType, newWeight);
     auto newBiasAttr =
         roundToType(RankedTensorType::get({cout}, elt), newBias);
@@ -639,17 +639,12 @@ void FoldBatchNormPass::runOnOperation() {
     processBatchNorm(bn);
 
   if (fuseActivations) {
-    unsigned before = 0, after = 0;
-    getOperation()->walk(
-        [&](Operation *op) { before += isa<ReluOp, ClampOp>(op); });
-    RewritePatternSet patterns(&getContext());
-    populateFuseActivationPatterns(patterns);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+    FailureOr<unsigned> fused = qfuse::fuseActivations(getOperation());
+    if (failed(fused))
       return signalPassFailure();
-    getOperation()->walk(
-        [&](Operation *op) { after += isa<ReluOp, ClampOp>(op); });
-    numFusedActivations += before - after;
-    counts["fused-activations"] += before - after;
+    numFusedActivations += *fused;
+    if (*fused)
+      counts["fused-activations"] += *fused;
   }
   if (worklist.empty() && counts.empty())
     return;

@@ -46,7 +46,9 @@ static bool getActivationRange(Operation *op, double &lo, double &hi) {
 /// (relu then relu6 is relu6); disjoint ranges are left alone.
 template <typename ActOp, typename ProducerOp>
 struct FuseActivationIntoProducer : public OpRewritePattern<ActOp> {
-  using OpRewritePattern<ActOp>::OpRewritePattern;
+  FuseActivationIntoProducer(MLIRContext *ctx, unsigned *numFused)
+      : OpRewritePattern<ActOp>(ctx), numFused(numFused) {}
+  unsigned *numFused;
 
   LogicalResult matchAndRewrite(ActOp act,
                                 PatternRewriter &rewriter) const override {
@@ -77,6 +79,8 @@ struct FuseActivationIntoProducer : public OpRewritePattern<ActOp> {
       producer->setLoc(rewriter.getFusedLoc({producer.getLoc(), act.getLoc()}));
     });
     rewriter.replaceOp(act, producer->getResults());
+    if (numFused)
+      ++*numFused;
     return success();
   }
 };
@@ -86,29 +90,31 @@ struct FuseActivationsPass
   using FuseActivationsBase::FuseActivationsBase;
 
   void runOnOperation() override {
-    Operation *root = getOperation();
-    auto countActivations = [&] {
-      unsigned n = 0;
-      root->walk([&](Operation *op) { n += isa<ReluOp, ClampOp>(op); });
-      return n;
-    };
-    unsigned before = countActivations();
-    RewritePatternSet patterns(&getContext());
-    populateFuseActivationPatterns(patterns);
-    if (failed(applyPatternsGreedily(root, std::move(patterns))))
+    FailureOr<unsigned> fused = fuseActivations(getOperation());
+    if (failed(fused))
       return signalPassFailure();
-    numFused += before - countActivations();
+    numFused += *fused;
   }
 };
 
 } // namespace
 
-void mlir::qfuse::populateFuseActivationPatterns(RewritePatternSet &patterns) {
+void mlir::qfuse::populateFuseActivationPatterns(RewritePatternSet &patterns,
+                                                 unsigned *numFused) {
   MLIRContext *ctx = patterns.getContext();
   patterns.add<FuseActivationIntoProducer<ReluOp, ConvOp>,
                FuseActivationIntoProducer<ReluOp, ConvTransposeOp>,
                FuseActivationIntoProducer<ReluOp, LinearOp>,
                FuseActivationIntoProducer<ClampOp, ConvOp>,
                FuseActivationIntoProducer<ClampOp, ConvTransposeOp>,
-               FuseActivationIntoProducer<ClampOp, LinearOp>>(ctx);
+               FuseActivationIntoProducer<ClampOp, LinearOp>>(ctx, numFused);
+}
+
+FailureOr<unsigned> mlir::qfuse::fuseActivations(Operation *root) {
+  unsigned numFused = 0;
+  RewritePatternSet patterns(root->getContext());
+  populateFuseActivationPatterns(patterns, &numFused);
+  if (failed(applyPatternsGreedily(root, std::move(patterns))))
+    return failure();
+  return numFused;
 }

@@ -17,8 +17,14 @@ namespace qfuse {
 #include "qfuse/Dialect/QFuse/Transforms/Passes.h.inc"
 
 /// Patterns that fuse relu/clamp into a preceding conv, conv_transpose or
-/// linear (the rewrites of --fuse-activations).
-void populateFuseActivationPatterns(RewritePatternSet &patterns);
+/// linear (the rewrites of --fuse-activations). Each fusion increments
+/// `*numFused` when it is given.
+void populateFuseActivationPatterns(RewritePatternSet &patterns,
+                                    unsigned *numFused = nullptr);
+
+/// Applies those patterns to `root` greedily; returns how many activations
+/// were fused.
+FailureOr<unsigned> fuseActivations(Operation *root);
 
 #define GEN_PASS_REGISTRATION
 #include "qfuse/Dialect/QFuse/Transforms/Passes.h.inc"
