@@ -13,6 +13,7 @@
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
@@ -73,12 +74,26 @@ static void addLowerToBuffersPasses(OpPassManager &pm) {
   bufferize.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  // Folds the self-copies that parallel_insert_slice of an in-place slice
+  // leaves (once CSE has merged the two subviews), then makes the strided
+  // copies left (padding) linalg.copy loops.
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(qfuse::createCopyToLinalg());
 }
 
 void qfuse::buildLowerToLLVMPipeline(OpPassManager &pm,
                                      const LowerToLLVMOptions &options) {
   if (options.emitCInterface)
     pm.addPass(std::make_unique<EmitCInterfacePass>());
+  if (options.vectorize) {
+    qfuse::ConvertQFuseToVectorOptions vec;
+    vec.tileVectors = options.tileVectors;
+    vec.tilePixels = options.tilePixels;
+    vec.loopOrder = options.loopOrder;
+    pm.addPass(qfuse::createConvertQFuseToVector(vec));
+  }
   addLowerToBuffersPasses(pm);
   if (options.resultsToOutParams) {
     bufferization::BufferResultsToOutParamsPassOptions outParams;
@@ -88,8 +103,10 @@ void qfuse::buildLowerToLLVMPipeline(OpPassManager &pm,
   }
   bufferization::buildBufferDeallocationPipeline(pm);
   if (options.numThreads > 0) {
-    // Outer parallel dimensions of each linalg op on OpenMP threads; the
-    // loops inside stay sequential.
+    // Outer parallel dimensions of each linalg op, and the scf.forall of
+    // each vector kernel, on OpenMP threads; the loops inside stay
+    // sequential.
+    pm.addPass(createForallToParallelLoopPass());
     pm.addPass(createConvertLinalgToParallelLoopsPass());
     pm.addPass(qfuse::createSequentializeNestedParallel());
     ConvertSCFToOpenMPPassOptions omp;
@@ -99,11 +116,15 @@ void qfuse::buildLowerToLLVMPipeline(OpPassManager &pm,
     // (there are no allocas inside), which the CFG lowering cannot split.
     pm.addPass(createCanonicalizerPass());
   } else {
+    pm.addPass(createForallToForLoopPass());
     pm.addPass(createConvertLinalgToLoopsPass());
   }
+  // Subviews (the vector kernels' output slices) become affine index
+  // arithmetic, lowered next.
+  pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());
-  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createConvertMathToLLVMPass());
   arith::ArithExpandOpsPassOptions expand;
@@ -149,9 +170,10 @@ void qfuse::registerPipelines() {
       buildQatPipeline);
   PassPipelineRegistration<LowerToLLVMOptions>(
       "qfuse-lower-to-llvm",
-      "Lower qfuse on tensors to the LLVM dialect: convert-qfuse-to-linalg, "
-      "qfuse-check-lowered, elementwise fusion, one-shot bufferization, "
-      "deallocation, loops, LLVM",
+      "Lower qfuse on tensors to the LLVM dialect: convert-qfuse-to-vector "
+      "(register-tiled f32 conv/linear kernels), convert-qfuse-to-linalg for "
+      "the rest, qfuse-check-lowered, elementwise fusion, one-shot "
+      "bufferization, deallocation, loops (OpenMP with num-threads), LLVM",
       buildLowerToLLVMPipeline);
   PassPipelineRegistration<LowerToNVVMOptions>(
       "qfuse-lower-to-nvvm",

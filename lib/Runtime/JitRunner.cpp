@@ -87,7 +87,8 @@ JitFunction::~JitFunction() = default;
 
 llvm::Expected<std::unique_ptr<JitFunction>>
 JitFunction::compile(ModuleOp module, llvm::StringRef entry,
-                     unsigned optLevel, unsigned numThreads) {
+                     unsigned optLevel, unsigned numThreads,
+                     llvm::StringRef loweringOptions) {
   static bool targetsReady = [] {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
@@ -128,6 +129,11 @@ JitFunction::compile(ModuleOp module, llvm::StringRef entry,
     });
     PassManager pm(ctx);
     LowerToLLVMOptions options;
+    std::string optionErrors;
+    llvm::raw_string_ostream optionOS(optionErrors);
+    if (failed(options.parseFromString(loweringOptions, optionOS)))
+      return makeError("bad qfuse-lower-to-llvm options '" + loweringOptions +
+                       "': " + optionErrors);
     options.resultsToOutParams = true;
     options.numThreads = numThreads;
     buildLowerToLLVMPipeline(pm, options);

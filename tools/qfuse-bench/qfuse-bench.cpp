@@ -71,6 +71,11 @@ cl::list<int> threadCounts("num-threads", cl::desc("Thread counts (default 1 and
 cl::opt<std::string> forms("forms", cl::desc("fused, unfused or both"), cl::init("both"));
 cl::opt<unsigned> repeat("repeat", cl::desc("Timed runs per measurement (best of N)"), cl::init(5));
 cl::opt<bool> listLayers("list", cl::desc("List the layers and exit"));
+cl::opt<std::string> lowering(
+    "lowering",
+    cl::desc("Further --qfuse-lower-to-llvm options for qfuse's kernels, "
+             "e.g. 'vectorize=false' or 'tile-pixels=4 loop-order=weights'"),
+    cl::init(""));
 
 /// The ISA oneDNN actually uses here (the cap, or less on a CPU without it).
 const char *effectiveIsa() {
@@ -296,7 +301,8 @@ int main(int argc, char **argv) {
         for (int t : ts) {
           omp_set_num_threads(t);
           // qfuse: sequential loops for 1 thread, OpenMP outer loops else.
-          auto jit = JitFunction::compile(*module, "f", 3, t > 1 ? t : 0);
+          auto jit = JitFunction::compile(*module, "f", 3, t > 1 ? t : 0,
+                                          lowering);
           if (!jit) {
             llvm::errs() << "qfuse-bench: " << llvm::toString(jit.takeError())
                          << "\n";

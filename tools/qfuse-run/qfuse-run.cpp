@@ -85,6 +85,12 @@ static cl::opt<unsigned> numThreads(
              "(0: sequential, the default)"),
     cl::init(0), cl::cat(category));
 
+static cl::opt<std::string> lowering(
+    "lowering",
+    cl::desc("Further --qfuse-lower-to-llvm options, e.g. 'vectorize=false' "
+             "(generic loops only) or 'tile-pixels=4 loop-order=weights'"),
+    cl::value_desc("options"), cl::init(""), cl::cat(category));
+
 static int fail(int code, const llvm::Twine &msg) {
   llvm::errs() << "qfuse-run: error: " << msg << "\n";
   return code;
@@ -215,7 +221,8 @@ int main(int argc, char **argv) {
   }
 
   auto compiled =
-      JitFunction::compile(*module, entryName, optLevel, numThreads);
+      JitFunction::compile(*module, entryName, optLevel, numThreads,
+                           lowering);
   if (!compiled)
     return fail(3, llvm::toString(compiled.takeError()));
   JitFunction &fn = **compiled;
@@ -285,7 +292,8 @@ int main(int argc, char **argv) {
   if (failed(pm.run(*transformed)))
     return fail(3, "the --compare-after pipeline failed");
   auto after =
-      JitFunction::compile(*transformed, entryName, optLevel, numThreads);
+      JitFunction::compile(*transformed, entryName, optLevel,
+                           numThreads, lowering);
   if (!after)
     return fail(3, "after " + compareAfter + ": " +
                        llvm::toString(after.takeError()));

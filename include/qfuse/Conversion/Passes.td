@@ -39,6 +39,50 @@ def ConvertQFuseToLinalg : Pass<"convert-qfuse-to-linalg"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def ConvertQFuseToVector : Pass<"convert-qfuse-to-vector"> {
+  let summary = "Register-tiled vector kernels for f32 conv and linear";
+  let description = [{
+    Rewrites f32 `qfuse.conv` and `qfuse.linear` ops with static shapes into
+    explicit kernels of `scf` and `vector` ops on tensors (NCHW kept at the
+    boundary), for the CPU pipeline. Ops it does not take stay for
+    `convert-qfuse-to-linalg`, with a missed remark (category `vectorize`)
+    that says why.
+
+    * Dense and grouped convolutions (1/2/3-D, any stride, dilation and
+      padding; output channels per group a multiple of 8): weights are packed
+      to `[Cout/T, Cin/G, K..., T]` (at compile time when constant), and a
+      register tile of `T = 8·V` output channels by `P` output pixels
+      accumulates in `V·P` 8-lane vectors: per input channel and tap, `V`
+      weight vector loads, `P` input broadcasts and `V·P` FMAs; bias as the
+      initial value, the fused activation and a transposed store at the end.
+      By default `V` is 2 (3 or 1 where 16 does not divide the channels) and
+      `V·P` = 12. The outer loop is the channel block when the packed
+      weights are larger than one padded input image, else the pixel tile,
+      and it is an `scf.forall` (one OpenMP worksharing loop with
+      `num-threads`).
+    * Depthwise 2-D convolutions: up to four 8-wide vectors along an output
+      row accumulate the `KH·KW` taps; stride `s` reads `(w−1)·s+1`
+      contiguous inputs and keeps every `s`-th; `scf.forall` over channels.
+    * Linear layers: the dense kernel with the batch rows as pixels, stored
+      row-major.
+
+    Every op taken gets a passed remark naming its kernel and tile.
+  }];
+  let options = [
+    Option<"tileVectors", "tile-vectors", "int64_t", /*default=*/"0",
+           "8-lane channel vectors per register tile (0: by shape)">,
+    Option<"tilePixels", "tile-pixels", "int64_t", /*default=*/"0",
+           "Output pixels per register tile (0: 12 / tile-vectors)">,
+    Option<"loopOrder", "loop-order", "std::string", /*default=*/"\"auto\"",
+           "Outer loop: auto, weights (channel blocks) or input (pixel tiles)">
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 def CheckLowered : Pass<"qfuse-check-lowered"> {
   let summary = "Fail, naming each one, if any qfuse op is left";
   let description = [{
@@ -47,6 +91,19 @@ def CheckLowered : Pass<"qfuse-check-lowered"> {
     the pass fails, so that a pipeline never hands qfuse ops to bufferization
     or LLVM lowering.
   }];
+}
+
+def CopyToLinalg : Pass<"qfuse-copy-to-linalg"> {
+  let summary = "Rewrite strided memref.copy ops as linalg.copy";
+  let description = [{
+    A `memref.copy` whose source or target is not contiguous (a subview of
+    a padded buffer, say) lowers to a call of the runtime's element-by-element
+    `memrefCopy`. This pass makes each such copy a `linalg.copy`, which
+    lowers to loops with the rest of the linalg ops (vectorized by LLVM, and
+    parallel with `num-threads`). Copies between two identity-layout memrefs
+    are left alone (they become a memcpy).
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
 def SequentializeNestedParallel : Pass<"qfuse-sequentialize-nested-parallel"> {

@@ -50,6 +50,25 @@ struct LowerToLLVMOptions : public PassPipelineOptions<LowerToLLVMOptions> {
       llvm::cl::desc("Emit _mlir_ciface_ wrappers taking memref descriptors "
                      "by pointer"),
       llvm::cl::init(true)};
+  Option<bool> vectorize{
+      *this, "vectorize",
+      llvm::cl::desc("Lower f32 conv and linear to register-tiled vector "
+                     "kernels (convert-qfuse-to-vector) before the generic "
+                     "lowering; false: every op takes the generic loops"),
+      llvm::cl::init(true)};
+  Option<int64_t> tileVectors{
+      *this, "tile-vectors",
+      llvm::cl::desc("convert-qfuse-to-vector tile-vectors (0: by shape)"),
+      llvm::cl::init(0)};
+  Option<int64_t> tilePixels{
+      *this, "tile-pixels",
+      llvm::cl::desc("convert-qfuse-to-vector tile-pixels (0: by shape)"),
+      llvm::cl::init(0)};
+  Option<std::string> loopOrder{
+      *this, "loop-order",
+      llvm::cl::desc("convert-qfuse-to-vector loop-order: auto, weights or "
+                     "input"),
+      llvm::cl::init("auto")};
 };
 
 /// Options of --qfuse-lower-to-nvvm.

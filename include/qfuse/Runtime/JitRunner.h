@@ -34,9 +34,11 @@ public:
   /// Lowers a clone of `module` and compiles `entry`. The signature must be
   /// static ranked tensors of supported element types. `numThreads` > 0 runs
   /// the outer parallel loops on that many OpenMP threads (needs libomp).
+  /// `loweringOptions` are further --qfuse-lower-to-llvm options, e.g.
+  /// "vectorize=false" or "tile-pixels=4 loop-order=weights".
   static llvm::Expected<std::unique_ptr<JitFunction>>
   compile(ModuleOp module, llvm::StringRef entry, unsigned optLevel = 3,
-          unsigned numThreads = 0);
+          unsigned numThreads = 0, llvm::StringRef loweringOptions = "");
   ~JitFunction();
 
   llvm::ArrayRef<TensorSpec> inputs() const { return inputSpecs; }

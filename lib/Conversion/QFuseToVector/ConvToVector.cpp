@@ -1,0 +1,843 @@
+//===- ConvToVector.cpp - register-tiled vector kernels for qfuse convs ---===//
+//
+// Lowers f32 qfuse.conv and qfuse.linear ops to explicit register-tiled
+// kernels written with scf and vector ops on tensors. The kernels keep NCHW
+// at their boundary, so they drop into any graph the generic lowering takes.
+//
+// Dense (and grouped) convolutions, with `V` vectors of 8 output channels and
+// `P` output pixels per register tile:
+//
+//   wp[cb, ci, k..., j] = w[cb·8V + j, ci, k...]        (packed once)
+//   for cb, pixel tile q0 (outer loop order chosen per shape, one is an
+//   scf.forall over the threads):
+//     acc[p][v] = bias[cb·8V + 8v : +8]                 (V·P vector registers)
+//     for ci, k...:                                     (last k unrolled)
+//       acc[p][v] = fma(broadcast(x[n, ci, o_p·s + k·d]), wp[cb, ci, k, 8v:+8],
+//                       acc[p][v])
+//     out[n, cb·8V + 8v + j, q0 : q0+P] = act(acc[.][v][j])  (transposed store)
+//
+// Constant weights are packed at compile time; others by a linalg.transpose.
+// Depthwise 2-D convolutions vectorize along the output width instead: up to
+// four 8-wide vectors of one output row accumulate the KH·KW taps (a stride s
+// reads (w−1)·s+1 contiguous inputs and picks every s-th). Linear layers are
+// the dense kernel with the batch as pixels, stored without a transpose.
+//
+// What is not taken (a remark says why) goes on to convert-qfuse-to-linalg.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qfuse/Conversion/Passes.h"
+#include "qfuse/Dialect/QFuse/IR/QFuseOps.h"
+#include "qfuse/Dialect/QFuse/Utils/FoldUtils.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Utils/Utils.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Remarks.h"
+#include "llvm/Support/FormatVariadic.h"
+
+namespace mlir {
+namespace qfuse {
+#define GEN_PASS_DEF_CONVERTQFUSETOVECTOR
+#include "qfuse/Conversion/Passes.h.inc"
+} // namespace qfuse
+} // namespace mlir
+
+using namespace mlir;
+using namespace mlir::qfuse;
+
+namespace {
+
+constexpr llvm::StringLiteral kRemarkCategory = "vectorize";
+/// f32 lanes of a 256-bit register (AVX2); AVX-512 machines run two.
+constexpr int64_t kLanes = 8;
+/// Vector registers the register tile may hold as accumulators.
+constexpr int64_t kAccumulators = 12;
+
+//===----------------------------------------------------------------------===//
+// Small builders
+//===----------------------------------------------------------------------===//
+
+static Value cIdx(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v);
+}
+
+static Value splat(OpBuilder &b, Location loc, int64_t width, double v) {
+  auto type = VectorType::get({width}, b.getF32Type());
+  return arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(type, b.getF32FloatAttr(v).getValue()));
+}
+
+static Value addIdx(OpBuilder &b, Location loc, Value a, int64_t c) {
+  if (c == 0)
+    return a;
+  return arith::AddIOp::create(b, loc, a, cIdx(b, loc, c));
+}
+
+static Value mulIdx(OpBuilder &b, Location loc, Value a, int64_t c) {
+  if (c == 1)
+    return a;
+  return arith::MulIOp::create(b, loc, a, cIdx(b, loc, c));
+}
+
+/// A 1-D in-bounds read of `width` f32 at `indices` (last index innermost).
+static Value readVector(OpBuilder &b, Location loc, Value source,
+                        ValueRange indices, int64_t width) {
+  auto type = VectorType::get({width}, b.getF32Type());
+  Value pad = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0));
+  SmallVector<bool> inBounds = {true};
+  return vector::TransferReadOp::create(b, loc, type, source, indices, pad,
+                                        ArrayRef<bool>(inBounds));
+}
+
+static Value writeVector(OpBuilder &b, Location loc, Value v, Value dest,
+                         ValueRange indices) {
+  SmallVector<bool> inBounds = {true};
+  return vector::TransferWriteOp::create(b, loc, v, dest, indices,
+                                         ArrayRef<bool>(inBounds))
+      .getResult();
+}
+
+/// The fused activation on a vector accumulator; the same NaN-propagating
+/// arith.maximumf / minimumf as the generic lowering.
+static Value activate(OpBuilder &b, Location loc, Value v,
+                      const FusedActivation &act) {
+  if (act.kind == ActivationKind::none)
+    return v;
+  int64_t width = cast<VectorType>(v.getType()).getDimSize(0);
+  v = arith::MaximumFOp::create(b, loc, v, splat(b, loc, width, act.min));
+  if (act.kind == ActivationKind::clamp)
+    v = arith::MinimumFOp::create(b, loc, v, splat(b, loc, width, act.max));
+  return v;
+}
+
+/// Zero-pads the spatial dims of an NCHW-style tensor by [low, high].
+static Value padSpatial(OpBuilder &b, Location loc, Value input,
+                        ArrayRef<int64_t> low, ArrayRef<int64_t> high) {
+  if (llvm::all_of(low, [](int64_t v) { return v == 0; }) &&
+      llvm::all_of(high, [](int64_t v) { return v == 0; }))
+    return input;
+  auto type = cast<RankedTensorType>(input.getType());
+  int64_t rank = type.getRank();
+  SmallVector<int64_t> shape(type.getShape());
+  SmallVector<OpFoldResult> lo(rank, b.getIndexAttr(0)),
+      hi(rank, b.getIndexAttr(0));
+  for (auto [i, l] : llvm::enumerate(low)) {
+    lo[2 + i] = b.getIndexAttr(l);
+    hi[2 + i] = b.getIndexAttr(high[i]);
+    shape[2 + i] += l + high[i];
+  }
+  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0));
+  return tensor::PadOp::create(
+      b, loc, RankedTensorType::get(shape, type.getElementType()), input, lo,
+      hi, zero);
+}
+
+//===----------------------------------------------------------------------===//
+// Dense kernel
+//===----------------------------------------------------------------------===//
+
+/// How one dense contraction is tiled.
+struct DenseTiling {
+  int64_t vectors = 0; // V: 8-lane vectors of output channels per tile
+  int64_t pixels = 0;  // P: output pixels per tile
+  bool weightsOuter = false;
+};
+
+/// A dense (grouped) convolution or a linear layer, shapes static.
+struct DenseProblem {
+  int64_t batch = 1, groups = 1, cinPg = 0, coutPg = 0, cout = 0;
+  SmallVector<int64_t> kernel, strides, dilations, out; // spatial
+  int64_t pixels = 0;   // product of `out` (linear: the batch)
+  bool linear = false;  // x[q, ci], out[q, co]
+  Value input;          // conv: padded [N, Cin, D...]; linear: [N, Cin]
+  Value packed;         // [Cout/8V, Cin/G, K..., 8V]
+  Value bias;           // [Cout] or null
+  FusedActivation act;
+  DenseTiling tiling;
+};
+
+/// Register tile: the most output pixels that fit next to V accumulator
+/// columns, V the largest of 2, 3, 1 that divides the channels per group.
+/// The loop order keeps the larger of packed weights and input resident
+/// (one walk over it), so deep layers stream their input and early layers
+/// their weights.
+static DenseTiling chooseDenseTiling(int64_t coutPg, int64_t weightBytes,
+                                     int64_t inputBytes, int64_t pixels,
+                                     int64_t forceVectors, int64_t forcePixels,
+                                     StringRef order) {
+  DenseTiling t;
+  if (forceVectors > 0 && coutPg % (forceVectors * kLanes) == 0)
+    t.vectors = forceVectors;
+  else if (coutPg % (2 * kLanes) == 0)
+    t.vectors = 2;
+  else if (coutPg % (3 * kLanes) == 0)
+    t.vectors = 3;
+  else
+    t.vectors = 1;
+  t.pixels = forcePixels > 0 ? forcePixels : kAccumulators / t.vectors;
+  t.pixels = std::max<int64_t>(1, std::min(t.pixels, pixels));
+  if (order == "weights")
+    t.weightsOuter = true;
+  else if (order == "input")
+    t.weightsOuter = false;
+  else
+    t.weightsOuter = weightBytes > inputBytes;
+  return t;
+}
+
+/// Emits one P-pixel register tile of output-channel block `cb` starting at
+/// pixel `q0` and writes it into `dest` at [prefix..., co0 + c, qd + p]
+/// (conv, channel-major) or [prefix..., qd + p, co0 + c] (linear).
+static Value emitDenseTile(OpBuilder &b, Location loc, const DenseProblem &pr,
+                           Value n, Value cb, Value q0, int64_t numPixels,
+                           Value dest, ValueRange prefix, Value destCo,
+                           Value destQ) {
+  int64_t numVec = pr.tiling.vectors, cot = numVec * kLanes;
+  int64_t s = pr.kernel.size();
+  auto vecType = VectorType::get({kLanes}, b.getF32Type());
+
+  // The tile's first output channel, its group's first input channel.
+  Value co0 = mulIdx(b, loc, cb, cot);
+  Value cinBase;
+  if (pr.groups > 1) {
+    Value g = arith::DivUIOp::create(b, loc, co0, cIdx(b, loc, pr.coutPg));
+    cinBase = mulIdx(b, loc, g, pr.cinPg);
+  }
+
+  // Per pixel: the input position of tap 0 in each spatial dim.
+  SmallVector<SmallVector<Value>> base(numPixels);
+  for (int64_t p = 0; p < numPixels; ++p) {
+    Value q = addIdx(b, loc, q0, p);
+    if (pr.linear) {
+      base[p].push_back(q);
+      continue;
+    }
+    int64_t inner = pr.pixels;
+    for (int64_t i = 0; i < s; ++i) {
+      inner /= pr.out[i];
+      Value o = q;
+      if (inner > 1)
+        o = arith::DivUIOp::create(b, loc, o, cIdx(b, loc, inner));
+      if (i > 0)
+        o = arith::RemUIOp::create(b, loc, o, cIdx(b, loc, pr.out[i]));
+      base[p].push_back(mulIdx(b, loc, o, pr.strides[i]));
+    }
+  }
+
+  SmallVector<Value> init;
+  for (int64_t p = 0; p < numPixels; ++p)
+    for (int64_t v = 0; v < numVec; ++v)
+      init.push_back(pr.bias ? readVector(b, loc, pr.bias,
+                                          {addIdx(b, loc, co0, v * kLanes)},
+                                          kLanes)
+                             : splat(b, loc, kLanes, 0.0));
+
+  // One reduction step at input channel `ci` and taps `taps`.
+  auto step = [&](OpBuilder &nb, Location nl, Value ci, ArrayRef<Value> taps,
+                  ValueRange accs) {
+    SmallVector<Value> widx = {cb, ci};
+    widx.append(taps.begin(), taps.end());
+    widx.push_back(Value());
+    SmallVector<Value> w;
+    for (int64_t v = 0; v < numVec; ++v) {
+      widx.back() = cIdx(nb, nl, v * kLanes);
+      w.push_back(readVector(nb, nl, pr.packed, widx, kLanes));
+    }
+    Value channel = cinBase ? arith::AddIOp::create(nb, nl, cinBase, ci) : ci;
+    SmallVector<Value> next(accs.begin(), accs.end());
+    for (int64_t p = 0; p < numPixels; ++p) {
+      SmallVector<Value> xidx;
+      if (pr.linear) {
+        xidx = {base[p][0], channel};
+      } else {
+        xidx = {n, channel};
+        for (int64_t i = 0; i < s; ++i)
+          xidx.push_back(arith::AddIOp::create(
+              nb, nl, base[p][i], mulIdx(nb, nl, taps[i], pr.dilations[i])));
+      }
+      Value x = tensor::ExtractOp::create(nb, nl, pr.input, xidx);
+      Value xb = vector::BroadcastOp::create(nb, nl, vecType, x);
+      for (int64_t v = 0; v < numVec; ++v) {
+        Value &acc = next[p * numVec + v];
+        acc = vector::FMAOp::create(nb, nl, xb, w[v], acc);
+      }
+    }
+    return next;
+  };
+
+  // Taps: loops over all spatial dims but the last, which is unrolled.
+  std::function<SmallVector<Value>(OpBuilder &, Location, Value, int64_t,
+                                   SmallVector<Value>, ValueRange)>
+      overTaps = [&](OpBuilder &nb, Location nl, Value ci, int64_t dim,
+                     SmallVector<Value> taps,
+                     ValueRange accs) -> SmallVector<Value> {
+    if (dim == s)
+      return step(nb, nl, ci, taps, accs);
+    if (dim == s - 1) {
+      SmallVector<Value> cur(accs.begin(), accs.end());
+      for (int64_t k = 0; k < pr.kernel[dim]; ++k) {
+        SmallVector<Value> t = taps;
+        t.push_back(cIdx(nb, nl, k));
+        cur = overTaps(nb, nl, ci, dim + 1, t, cur);
+      }
+      return cur;
+    }
+    auto loop = scf::ForOp::create(
+        nb, nl, cIdx(nb, nl, 0), cIdx(nb, nl, pr.kernel[dim]),
+        cIdx(nb, nl, 1), accs,
+        [&](OpBuilder &lb, Location ll, Value k, ValueRange iter) {
+          SmallVector<Value> t = taps;
+          t.push_back(k);
+          scf::YieldOp::create(lb, ll, overTaps(lb, ll, ci, dim + 1, t, iter));
+        });
+    return SmallVector<Value>(loop.getResults());
+  };
+
+  auto reduction = scf::ForOp::create(
+      b, loc, cIdx(b, loc, 0), cIdx(b, loc, pr.cinPg), cIdx(b, loc, 1), init,
+      [&](OpBuilder &lb, Location ll, Value ci, ValueRange iter) {
+        scf::YieldOp::create(lb, ll, overTaps(lb, ll, ci, 0, {}, iter));
+      });
+
+  SmallVector<Value> accs;
+  for (Value a : reduction.getResults())
+    accs.push_back(activate(b, loc, a, pr.act));
+
+  if (pr.linear) {
+    // out[q, co...] rows are contiguous in the channels.
+    for (int64_t p = 0; p < numPixels; ++p)
+      for (int64_t v = 0; v < numVec; ++v) {
+        SmallVector<Value> idx(prefix.begin(), prefix.end());
+        idx.push_back(addIdx(b, loc, destQ, p));
+        idx.push_back(addIdx(b, loc, destCo, v * kLanes));
+        dest = writeVector(b, loc, accs[p * numVec + v], dest, idx);
+      }
+    return dest;
+  }
+  // Channel-major output: each channel's P pixels are contiguous.
+  auto rowType = VectorType::get({numPixels}, b.getF32Type());
+  for (int64_t v = 0; v < numVec; ++v)
+    for (int64_t j = 0; j < kLanes; ++j) {
+      SmallVector<Value> lanes;
+      for (int64_t p = 0; p < numPixels; ++p)
+        lanes.push_back(
+            vector::ExtractOp::create(b, loc, accs[p * numVec + v], j));
+      Value row = vector::FromElementsOp::create(b, loc, rowType, lanes);
+      SmallVector<Value> idx(prefix.begin(), prefix.end());
+      idx.push_back(addIdx(b, loc, destCo, v * kLanes + j));
+      idx.push_back(destQ);
+      dest = writeVector(b, loc, row, dest, idx);
+    }
+  return dest;
+}
+
+/// The whole dense contraction into `out` ([N, Cout, Q] for a conv, [N,
+/// Cout] for linear); returns the new `out`. The outermost loop is one
+/// scf.forall over (image, outer tile), so that threads fork once per op.
+static Value emitDense(OpBuilder &b, Location loc, const DenseProblem &pr,
+                       Value out) {
+  int64_t cot = pr.tiling.vectors * kLanes;
+  int64_t numCb = pr.cout / cot, P = pr.tiling.pixels;
+  int64_t numTiles = pr.pixels / P, rem = pr.pixels % P;
+  auto f32 = b.getF32Type();
+  // Linear layers have one "image": the batch rows are the pixels.
+  int64_t images = pr.linear ? 1 : pr.batch;
+
+  // The output slice of image `n`, channels [co, co+coSize), pixels [q,
+  // q+qSize), rank-reduced to 2-D.
+  struct Slice {
+    SmallVector<OpFoldResult> offsets, sizes, strides;
+    RankedTensorType type;
+  };
+  auto sliceOf = [&](OpBuilder &sb, Value n, Value co, int64_t coSize, Value q,
+                     int64_t qSize) {
+    Slice sl;
+    if (pr.linear) {
+      sl.offsets = {q, co};
+      sl.sizes = {sb.getIndexAttr(qSize), sb.getIndexAttr(coSize)};
+      sl.type = RankedTensorType::get({qSize, coSize}, f32);
+    } else {
+      sl.offsets = {n, co, q};
+      sl.sizes = {sb.getIndexAttr(1), sb.getIndexAttr(coSize),
+                  sb.getIndexAttr(qSize)};
+      sl.type = RankedTensorType::get({coSize, qSize}, f32);
+    }
+    sl.strides.assign(sl.offsets.size(), sb.getIndexAttr(1));
+    return sl;
+  };
+  // forall (n, i) in (images, count) { body(slice) -> slice }.
+  auto forallTiles =
+      [&](Value dest, int64_t count,
+          function_ref<Slice(OpBuilder &, Value, Value)> sliceFor,
+          function_ref<Value(OpBuilder &, Value, Value, Value)> body) {
+        auto forall = scf::ForallOp::create(
+            b, loc,
+            ArrayRef<OpFoldResult>{b.getIndexAttr(images),
+                                   b.getIndexAttr(count)},
+            ValueRange{dest}, std::nullopt);
+        OpBuilder fb = OpBuilder::atBlockBegin(forall.getBody());
+        Value n = forall.getInductionVar(0), i = forall.getInductionVar(1);
+        Value shared = forall.getRegionIterArgs()[0];
+        Slice sl = sliceFor(fb, n, i);
+        Value slice = tensor::ExtractSliceOp::create(
+            fb, loc, sl.type, shared, sl.offsets, sl.sizes, sl.strides);
+        slice = body(fb, n, i, slice);
+        OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
+        tensor::ParallelInsertSliceOp::create(tb, loc, slice, shared,
+                                              sl.offsets, sl.sizes,
+                                              sl.strides);
+        return forall.getResult(0);
+      };
+
+  if (pr.tiling.weightsOuter) {
+    // forall (image, channel block) { for pixel tiles; remainder tile }.
+    return forallTiles(
+        out, numCb,
+        [&](OpBuilder &fb, Value n, Value cb) {
+          return sliceOf(fb, n, mulIdx(fb, loc, cb, cot), cot,
+                         cIdx(fb, loc, 0), pr.pixels);
+        },
+        [&](OpBuilder &fb, Value n, Value cb, Value slice) {
+          Value zero = cIdx(fb, loc, 0);
+          if (numTiles > 0) {
+            auto tiles = scf::ForOp::create(
+                fb, loc, zero, cIdx(fb, loc, numTiles * P), cIdx(fb, loc, P),
+                ValueRange{slice},
+                [&](OpBuilder &tb, Location tl, Value q0, ValueRange it) {
+                  scf::YieldOp::create(
+                      tb, tl,
+                      emitDenseTile(tb, tl, pr, n, cb, q0, P, it[0], {}, zero,
+                                    q0));
+                });
+            slice = tiles.getResult(0);
+          }
+          if (rem) {
+            Value q0 = cIdx(fb, loc, numTiles * P);
+            slice = emitDenseTile(fb, loc, pr, n, cb, q0, rem, slice, {}, zero,
+                                  q0);
+          }
+          return slice;
+        });
+  }
+
+  // forall (image, pixel tile) { for channel blocks }, then the remainder
+  // pixels of every image.
+  if (numTiles > 0)
+    out = forallTiles(
+        out, numTiles,
+        [&](OpBuilder &fb, Value n, Value t) {
+          return sliceOf(fb, n, cIdx(fb, loc, 0), pr.cout,
+                         mulIdx(fb, loc, t, P), P);
+        },
+        [&](OpBuilder &fb, Value n, Value t, Value slice) {
+          Value q0 = mulIdx(fb, loc, t, P), zero = cIdx(fb, loc, 0);
+          auto blocks = scf::ForOp::create(
+              fb, loc, zero, cIdx(fb, loc, numCb), cIdx(fb, loc, 1),
+              ValueRange{slice},
+              [&](OpBuilder &tb, Location tl, Value cb, ValueRange it) {
+                scf::YieldOp::create(
+                    tb, tl,
+                    emitDenseTile(tb, tl, pr, n, cb, q0, P, it[0], {},
+                                  mulIdx(tb, tl, cb, cot), cIdx(tb, tl, 0)));
+              });
+          return blocks.getResult(0);
+        });
+  if (rem) {
+    Value q0 = cIdx(b, loc, numTiles * P);
+    SmallVector<Value> lbs = {cIdx(b, loc, 0), cIdx(b, loc, 0)};
+    SmallVector<Value> ubs = {cIdx(b, loc, images), cIdx(b, loc, numCb)};
+    SmallVector<Value> steps = {cIdx(b, loc, 1), cIdx(b, loc, 1)};
+    scf::LoopNest nest = scf::buildLoopNest(
+        b, loc, lbs, ubs, steps, ValueRange{out},
+        [&](OpBuilder &tb, Location tl, ValueRange ivs, ValueRange it) {
+          SmallVector<Value> prefix;
+          if (!pr.linear)
+            prefix.push_back(ivs[0]);
+          return scf::ValueVector{emitDenseTile(
+              tb, tl, pr, ivs[0], ivs[1], q0, rem, it[0], prefix,
+              mulIdx(tb, tl, ivs[1], cot), q0)};
+        });
+    out = nest.results[0];
+  }
+  return out;
+}
+
+/// Packs w [Cout, Cin/G, K...] to [Cout/T, Cin/G, K..., T]: at compile time
+/// when constant, else with a linalg.transpose.
+static Value packWeights(OpBuilder &b, Location loc, Value weight,
+                         int64_t tile) {
+  auto type = cast<RankedTensorType>(weight.getType());
+  ArrayRef<int64_t> shape = type.getShape();
+  int64_t cout = shape[0], inner = type.getNumElements() / cout;
+  SmallVector<int64_t> packedShape = {cout / tile};
+  packedShape.append(shape.begin() + 1, shape.end());
+  packedShape.push_back(tile);
+  auto packedType = RankedTensorType::get(packedShape, b.getF32Type());
+  if (std::optional<SmallVector<double>> values = fold::getConstantValues(weight)) {
+    SmallVector<float> packed(values->size());
+    for (int64_t co = 0; co < cout; ++co)
+      for (int64_t r = 0; r < inner; ++r)
+        packed[((co / tile) * inner + r) * tile + co % tile] =
+            static_cast<float>((*values)[co * inner + r]);
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(packedType, ArrayRef<float>(packed)));
+  }
+  // [Cout/T, T, rest...] then move T last.
+  SmallVector<int64_t> split = {cout / tile, tile};
+  split.append(shape.begin() + 1, shape.end());
+  SmallVector<ReassociationIndices> assoc = {{0, 1}};
+  for (int64_t d = 1; d < type.getRank(); ++d)
+    assoc.push_back({d + 1});
+  Value expanded = tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get(split, b.getF32Type()), weight, assoc);
+  SmallVector<int64_t> perm = {0};
+  for (int64_t d = 2; d < (int64_t)split.size(); ++d)
+    perm.push_back(d);
+  perm.push_back(1);
+  Value init = tensor::EmptyOp::create(b, loc, packedShape, b.getF32Type());
+  return linalg::TransposeOp::create(b, loc, expanded, init, perm)
+      .getResult()[0];
+}
+
+//===----------------------------------------------------------------------===//
+// Depthwise kernel
+//===----------------------------------------------------------------------===//
+
+/// Vectors of 8 along the output width per register tile.
+constexpr int64_t kDepthwiseVectors = 4;
+
+struct DepthwiseProblem {
+  int64_t batch, channels, kh, kw, sh, sw, dh, dw, oh, ow;
+  Value input;  // padded [N, C, Hp, Wp]
+  Value weight; // [C, 1, KH, KW]
+  Value bias;   // [C] or null
+  FusedActivation act;
+};
+
+/// `width` outputs of row `row` from column `col` on: stride 1 reads them,
+/// stride s reads (width−1)·s+1 and keeps every s-th.
+static Value readStrided(OpBuilder &b, Location loc, Value input,
+                         ValueRange prefix, Value col, int64_t width,
+                         int64_t stride) {
+  SmallVector<Value> idx(prefix.begin(), prefix.end());
+  idx.push_back(col);
+  if (stride == 1)
+    return readVector(b, loc, input, idx, width);
+  Value wide = readVector(b, loc, input, idx, (width - 1) * stride + 1);
+  SmallVector<int64_t> mask;
+  for (int64_t i = 0; i < width; ++i)
+    mask.push_back(i * stride);
+  return vector::ShuffleOp::create(b, loc, wide, wide, mask);
+}
+
+/// One output row segment of `widths` vectors starting at column `ow0`.
+static Value emitDepthwiseChunk(OpBuilder &b, Location loc,
+                                const DepthwiseProblem &pr, Value n, Value c,
+                                Value oh, Value ow0, ArrayRef<int64_t> widths,
+                                ArrayRef<Value> taps, Value biasScalar,
+                                Value dest) {
+  SmallVector<Value> accs;
+  for (int64_t w : widths) {
+    auto type = VectorType::get({w}, b.getF32Type());
+    accs.push_back(biasScalar
+                       ? vector::BroadcastOp::create(b, loc, type, biasScalar)
+                             .getResult()
+                       : splat(b, loc, w, 0.0));
+  }
+  Value ihBase = mulIdx(b, loc, oh, pr.sh);
+  Value iwBase = mulIdx(b, loc, ow0, pr.sw);
+  for (int64_t i = 0; i < pr.kh; ++i) {
+    Value ih = addIdx(b, loc, ihBase, i * pr.dh);
+    for (int64_t j = 0; j < pr.kw; ++j) {
+      int64_t col = j * pr.dw, offset = 0;
+      for (auto [u, w] : llvm::enumerate(widths)) {
+        Value x = readStrided(b, loc, pr.input, {n, c, ih},
+                              addIdx(b, loc, iwBase, col + offset * pr.sw), w,
+                              pr.sw);
+        auto type = VectorType::get({w}, b.getF32Type());
+        Value wv = vector::BroadcastOp::create(b, loc, type,
+                                               taps[i * pr.kw + j]);
+        accs[u] = vector::FMAOp::create(b, loc, x, wv, accs[u]);
+        offset += w;
+      }
+    }
+  }
+  int64_t offset = 0;
+  for (auto [u, w] : llvm::enumerate(widths)) {
+    dest = writeVector(b, loc, activate(b, loc, accs[u], pr.act), dest,
+                       {oh, addIdx(b, loc, ow0, offset)});
+    offset += w;
+  }
+  return dest;
+}
+
+static Value emitDepthwise(OpBuilder &b, Location loc,
+                           const DepthwiseProblem &pr, Value out) {
+  auto f32 = b.getF32Type();
+  int64_t chunk = kDepthwiseVectors * kLanes;
+  int64_t fullChunks = pr.ow / chunk, tail = pr.ow % chunk;
+  SmallVector<int64_t> full(kDepthwiseVectors, kLanes), tailWidths;
+  for (int64_t t = tail; t > 0; t -= std::min(t, kLanes))
+    tailWidths.push_back(std::min(t, kLanes));
+
+  auto forall = scf::ForallOp::create(
+      b, loc,
+      ArrayRef<OpFoldResult>{b.getIndexAttr(pr.batch),
+                             b.getIndexAttr(pr.channels)},
+      ValueRange{out}, std::nullopt);
+  OpBuilder fb = OpBuilder::atBlockBegin(forall.getBody());
+  Value n = forall.getInductionVar(0), c = forall.getInductionVar(1);
+  Value shared = forall.getRegionIterArgs()[0];
+  SmallVector<OpFoldResult> offs = {n, c, fb.getIndexAttr(0),
+                                    fb.getIndexAttr(0)};
+  SmallVector<OpFoldResult> sizes = {fb.getIndexAttr(1), fb.getIndexAttr(1),
+                                     fb.getIndexAttr(pr.oh),
+                                     fb.getIndexAttr(pr.ow)};
+  SmallVector<OpFoldResult> ones(4, fb.getIndexAttr(1));
+  Value plane = tensor::ExtractSliceOp::create(
+      fb, loc, RankedTensorType::get({pr.oh, pr.ow}, f32), shared, offs,
+      sizes, ones);
+  Value zero = cIdx(fb, loc, 0);
+  SmallVector<Value> taps;
+  for (int64_t i = 0; i < pr.kh; ++i)
+    for (int64_t j = 0; j < pr.kw; ++j)
+      taps.push_back(tensor::ExtractOp::create(
+          fb, loc, pr.weight,
+          ValueRange{c, zero, cIdx(fb, loc, i), cIdx(fb, loc, j)}));
+  Value biasScalar =
+      pr.bias
+          ? tensor::ExtractOp::create(fb, loc, pr.bias, ValueRange{c})
+                .getResult()
+          : Value();
+  auto rows = scf::ForOp::create(
+      fb, loc, zero, cIdx(fb, loc, pr.oh), cIdx(fb, loc, 1),
+      ValueRange{plane},
+      [&](OpBuilder &rb, Location rl, Value oh, ValueRange it) {
+        Value cur = it[0];
+        if (fullChunks > 0) {
+          auto cols = scf::ForOp::create(
+              rb, rl, cIdx(rb, rl, 0), cIdx(rb, rl, fullChunks * chunk),
+              cIdx(rb, rl, chunk), ValueRange{cur},
+              [&](OpBuilder &cb, Location cl, Value ow0, ValueRange cit) {
+                scf::YieldOp::create(
+                    cb, cl,
+                    emitDepthwiseChunk(cb, cl, pr, n, c, oh, ow0, full, taps,
+                                       biasScalar, cit[0]));
+              });
+          cur = cols.getResult(0);
+        }
+        if (tail)
+          cur = emitDepthwiseChunk(rb, rl, pr, n, c, oh,
+                                   cIdx(rb, rl, fullChunks * chunk),
+                                   tailWidths, taps, biasScalar, cur);
+        scf::YieldOp::create(rb, rl, cur);
+      });
+  OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(tb, loc, rows.getResult(0), shared,
+                                        offs, sizes, ones);
+  return forall.getResult(0);
+}
+
+//===----------------------------------------------------------------------===//
+// Patterns
+//===----------------------------------------------------------------------===//
+
+struct Options {
+  int64_t vectors = 0, pixels = 0;
+  std::string order = "auto";
+};
+
+/// Why `op` cannot take a vector kernel, or empty.
+static std::string unsupportedReason(Operation *op) {
+  for (Type t : op->getOperandTypes()) {
+    auto shaped = cast<ShapedType>(t);
+    if (!shaped.getElementType().isF32())
+      return "the vector kernels are f32; this op has " +
+             llvm::formatv("{0}", shaped.getElementType()).str() +
+             " operands";
+    if (!shaped.hasStaticShape())
+      return "dynamic shapes";
+  }
+  return "";
+}
+
+static void remarkTaken(Operation *op, StringRef what) {
+  remark::passed(op->getLoc(), remark::RemarkOpts::name("ConvToVector")
+                                   .category(kRemarkCategory)
+                                   .subCategory("kernel"))
+      << what.str();
+}
+
+static LogicalResult remarkLeft(Operation *op, StringRef why) {
+  remark::missed(op->getLoc(), remark::RemarkOpts::name("ConvToVector")
+                                   .category(kRemarkCategory)
+                                   .subCategory("kernel"))
+      << ("left to the generic lowering: " + why).str();
+  return failure();
+}
+
+static LogicalResult lowerConv(ConvOp op, const Options &opts) {
+  std::string why = unsupportedReason(op);
+  if (!why.empty())
+    return remarkLeft(op, why);
+  auto inType = op.getInput().getType();
+  auto wType = op.getWeight().getType();
+  auto outType = op.getType();
+  int64_t s = op.getNumSpatialDims(), groups = op.getGroups();
+  int64_t cin = inType.getDimSize(1), cout = outType.getDimSize(1);
+  int64_t cinPg = cin / groups, coutPg = cout / groups;
+  ArrayRef<int64_t> pad = op.getPadding();
+  if (llvm::any_of(pad, [](int64_t v) { return v < 0; }))
+    return remarkLeft(op, "negative padding");
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  Value input =
+      padSpatial(b, loc, op.getInput(), pad.take_front(s), pad.drop_front(s));
+  SmallVector<int64_t> kernel(wType.getShape().drop_front(2)),
+      outSpatial(outType.getShape().drop_front(2));
+
+  if (s == 2 && cinPg == 1 && coutPg == 1) {
+    DepthwiseProblem pr{inType.getDimSize(0),
+                        cout,
+                        kernel[0],
+                        kernel[1],
+                        op.getStrides()[0],
+                        op.getStrides()[1],
+                        op.getDilations()[0],
+                        op.getDilations()[1],
+                        outSpatial[0],
+                        outSpatial[1],
+                        input,
+                        op.getWeight(),
+                        op.getBias(),
+                        getFusedActivation(op)};
+    Value empty = tensor::EmptyOp::create(b, loc, outType.getShape(),
+                                          b.getF32Type());
+    op.replaceAllUsesWith(emitDepthwise(b, loc, pr, empty));
+    remarkTaken(op, "depthwise vector kernel: 8-wide output-row vectors");
+    op.erase();
+    return success();
+  }
+  if (coutPg % kLanes != 0)
+    return remarkLeft(op, llvm::formatv("{0} output channels per group is not "
+                                        "a multiple of {1}",
+                                        coutPg, kLanes)
+                              .str());
+
+  DenseProblem pr;
+  pr.batch = inType.getDimSize(0);
+  pr.groups = groups;
+  pr.cinPg = cinPg;
+  pr.coutPg = coutPg;
+  pr.cout = cout;
+  pr.kernel = kernel;
+  pr.strides.assign(op.getStrides().begin(), op.getStrides().end());
+  pr.dilations.assign(op.getDilations().begin(), op.getDilations().end());
+  pr.out = outSpatial;
+  pr.pixels = 1;
+  for (int64_t o : outSpatial)
+    pr.pixels *= o;
+  pr.act = getFusedActivation(op);
+  int64_t inputBytes =
+      4 * cast<RankedTensorType>(input.getType()).getNumElements() /
+      pr.batch;
+  pr.tiling = chooseDenseTiling(coutPg, 4 * wType.getNumElements(),
+                                inputBytes, pr.pixels, opts.vectors,
+                                opts.pixels, opts.order);
+  pr.input = input;
+  pr.packed = packWeights(b, loc, op.getWeight(), pr.tiling.vectors * kLanes);
+  pr.bias = op.getBias();
+
+  Value empty = tensor::EmptyOp::create(
+      b, loc, ArrayRef<int64_t>{pr.batch, cout, pr.pixels}, b.getF32Type());
+  Value result = emitDense(b, loc, pr, empty);
+  SmallVector<ReassociationIndices> assoc = {{0}, {1}, {}};
+  for (int64_t i = 0; i < s; ++i)
+    assoc[2].push_back(2 + i);
+  result = tensor::ExpandShapeOp::create(b, loc, outType, result, assoc);
+  op.replaceAllUsesWith(result);
+  remarkTaken(op, llvm::formatv("dense vector kernel: {0} output channels x "
+                                "{1} pixels per register tile, {2} loop "
+                                "outermost",
+                                pr.tiling.vectors * kLanes, pr.tiling.pixels,
+                                pr.tiling.weightsOuter ? "channel-block"
+                                                       : "pixel-tile")
+                          .str());
+  op.erase();
+  return success();
+}
+
+static LogicalResult lowerLinear(LinearOp op, const Options &opts) {
+  std::string why = unsupportedReason(op);
+  if (!why.empty())
+    return remarkLeft(op, why);
+  auto wType = op.getWeight().getType();
+  auto outType = op.getType();
+  int64_t batch = outType.getDimSize(0), cout = outType.getDimSize(1);
+  if (cout % kLanes != 0)
+    return remarkLeft(op, llvm::formatv("{0} output features is not a "
+                                        "multiple of {1}",
+                                        cout, kLanes)
+                              .str());
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  DenseProblem pr;
+  pr.linear = true;
+  pr.batch = batch;
+  pr.cinPg = wType.getDimSize(1);
+  pr.coutPg = pr.cout = cout;
+  pr.pixels = batch;
+  pr.act = getFusedActivation(op);
+  pr.tiling = chooseDenseTiling(cout, 4 * wType.getNumElements(),
+                                4 * batch * pr.cinPg, batch, opts.vectors,
+                                opts.pixels, opts.order);
+  pr.input = op.getInput();
+  pr.packed = packWeights(b, loc, op.getWeight(), pr.tiling.vectors * kLanes);
+  pr.bias = op.getBias();
+  Value empty =
+      tensor::EmptyOp::create(b, loc, outType.getShape(), b.getF32Type());
+  op.replaceAllUsesWith(emitDense(b, loc, pr, empty));
+  remarkTaken(op, llvm::formatv("dense vector kernel: {0} output features x "
+                                "{1} rows per register tile",
+                                pr.tiling.vectors * kLanes, pr.tiling.pixels)
+                          .str());
+  op.erase();
+  return success();
+}
+
+struct ConvertQFuseToVectorPass
+    : public qfuse::impl::ConvertQFuseToVectorBase<ConvertQFuseToVectorPass> {
+  using Base::Base;
+  void runOnOperation() override {
+    Options opts;
+    opts.vectors = tileVectors;
+    opts.pixels = tilePixels;
+    opts.order = loopOrder;
+    if (opts.order != "auto" && opts.order != "weights" &&
+        opts.order != "input") {
+      getOperation()->emitError()
+          << "convert-qfuse-to-vector: loop-order must be auto, weights or "
+             "input, not '"
+          << opts.order << "'";
+      return signalPassFailure();
+    }
+    SmallVector<Operation *> work;
+    getOperation()->walk([&](Operation *op) {
+      if (isa<ConvOp, LinearOp>(op))
+        work.push_back(op);
+    });
+    for (Operation *op : work) {
+      if (auto conv = dyn_cast<ConvOp>(op))
+        (void)lowerConv(conv, opts);
+      else
+        (void)lowerLinear(cast<LinearOp>(op), opts);
+    }
+  }
+};
+
+} // namespace
