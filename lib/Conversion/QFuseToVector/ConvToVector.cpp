@@ -57,6 +57,8 @@ constexpr llvm::StringLiteral kRemarkCategory = "vectorize";
 constexpr int64_t kLanes = 8;
 /// Vector registers the register tile may hold as accumulators.
 constexpr int64_t kAccumulators = 12;
+/// Pixel tiles per group in the pixel-tile-outermost loop order (at most).
+constexpr int64_t kMaxTileGroup = 4;
 
 //===----------------------------------------------------------------------===//
 // Small builders
@@ -143,8 +145,10 @@ static Value padSpatial(OpBuilder &b, Location loc, Value input,
 
 /// How one dense contraction is tiled.
 struct DenseTiling {
-  int64_t vectors = 0; // V: 8-lane vectors of output channels per tile
-  int64_t pixels = 0;  // P: output pixels per tile
+  int64_t vectors = 0; // V: 8-lane vectors per tile (channels, or pixels
+                       // for a pointwise kernel)
+  int64_t channels = 0; // output channels per tile
+  int64_t pixels = 0;   // output pixels per tile
   bool weightsOuter = false;
 };
 
@@ -154,7 +158,9 @@ struct DenseProblem {
   SmallVector<int64_t> kernel, strides, dilations, out; // spatial
   int64_t pixels = 0;   // product of `out` (linear: the batch)
   bool linear = false;  // x[q, ci], out[q, co]
-  Value input;          // conv: padded [N, Cin, D...]; linear: [N, Cin]
+  bool pointwise = false; // 1x1, stride 1, no padding: x[n, ci, q]
+  Value input;          // conv: padded [N, Cin, D...]; pointwise [N, Cin,
+                        // Q]; linear: [N, Cin]
   Value packed;         // [Cout/8V, Cin/G, K..., 8V]
   Value bias;           // [Cout] or null
   FusedActivation act;
@@ -179,6 +185,7 @@ static DenseTiling chooseDenseTiling(int64_t coutPg, int64_t weightBytes,
     t.vectors = 3;
   else
     t.vectors = 1;
+  t.channels = t.vectors * kLanes;
   t.pixels = forcePixels > 0 ? forcePixels : kAccumulators / t.vectors;
   t.pixels = std::max<int64_t>(1, std::min(t.pixels, pixels));
   if (order == "weights")
@@ -188,6 +195,109 @@ static DenseTiling chooseDenseTiling(int64_t coutPg, int64_t weightBytes,
   else
     t.weightsOuter = weightBytes > inputBytes;
   return t;
+}
+
+/// Pointwise register tile: C output channels by V 8-pixel vectors, C the
+/// largest of 6, 4, 3, 2, 1 that divides the channels per group and
+/// C·V = 12 (V at most 3 unless C < 3).
+static DenseTiling choosePointwiseTiling(int64_t coutPg, int64_t weightBytes,
+                                         int64_t inputBytes, int64_t pixels,
+                                         int64_t forceVectors,
+                                         int64_t forcePixels,
+                                         StringRef order) {
+  DenseTiling t;
+  for (int64_t c : {6, 4, 3, 2, 1})
+    if (coutPg % c == 0) {
+      t.channels = c;
+      break;
+    }
+  t.vectors = forceVectors > 0 ? forceVectors : kAccumulators / t.channels;
+  if (forcePixels > 0)
+    t.channels = std::max<int64_t>(1, kAccumulators / t.vectors);
+  while (coutPg % t.channels != 0)
+    --t.channels;
+  t.pixels = std::max<int64_t>(1, std::min(t.vectors * kLanes, pixels));
+  if (order == "weights")
+    t.weightsOuter = true;
+  else if (order == "input")
+    t.weightsOuter = false;
+  else
+    t.weightsOuter = weightBytes > inputBytes;
+  return t;
+}
+
+/// One pointwise tile: output channels [cb·C, cb·C+C) of pixels [q0,
+/// q0+numPixels), vectors along the pixels (contiguous in NCHW), weights
+/// broadcast. Written to `dest` at [prefix..., destCo + c, destQ + p].
+static Value emitPointwiseTile(OpBuilder &b, Location loc,
+                               const DenseProblem &pr, Value n, Value cb,
+                               Value q0, int64_t numPixels, Value dest,
+                               ValueRange prefix, Value destCo, Value destQ) {
+  int64_t numCh = pr.tiling.channels;
+  SmallVector<int64_t> widths;
+  for (int64_t t = numPixels; t > 0; t -= std::min(t, kLanes))
+    widths.push_back(std::min(t, kLanes));
+  Value co0 = mulIdx(b, loc, cb, numCh);
+  Value cinBase;
+  if (pr.groups > 1) {
+    Value g = arith::DivUIOp::create(b, loc, co0, cIdx(b, loc, pr.coutPg));
+    cinBase = mulIdx(b, loc, g, pr.cinPg);
+  }
+  SmallVector<Value> init;
+  for (int64_t c = 0; c < numCh; ++c) {
+    Value bias;
+    if (pr.bias)
+      bias = tensor::ExtractOp::create(b, loc, pr.bias,
+                                       ValueRange{addIdx(b, loc, co0, c)});
+    for (int64_t w : widths)
+      init.push_back(
+          bias ? vector::BroadcastOp::create(
+                     b, loc, VectorType::get({w}, b.getF32Type()), bias)
+                     .getResult()
+               : splat(b, loc, w, 0.0));
+  }
+  int64_t numW = widths.size();
+  auto reduction = scf::ForOp::create(
+      b, loc, cIdx(b, loc, 0), cIdx(b, loc, pr.cinPg), cIdx(b, loc, 1), init,
+      [&](OpBuilder &nb, Location nl, Value ci, ValueRange accs) {
+        Value channel =
+            cinBase ? arith::AddIOp::create(nb, nl, cinBase, ci) : ci;
+        SmallVector<Value> x;
+        int64_t offset = 0;
+        for (int64_t w : widths) {
+          x.push_back(readVector(nb, nl, pr.input,
+                                 {n, channel, addIdx(nb, nl, q0, offset)}, w));
+          offset += w;
+        }
+        SmallVector<Value> next(accs.begin(), accs.end());
+        Value zero = cIdx(nb, nl, 0);
+        for (int64_t c = 0; c < numCh; ++c) {
+          SmallVector<Value> widx = {cb, ci};
+          for (size_t k = 0; k < pr.kernel.size(); ++k)
+            widx.push_back(zero);
+          widx.push_back(cIdx(nb, nl, c));
+          Value w = tensor::ExtractOp::create(nb, nl, pr.packed, widx);
+          for (auto [u, width] : llvm::enumerate(widths)) {
+            Value wb = vector::BroadcastOp::create(
+                nb, nl, VectorType::get({width}, nb.getF32Type()), w);
+            Value &acc = next[c * numW + u];
+            acc = vector::FMAOp::create(nb, nl, x[u], wb, acc);
+          }
+        }
+        scf::YieldOp::create(nb, nl, next);
+      });
+  for (int64_t c = 0; c < numCh; ++c) {
+    int64_t offset = 0;
+    for (auto [u, w] : llvm::enumerate(widths)) {
+      Value v = activate(b, loc, reduction.getResult(c * numW + u), pr.act);
+      SmallVector<Value> idx(prefix.begin(), prefix.end());
+      idx.push_back(addIdx(b, loc, destCo, c));
+      idx.push_back(addIdx(b, loc, destQ, offset));
+      dest = writeVector(b, loc, v, dest, idx);
+      offset += w;
+    }
+  }
+  return dest;
 }
 
 /// Emits one P-pixel register tile of output-channel block `cb` starting at
@@ -336,12 +446,23 @@ static Value emitDenseTile(OpBuilder &b, Location loc, const DenseProblem &pr,
   return dest;
 }
 
+static Value emitTile(OpBuilder &b, Location loc, const DenseProblem &pr,
+                      Value n, Value cb, Value q0, int64_t numPixels,
+                      Value dest, ValueRange prefix, Value destCo,
+                      Value destQ) {
+  if (pr.pointwise)
+    return emitPointwiseTile(b, loc, pr, n, cb, q0, numPixels, dest, prefix,
+                             destCo, destQ);
+  return emitDenseTile(b, loc, pr, n, cb, q0, numPixels, dest, prefix, destCo,
+                       destQ);
+}
+
 /// The whole dense contraction into `out` ([N, Cout, Q] for a conv, [N,
 /// Cout] for linear); returns the new `out`. The outermost loop is one
 /// scf.forall over (image, outer tile), so that threads fork once per op.
 static Value emitDense(OpBuilder &b, Location loc, const DenseProblem &pr,
                        Value out) {
-  int64_t cot = pr.tiling.vectors * kLanes;
+  int64_t cot = pr.tiling.channels;
   int64_t numCb = pr.cout / cot, P = pr.tiling.pixels;
   int64_t numTiles = pr.pixels / P, rem = pr.pixels % P;
   auto f32 = b.getF32Type();
@@ -411,39 +532,54 @@ static Value emitDense(OpBuilder &b, Location loc, const DenseProblem &pr,
                 [&](OpBuilder &tb, Location tl, Value q0, ValueRange it) {
                   scf::YieldOp::create(
                       tb, tl,
-                      emitDenseTile(tb, tl, pr, n, cb, q0, P, it[0], {}, zero,
+                      emitTile(tb, tl, pr, n, cb, q0, P, it[0], {}, zero,
                                     q0));
                 });
             slice = tiles.getResult(0);
           }
           if (rem) {
             Value q0 = cIdx(fb, loc, numTiles * P);
-            slice = emitDenseTile(fb, loc, pr, n, cb, q0, rem, slice, {}, zero,
+            slice = emitTile(fb, loc, pr, n, cb, q0, rem, slice, {}, zero,
                                   q0);
           }
           return slice;
         });
   }
 
-  // forall (image, pixel tile) { for channel blocks }, then the remainder
-  // pixels of every image.
+  // forall (image, group of G pixel tiles) { for channel blocks { for the
+  // G tiles } }, then the remainder pixels of every image. The group keeps
+  // G·P input pixels in L1 across the channel blocks and writes each output
+  // channel G·P pixels at a time.
+  int64_t group = 1;
+  for (int64_t g = std::min<int64_t>(kMaxTileGroup, numTiles); g > 1; --g)
+    if (numTiles % g == 0) {
+      group = g;
+      break;
+    }
   if (numTiles > 0)
     out = forallTiles(
-        out, numTiles,
+        out, numTiles / group,
         [&](OpBuilder &fb, Value n, Value t) {
           return sliceOf(fb, n, cIdx(fb, loc, 0), pr.cout,
-                         mulIdx(fb, loc, t, P), P);
+                         mulIdx(fb, loc, t, group * P), group * P);
         },
         [&](OpBuilder &fb, Value n, Value t, Value slice) {
-          Value q0 = mulIdx(fb, loc, t, P), zero = cIdx(fb, loc, 0);
+          Value qBase = mulIdx(fb, loc, t, group * P), zero = cIdx(fb, loc, 0);
           auto blocks = scf::ForOp::create(
               fb, loc, zero, cIdx(fb, loc, numCb), cIdx(fb, loc, 1),
               ValueRange{slice},
-              [&](OpBuilder &tb, Location tl, Value cb, ValueRange it) {
-                scf::YieldOp::create(
-                    tb, tl,
-                    emitDenseTile(tb, tl, pr, n, cb, q0, P, it[0], {},
-                                  mulIdx(tb, tl, cb, cot), cIdx(tb, tl, 0)));
+              [&](OpBuilder &bb, Location bl, Value cb, ValueRange bit) {
+                auto tiles = scf::ForOp::create(
+                    bb, bl, cIdx(bb, bl, 0), cIdx(bb, bl, group * P),
+                    cIdx(bb, bl, P), bit,
+                    [&](OpBuilder &tb, Location tl, Value qo, ValueRange it) {
+                      Value q0 = arith::AddIOp::create(tb, tl, qBase, qo);
+                      scf::YieldOp::create(
+                          tb, tl,
+                          emitTile(tb, tl, pr, n, cb, q0, P, it[0], {},
+                                   mulIdx(tb, tl, cb, cot), qo));
+                    });
+                scf::YieldOp::create(bb, bl, tiles.getResults());
               });
           return blocks.getResult(0);
         });
@@ -458,7 +594,7 @@ static Value emitDense(OpBuilder &b, Location loc, const DenseProblem &pr,
           SmallVector<Value> prefix;
           if (!pr.linear)
             prefix.push_back(ivs[0]);
-          return scf::ValueVector{emitDenseTile(
+          return scf::ValueVector{emitTile(
               tb, tl, pr, ivs[0], ivs[1], q0, rem, it[0], prefix,
               mulIdx(tb, tl, ivs[1], cot), q0)};
         });
@@ -513,14 +649,16 @@ constexpr int64_t kDepthwiseVectors = 4;
 
 struct DepthwiseProblem {
   int64_t batch, channels, kh, kw, sh, sw, dh, dw, oh, ow;
-  Value input;  // padded [N, C, Hp, Wp]
+  SmallVector<int64_t> pad; // top, left, bottom, right
+  Value input;  // [N, C, H, W], padded per plane by the kernel
   Value weight; // [C, 1, KH, KW]
   Value bias;   // [C] or null
   FusedActivation act;
 };
 
 /// `width` outputs of row `row` from column `col` on: stride 1 reads them,
-/// stride s reads (width−1)·s+1 and keeps every s-th.
+/// stride s reads width·s (the plane has s−1 columns of slack) and keeps
+/// every s-th.
 static Value readStrided(OpBuilder &b, Location loc, Value input,
                          ValueRange prefix, Value col, int64_t width,
                          int64_t stride) {
@@ -528,7 +666,7 @@ static Value readStrided(OpBuilder &b, Location loc, Value input,
   idx.push_back(col);
   if (stride == 1)
     return readVector(b, loc, input, idx, width);
-  Value wide = readVector(b, loc, input, idx, (width - 1) * stride + 1);
+  Value wide = readVector(b, loc, input, idx, width * stride);
   SmallVector<int64_t> mask;
   for (int64_t i = 0; i < width; ++i)
     mask.push_back(i * stride);
@@ -537,7 +675,7 @@ static Value readStrided(OpBuilder &b, Location loc, Value input,
 
 /// One output row segment of `widths` vectors starting at column `ow0`.
 static Value emitDepthwiseChunk(OpBuilder &b, Location loc,
-                                const DepthwiseProblem &pr, Value n, Value c,
+                                const DepthwiseProblem &pr, Value plane,
                                 Value oh, Value ow0, ArrayRef<int64_t> widths,
                                 ArrayRef<Value> taps, Value biasScalar,
                                 Value dest) {
@@ -556,7 +694,7 @@ static Value emitDepthwiseChunk(OpBuilder &b, Location loc,
     for (int64_t j = 0; j < pr.kw; ++j) {
       int64_t col = j * pr.dw, offset = 0;
       for (auto [u, w] : llvm::enumerate(widths)) {
-        Value x = readStrided(b, loc, pr.input, {n, c, ih},
+        Value x = readStrided(b, loc, plane, {ih},
                               addIdx(b, loc, iwBase, col + offset * pr.sw), w,
                               pr.sw);
         auto type = VectorType::get({w}, b.getF32Type());
@@ -574,6 +712,82 @@ static Value emitDepthwiseChunk(OpBuilder &b, Location loc,
     offset += w;
   }
   return dest;
+}
+
+/// Writes `width` values of row `row` of the 2-D `dest` from column `col0`
+/// on, in 8-wide vectors (a loop, then the tail): value(col, w) gives w.
+static Value writeRowChunks(
+    OpBuilder &b, Location loc, Value dest, Value row, int64_t col0,
+    int64_t width,
+    function_ref<Value(OpBuilder &, Location, Value, int64_t)> value) {
+  int64_t full = width / kLanes, tail = width % kLanes;
+  if (full > 0) {
+    auto loop = scf::ForOp::create(
+        b, loc, cIdx(b, loc, col0), cIdx(b, loc, col0 + full * kLanes),
+        cIdx(b, loc, kLanes), ValueRange{dest},
+        [&](OpBuilder &nb, Location nl, Value col, ValueRange it) {
+          scf::YieldOp::create(
+              nb, nl,
+              writeVector(nb, nl, value(nb, nl, col, kLanes), it[0],
+                          {row, col}));
+        });
+    dest = loop.getResult(0);
+  }
+  if (tail) {
+    Value col = cIdx(b, loc, col0 + full * kLanes);
+    dest = writeVector(b, loc, value(b, loc, col, tail), dest, {row, col});
+  }
+  return dest;
+}
+
+/// `plane` [H, W] zero-padded by pad = {top, left, bottom, right} plus
+/// `slack` zero columns on the right, written with vector stores (the
+/// generic tensor.pad lowering is scalar).
+static Value padPlane(OpBuilder &b, Location loc, Value plane,
+                      ArrayRef<int64_t> pad, int64_t slack) {
+  auto type = cast<RankedTensorType>(plane.getType());
+  int64_t h = type.getDimSize(0), w = type.getDimSize(1);
+  int64_t hp = h + pad[0] + pad[2], wp = w + pad[1] + pad[3] + slack;
+  Value dest = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{hp, wp},
+                                       b.getF32Type());
+  auto zeros = [](OpBuilder &nb, Location nl, Value, int64_t width) {
+    return splat(nb, nl, width, 0.0);
+  };
+  auto rows = [&](Value dest, int64_t from, int64_t to,
+                  function_ref<Value(OpBuilder &, Location, Value, Value)>
+                      body) -> Value {
+    if (from >= to)
+      return dest;
+    return scf::ForOp::create(
+               b, loc, cIdx(b, loc, from), cIdx(b, loc, to), cIdx(b, loc, 1),
+               ValueRange{dest},
+               [&](OpBuilder &nb, Location nl, Value r, ValueRange it) {
+                 scf::YieldOp::create(nb, nl, body(nb, nl, r, it[0]));
+               })
+        .getResult(0);
+  };
+  auto zeroRow = [&](OpBuilder &nb, Location nl, Value r, Value d) {
+    return writeRowChunks(nb, nl, d, r, 0, wp, zeros);
+  };
+  dest = rows(dest, 0, pad[0], zeroRow);
+  dest = rows(dest, pad[0], pad[0] + h,
+              [&](OpBuilder &nb, Location nl, Value r, Value d) {
+                if (pad[1])
+                  d = writeRowChunks(nb, nl, d, r, 0, pad[1], zeros);
+                Value srcRow = addIdx(nb, nl, r, -pad[0]);
+                d = writeRowChunks(
+                    nb, nl, d, r, pad[1], w,
+                    [&](OpBuilder &vb, Location vl, Value col, int64_t width) {
+                      return readVector(vb, vl, plane,
+                                        {srcRow, addIdx(vb, vl, col, -pad[1])},
+                                        width);
+                    });
+                if (wp > pad[1] + w)
+                  d = writeRowChunks(nb, nl, d, r, pad[1] + w, wp - pad[1] - w,
+                                     zeros);
+                return d;
+              });
+  return rows(dest, pad[0] + h, hp, zeroRow);
 }
 
 static Value emitDepthwise(OpBuilder &b, Location loc,
@@ -602,6 +816,20 @@ static Value emitDepthwise(OpBuilder &b, Location loc,
   Value plane = tensor::ExtractSliceOp::create(
       fb, loc, RankedTensorType::get({pr.oh, pr.ow}, f32), shared, offs,
       sizes, ones);
+  // This channel's input plane, zero-padded (plus the strided reads' slack
+  // on the right) into a buffer that stays in cache.
+  auto inType = cast<RankedTensorType>(pr.input.getType());
+  int64_t h = inType.getDimSize(2), w = inType.getDimSize(3);
+  int64_t slack = std::max<int64_t>(
+      0, pr.ow * pr.sw + (pr.kw - 1) * pr.dw - (w + pr.pad[1] + pr.pad[3]));
+  Value input = tensor::ExtractSliceOp::create(
+      fb, loc, RankedTensorType::get({h, w}, f32), pr.input,
+      ArrayRef<OpFoldResult>{n, c, fb.getIndexAttr(0), fb.getIndexAttr(0)},
+      ArrayRef<OpFoldResult>{fb.getIndexAttr(1), fb.getIndexAttr(1),
+                             fb.getIndexAttr(h), fb.getIndexAttr(w)},
+      ones);
+  if (pr.pad[0] || pr.pad[1] || pr.pad[2] || pr.pad[3] || slack)
+    input = padPlane(fb, loc, input, pr.pad, slack);
   Value zero = cIdx(fb, loc, 0);
   SmallVector<Value> taps;
   for (int64_t i = 0; i < pr.kh; ++i)
@@ -626,13 +854,13 @@ static Value emitDepthwise(OpBuilder &b, Location loc,
               [&](OpBuilder &cb, Location cl, Value ow0, ValueRange cit) {
                 scf::YieldOp::create(
                     cb, cl,
-                    emitDepthwiseChunk(cb, cl, pr, n, c, oh, ow0, full, taps,
+                    emitDepthwiseChunk(cb, cl, pr, input, oh, ow0, full, taps,
                                        biasScalar, cit[0]));
               });
           cur = cols.getResult(0);
         }
         if (tail)
-          cur = emitDepthwiseChunk(rb, rl, pr, n, c, oh,
+          cur = emitDepthwiseChunk(rb, rl, pr, input, oh,
                                    cIdx(rb, rl, fullChunks * chunk),
                                    tailWidths, taps, biasScalar, cur);
         scf::YieldOp::create(rb, rl, cur);
@@ -696,8 +924,6 @@ static LogicalResult lowerConv(ConvOp op, const Options &opts) {
     return remarkLeft(op, "negative padding");
   OpBuilder b(op);
   Location loc = op.getLoc();
-  Value input =
-      padSpatial(b, loc, op.getInput(), pad.take_front(s), pad.drop_front(s));
   SmallVector<int64_t> kernel(wType.getShape().drop_front(2)),
       outSpatial(outType.getShape().drop_front(2));
 
@@ -712,7 +938,8 @@ static LogicalResult lowerConv(ConvOp op, const Options &opts) {
                         op.getDilations()[1],
                         outSpatial[0],
                         outSpatial[1],
-                        input,
+                        {pad[0], pad[1], pad[2], pad[3]},
+                        op.getInput(),
                         op.getWeight(),
                         op.getBias(),
                         getFusedActivation(op)};
@@ -723,12 +950,18 @@ static LogicalResult lowerConv(ConvOp op, const Options &opts) {
     op.erase();
     return success();
   }
-  if (coutPg % kLanes != 0)
+  bool pointwise =
+      llvm::all_of(kernel, [](int64_t k) { return k == 1; }) &&
+      llvm::all_of(op.getStrides(), [](int64_t v) { return v == 1; }) &&
+      llvm::all_of(pad, [](int64_t v) { return v == 0; });
+  if (!pointwise && coutPg % kLanes != 0)
     return remarkLeft(op, llvm::formatv("{0} output channels per group is not "
                                         "a multiple of {1}",
                                         coutPg, kLanes)
                               .str());
 
+  Value input =
+      padSpatial(b, loc, op.getInput(), pad.take_front(s), pad.drop_front(s));
   DenseProblem pr;
   pr.batch = inType.getDimSize(0);
   pr.groups = groups;
@@ -746,11 +979,22 @@ static LogicalResult lowerConv(ConvOp op, const Options &opts) {
   int64_t inputBytes =
       4 * cast<RankedTensorType>(input.getType()).getNumElements() /
       pr.batch;
-  pr.tiling = chooseDenseTiling(coutPg, 4 * wType.getNumElements(),
-                                inputBytes, pr.pixels, opts.vectors,
-                                opts.pixels, opts.order);
+  pr.pointwise = pointwise;
+  pr.tiling = (pointwise ? choosePointwiseTiling : chooseDenseTiling)(
+      coutPg, 4 * wType.getNumElements(), inputBytes, pr.pixels, opts.vectors,
+      opts.pixels, opts.order);
   pr.input = input;
-  pr.packed = packWeights(b, loc, op.getWeight(), pr.tiling.vectors * kLanes);
+  if (pointwise) {
+    // [N, Cin, D...] as [N, Cin, Q]: each channel's pixels contiguous.
+    SmallVector<ReassociationIndices> assoc = {{0}, {1}, {}};
+    for (int64_t i = 0; i < s; ++i)
+      assoc[2].push_back(2 + i);
+    pr.input = tensor::CollapseShapeOp::create(
+        b, loc,
+        RankedTensorType::get({pr.batch, cin, pr.pixels}, b.getF32Type()),
+        input, assoc);
+  }
+  pr.packed = packWeights(b, loc, op.getWeight(), pr.tiling.channels);
   pr.bias = op.getBias();
 
   Value empty = tensor::EmptyOp::create(
@@ -761,10 +1005,11 @@ static LogicalResult lowerConv(ConvOp op, const Options &opts) {
     assoc[2].push_back(2 + i);
   result = tensor::ExpandShapeOp::create(b, loc, outType, result, assoc);
   op.replaceAllUsesWith(result);
-  remarkTaken(op, llvm::formatv("dense vector kernel: {0} output channels x "
-                                "{1} pixels per register tile, {2} loop "
+  remarkTaken(op, llvm::formatv("{0} vector kernel: {1} output channels x "
+                                "{2} pixels per register tile, {3} loop "
                                 "outermost",
-                                pr.tiling.vectors * kLanes, pr.tiling.pixels,
+                                pointwise ? "pointwise" : "dense",
+                                pr.tiling.channels, pr.tiling.pixels,
                                 pr.tiling.weightsOuter ? "channel-block"
                                                        : "pixel-tile")
                           .str());
@@ -797,14 +1042,14 @@ static LogicalResult lowerLinear(LinearOp op, const Options &opts) {
                                 4 * batch * pr.cinPg, batch, opts.vectors,
                                 opts.pixels, opts.order);
   pr.input = op.getInput();
-  pr.packed = packWeights(b, loc, op.getWeight(), pr.tiling.vectors * kLanes);
+  pr.packed = packWeights(b, loc, op.getWeight(), pr.tiling.channels);
   pr.bias = op.getBias();
   Value empty =
       tensor::EmptyOp::create(b, loc, outType.getShape(), b.getF32Type());
   op.replaceAllUsesWith(emitDense(b, loc, pr, empty));
   remarkTaken(op, llvm::formatv("dense vector kernel: {0} output features x "
                                 "{1} rows per register tile",
-                                pr.tiling.vectors * kLanes, pr.tiling.pixels)
+                                pr.tiling.channels, pr.tiling.pixels)
                           .str());
   op.erase();
   return success();
