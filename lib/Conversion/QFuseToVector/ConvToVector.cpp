@@ -339,13 +339,15 @@ static Value emitDenseTile(OpBuilder &b, Location loc, const DenseProblem &pr,
     }
   }
 
+  SmallVector<Value> biasVec;
+  for (int64_t v = 0; v < numVec; ++v)
+    biasVec.push_back(pr.bias ? readVector(b, loc, pr.bias,
+                                           {addIdx(b, loc, co0, v * kLanes)},
+                                           kLanes)
+                              : splat(b, loc, kLanes, 0.0));
   SmallVector<Value> init;
   for (int64_t p = 0; p < numPixels; ++p)
-    for (int64_t v = 0; v < numVec; ++v)
-      init.push_back(pr.bias ? readVector(b, loc, pr.bias,
-                                          {addIdx(b, loc, co0, v * kLanes)},
-                                          kLanes)
-                             : splat(b, loc, kLanes, 0.0));
+    init.append(biasVec);
 
   // One reduction step at input channel `ci` and taps `taps`.
   auto step = [&](OpBuilder &nb, Location nl, Value ci, ArrayRef<Value> taps,

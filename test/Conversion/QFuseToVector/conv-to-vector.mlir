@@ -1,0 +1,105 @@
+// RUN: qfuse-opt %s --convert-qfuse-to-vector -split-input-file --remarks-filter=vectorize --remark-format=emitRemark -verify-diagnostics | FileCheck %s
+
+// Dense: constant weights packed at compile time to [Cout/16, Cin, KH, KW, 16];
+// 12 accumulators (16 channels x 6 pixels) carried through the input-channel
+// and KH loops, KW unrolled, bias as the initial value, the activation and a
+// transposed store of 6-pixel rows; forall over (image, channel block).
+// CHECK-LABEL: func.func @dense
+// CHECK-DAG:     %[[W:[a-z0-9_]+]] = arith.constant dense<{{.*}}> : tensor<2x4x3x3x16xf32>
+// CHECK-DAG:     %[[P:[a-z0-9_]+]] = tensor.pad %{{.*}} low[0, 0, 1, 1] high[0, 0, 1, 1]
+// CHECK:         scf.forall (%[[N:[a-z0-9_]+]], %[[CB:[a-z0-9_]+]]) in (1, 2) shared_outs(%{{.*}} = %{{.*}}) -> (tensor<1x32x36xf32>)
+// CHECK:           scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%{{.*}} = %{{.*}}) -> (tensor<16x36xf32>)
+// CHECK:             vector.transfer_read %{{.*}}[%{{.*}}], %{{.*}} {in_bounds = [true]} : tensor<32xf32>, vector<8xf32>
+// CHECK:             scf.for %[[CI:[a-z0-9_]+]] = {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// CHECK:               scf.for %[[KH:[a-z0-9_]+]] =
+// CHECK:                 vector.transfer_read %[[W]][%[[CB]], %[[CI]], %[[KH]], %{{.*}}, %{{.*}}]{{.*}} : tensor<2x4x3x3x16xf32>, vector<8xf32>
+// CHECK:                 tensor.extract %[[P]][%[[N]], %[[CI]], %{{.*}}, %{{.*}}] : tensor<1x4x8x8xf32>
+// CHECK:                 vector.broadcast %{{.*}} : f32 to vector<8xf32>
+// CHECK-COUNT-2:         vector.fma %{{.*}} : vector<8xf32>
+// CHECK:             arith.maximumf %{{.*}} : vector<8xf32>
+// CHECK:             vector.from_elements {{.*}} : vector<6xf32>
+// CHECK:             vector.transfer_write %{{.*}} {in_bounds = [true]} : vector<6xf32>, tensor<16x36xf32>
+// CHECK:           scf.forall.in_parallel
+// CHECK-NEXT:        tensor.parallel_insert_slice %{{.*}} into %{{.*}}[%[[N]], %{{.*}}, %{{.*}}] [1, 16, 36] [1, 1, 1] : tensor<16x36xf32> into tensor<1x32x36xf32>
+// CHECK:         tensor.expand_shape %{{.*}} {{\[\[}}0], [1], [2, 3]] output_shape [1, 32, 6, 6]
+func.func @dense(%x: tensor<1x4x6x6xf32>, %b: tensor<32xf32>) -> tensor<1x32x6x6xf32> {
+  %w = arith.constant dense<0.5> : tensor<32x4x3x3xf32>
+  // expected-remark @+1 {{dense vector kernel: 16 output channels x 6 pixels per register tile, channel-block loop outermost}}
+  %y = qfuse.conv %x, %w, %b {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 1 : i64, activation = #qfuse.activation<relu>} : (tensor<1x4x6x6xf32>, tensor<32x4x3x3xf32>, tensor<32xf32>) -> tensor<1x32x6x6xf32>
+  return %y : tensor<1x32x6x6xf32>
+}
+
+// -----
+
+// Run-time weights are packed by a linalg.transpose.
+// CHECK-LABEL: func.func @dense_runtime_weights
+// CHECK:         tensor.expand_shape %{{.*}} {{\[\[}}0, 1], [2], [3], [4]] output_shape [1, 16, 4, 3, 3]
+// CHECK:         linalg.transpose ins(%{{.*}} : tensor<1x16x4x3x3xf32>) outs(%{{.*}} : tensor<1x4x3x3x16xf32>) permutation = [0, 2, 3, 4, 1]
+func.func @dense_runtime_weights(%x: tensor<1x4x6x6xf32>, %w: tensor<16x4x3x3xf32>) -> tensor<1x16x6x6xf32> {
+  // expected-remark @+1 {{dense vector kernel: 16 output channels x 6 pixels}}
+  %y = qfuse.conv %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 1 : i64} : (tensor<1x4x6x6xf32>, tensor<16x4x3x3xf32>) -> tensor<1x16x6x6xf32>
+  return %y : tensor<1x16x6x6xf32>
+}
+
+// -----
+
+// Pointwise: the input seen as [N, Cin, H·W]; 6 channels x 2 vectors of 8
+// pixels; vector loads of the input, weights broadcast, contiguous stores.
+// CHECK-LABEL: func.func @pointwise
+// CHECK:         tensor.collapse_shape %{{.*}} {{\[\[}}0], [1], [2, 3]] : tensor<2x8x8x8xf32> into tensor<2x8x64xf32>
+// CHECK:         scf.forall (%{{.*}}, %{{.*}}) in (2, 1)
+// CHECK:           vector.transfer_read %{{.*}} : tensor<2x8x64xf32>, vector<8xf32>
+// CHECK:           tensor.extract %{{.*}} : tensor<2x8x1x1x6xf32>
+// CHECK:           vector.fma
+// CHECK:           vector.transfer_write %{{.*}} {in_bounds = [true]} : vector<8xf32>, tensor<12x64xf32>
+func.func @pointwise(%x: tensor<2x8x8x8xf32>, %w: tensor<12x8x1x1xf32>) -> tensor<2x12x8x8xf32> {
+  // expected-remark @+1 {{pointwise vector kernel: 6 output channels x 16 pixels per register tile, pixel-tile loop outermost}}
+  %y = qfuse.conv %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64} : (tensor<2x8x8x8xf32>, tensor<12x8x1x1xf32>) -> tensor<2x12x8x8xf32>
+  return %y : tensor<2x12x8x8xf32>
+}
+
+// -----
+
+// Depthwise, stride 2: forall over (image, channel); the plane padded with
+// vector stores (one column of slack for the 16-wide reads); 16 inputs read,
+// every second kept.
+// CHECK-LABEL: func.func @depthwise_stride2
+// CHECK:         scf.forall (%{{.*}}, %{{.*}}) in (1, 3)
+// CHECK:           tensor.empty() : tensor<11x12xf32>
+// CHECK:           vector.transfer_read %{{.*}} : tensor<11x12xf32>, vector<10xf32>
+// CHECK:           vector.shuffle %{{.*}}, %{{.*}} [0, 2, 4, 6, 8] : vector<10xf32>, vector<10xf32>
+// CHECK:           vector.fma %{{.*}} : vector<5xf32>
+// CHECK:           vector.transfer_write %{{.*}} : vector<5xf32>, tensor<5x5xf32>
+func.func @depthwise_stride2(%x: tensor<1x3x9x9xf32>, %w: tensor<3x1x3x3xf32>) -> tensor<1x3x5x5xf32> {
+  // expected-remark @+1 {{depthwise vector kernel}}
+  %y = qfuse.conv %x, %w {strides = array<i64: 2, 2>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 3 : i64} : (tensor<1x3x9x9xf32>, tensor<3x1x3x3xf32>) -> tensor<1x3x5x5xf32>
+  return %y : tensor<1x3x5x5xf32>
+}
+
+// -----
+
+// Linear: batch rows as pixels, rows stored without a transpose.
+// CHECK-LABEL: func.func @linear
+// CHECK:         scf.forall (%{{.*}}, %{{.*}}) in (1, 1)
+// CHECK:           vector.transfer_write %{{.*}} {in_bounds = [true]} : vector<8xf32>, tensor<3x16xf32>
+func.func @linear(%x: tensor<3x20xf32>, %w: tensor<16x20xf32>, %b: tensor<16xf32>) -> tensor<3x16xf32> {
+  // expected-remark @+1 {{dense vector kernel: 16 output features x 3 rows per register tile}}
+  %y = qfuse.linear %x, %w, %b : (tensor<3x20xf32>, tensor<16x20xf32>, tensor<16xf32>) -> tensor<3x16xf32>
+  return %y : tensor<3x16xf32>
+}
+
+// -----
+
+// Must not be taken: f16, 6 channels per group (not pointwise), a depth
+// multiplier; each stays a qfuse op for convert-qfuse-to-linalg.
+// CHECK-LABEL: func.func @left
+// CHECK-COUNT-3: qfuse.conv
+func.func @left(%x: tensor<1x4x6x6xf16>, %w: tensor<8x4x3x3xf16>, %y: tensor<1x4x6x6xf32>, %w6: tensor<6x4x3x3xf32>, %wd: tensor<8x1x3x3xf32>) -> (tensor<1x8x6x6xf16>, tensor<1x6x6x6xf32>, tensor<1x8x6x6xf32>) {
+  // expected-remark @+1 {{left to the generic lowering: the vector kernels are f32; this op has f16 operands}}
+  %0 = qfuse.conv %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 1 : i64} : (tensor<1x4x6x6xf16>, tensor<8x4x3x3xf16>) -> tensor<1x8x6x6xf16>
+  // expected-remark @+1 {{left to the generic lowering: 6 output channels per group is not a multiple of 8}}
+  %1 = qfuse.conv %y, %w6 {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 1 : i64} : (tensor<1x4x6x6xf32>, tensor<6x4x3x3xf32>) -> tensor<1x6x6x6xf32>
+  // expected-remark @+1 {{left to the generic lowering: 2 output channels per group is not a multiple of 8}}
+  %2 = qfuse.conv %y, %wd {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 4 : i64} : (tensor<1x4x6x6xf32>, tensor<8x1x3x3xf32>) -> tensor<1x8x6x6xf32>
+  return %0, %1, %2 : tensor<1x8x6x6xf16>, tensor<1x6x6x6xf32>, tensor<1x8x6x6xf32>
+}
