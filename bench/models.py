@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""Whole-model timing: torchvision ResNet-18 and MobileNetV2 (224x224, batch
+1, eval mode, seeded weights and batch-norm statistics) through ONNX ->
+qfuse-translate -> qfuse-opt --qfuse-ptq -> qfuse-run, against PyTorch eval
+(oneDNN) on the same input, the same machine and the same thread counts.
+Prints one JSON object per model and thread count; outputs are compared.
+
+Run with Debian's python (torch 1.13):
+  /usr/bin/python3 bench/models.py [--build build] [--threads 1 2] [--repeat 20]
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import torch
+import torchvision
+
+
+def build_model(name):
+    torch.manual_seed(0)
+    model = getattr(torchvision.models, name)()
+    # Non-trivial batch-norm statistics, so the folds do real work.
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.2, 0.2)
+            m.running_var.uniform_(0.5, 1.5)
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.uniform_(-0.2, 0.2)
+    return model.eval()
+
+
+def torch_ms(model, x, threads, repeat):
+    torch.set_num_threads(threads)
+    with torch.no_grad():
+        for _ in range(3):
+            model(x)
+        times = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            y = model(x)
+            times.append((time.perf_counter() - t0) * 1e3)
+    return float(np.median(times)), float(np.min(times)), y.numpy()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build", default=os.path.join(os.path.dirname(__file__), "..", "build"))
+    ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--repeat", type=int, default=20)
+    ap.add_argument("--models", nargs="+", default=["resnet18", "mobilenet_v2"])
+    args = ap.parse_args()
+    bin_dir = os.path.join(args.build, "bin")
+
+    for name in args.models:
+        model = build_model(name)
+        x = torch.randn(1, 3, 224, 224, generator=torch.Generator().manual_seed(1))
+        with tempfile.TemporaryDirectory() as tmp:
+            onnx_path = os.path.join(tmp, f"{name}.onnx")
+            torch.onnx.export(model, x, onnx_path, opset_version=13,
+                              training=torch.onnx.TrainingMode.PRESERVE,
+                              do_constant_folding=False)
+            imported = os.path.join(tmp, "imported.mlir")
+            subprocess.run([os.path.join(bin_dir, "qfuse-translate"), "--import-onnx",
+                            onnx_path, "-o", imported], check=True)
+            ptq = os.path.join(tmp, "ptq.mlir")
+            subprocess.run([os.path.join(bin_dir, "qfuse-opt"), "--qfuse-ptq",
+                            imported, "-o", ptq], check=True)
+            x_path = os.path.join(tmp, "x.npy")
+            np.save(x_path, x.numpy())
+            for threads in args.threads:
+                out_path = os.path.join(tmp, "y.npy")
+                t0 = time.perf_counter()
+                proc = subprocess.run(
+                    [os.path.join(bin_dir, "qfuse-run"), ptq, "--input", x_path,
+                     "--output", out_path, "--repeat", str(args.repeat),
+                     "--num-threads", str(threads if threads > 1 else 0)],
+                    check=True, capture_output=True, text=True)
+                wall = time.perf_counter() - t0
+                m = re.search(r"median (\S+) ms, min (\S+) ms", proc.stdout)
+                q_med, q_min = float(m[1]), float(m[2])
+                t_med, t_min, ref = torch_ms(model, x, threads, args.repeat)
+                got = np.load(out_path)
+                err = float(np.abs(got - ref).max() / np.abs(ref).max())
+                print(json.dumps({
+                    "model": name, "input": "1x3x224x224", "threads": threads,
+                    "qfuse_ms_median": q_med, "qfuse_ms_min": q_min,
+                    "pytorch_ms_median": round(t_med, 3), "pytorch_ms_min": round(t_min, 3),
+                    "ratio_median": round(q_med / t_med, 3),
+                    "max_rel_err": float(f"{err:.2e}"),
+                    "qfuse_run_wall_s": round(wall, 1)}), flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
