@@ -17,7 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from qfuse_testing import Checker, run_model
+from qfuse_testing import Checker, act_attrs, apply_act, arr, run_model
 
 torch.manual_seed(7)
 chk = Checker()
@@ -50,27 +50,6 @@ def compare(name, got, ref, tol):
 
 TOL = {torch.float32: 1e-5, torch.float64: 1e-12, torch.float16: 2e-3,
        torch.bfloat16: 1e-2}
-
-
-def arr(xs):
-    return "array<i64: " + ", ".join(str(v) for v in xs) + ">"
-
-
-def act_attrs(act):
-    if act == "relu":
-        return ", activation = #qfuse.activation<relu>"
-    if act == "relu6":
-        return (", activation = #qfuse.activation<clamp>, clamp_min = 0.0 : f64,"
-                " clamp_max = 6.0 : f64")
-    return ""
-
-
-def apply_act(y, act):
-    if act == "relu":
-        return torch.relu(y)
-    if act == "relu6":
-        return torch.clamp(y, 0, 6)
-    return y
 
 
 def conv_case(name, nd, n, cin, cout, k, size, stride, pads, dil, groups,

@@ -184,3 +184,28 @@ def compare_after(mlir, pipeline, inputs=None, seed=1):
                 args += ["--input", path]
         out = run("qfuse-run", args).stdout
     return [float(m[2]) for m in _CMP_RE.findall(out)]
+
+
+def arr(xs):
+    """MLIR dense i64 array attribute text."""
+    return "array<i64: " + ", ".join(str(v) for v in xs) + ">"
+
+
+def act_attrs(act):
+    """qfuse attribute text for a fused activation: None, "relu" or "relu6"."""
+    if act == "relu":
+        return ", activation = #qfuse.activation<relu>"
+    if act == "relu6":
+        return (", activation = #qfuse.activation<clamp>, clamp_min = 0.0 : f64,"
+                " clamp_max = 6.0 : f64")
+    return ""
+
+
+def apply_act(y, act):
+    """The same activation on a torch tensor."""
+    import torch
+    if act == "relu":
+        return torch.relu(y)
+    if act == "relu6":
+        return torch.clamp(y, 0, 6)
+    return y

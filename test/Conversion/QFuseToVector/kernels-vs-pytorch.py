@@ -20,7 +20,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from qfuse_testing import Checker, constant, run, run_model
+from qfuse_testing import (Checker, act_attrs, apply_act, arr, constant, run,
+                           run_model)
 
 torch.manual_seed(11)
 chk = Checker()
@@ -30,27 +31,6 @@ bit_equal = 0
 
 def tt(shape, elt="f32"):
     return "tensor<" + "".join(f"{d}x" for d in shape) + elt + ">"
-
-
-def arr(xs):
-    return "array<i64: " + ", ".join(str(v) for v in xs) + ">"
-
-
-def act_attrs(act):
-    if act == "relu":
-        return ", activation = #qfuse.activation<relu>"
-    if act == "relu6":
-        return (", activation = #qfuse.activation<clamp>, clamp_min = 0.0 : f64,"
-                " clamp_max = 6.0 : f64")
-    return ""
-
-
-def apply_act(y, act):
-    if act == "relu":
-        return torch.relu(y)
-    if act == "relu6":
-        return torch.clamp(y, 0, 6)
-    return y
 
 
 def kernel_remark(mlir, extra=""):
