@@ -167,6 +167,15 @@ struct DenseProblem {
   DenseTiling tiling;
 };
 
+/// The loop order: `order` when forced, else the channel blocks outermost
+/// exactly when the packed weights outweigh one (padded) input image.
+static bool weightsOuter(StringRef order, int64_t weightBytes,
+                         int64_t inputBytes) {
+  if (order == "weights" || order == "input")
+    return order == "weights";
+  return weightBytes > inputBytes;
+}
+
 /// Register tile: the most output pixels that fit next to V accumulator
 /// columns, V the largest of 2, 3, 1 that divides the channels per group.
 /// The loop order keeps the larger of packed weights and input resident
@@ -188,12 +197,7 @@ static DenseTiling chooseDenseTiling(int64_t coutPg, int64_t weightBytes,
   t.channels = t.vectors * kLanes;
   t.pixels = forcePixels > 0 ? forcePixels : kAccumulators / t.vectors;
   t.pixels = std::max<int64_t>(1, std::min(t.pixels, pixels));
-  if (order == "weights")
-    t.weightsOuter = true;
-  else if (order == "input")
-    t.weightsOuter = false;
-  else
-    t.weightsOuter = weightBytes > inputBytes;
+  t.weightsOuter = weightsOuter(order, weightBytes, inputBytes);
   return t;
 }
 
@@ -217,12 +221,7 @@ static DenseTiling choosePointwiseTiling(int64_t coutPg, int64_t weightBytes,
   while (coutPg % t.channels != 0)
     --t.channels;
   t.pixels = std::max<int64_t>(1, std::min(t.vectors * kLanes, pixels));
-  if (order == "weights")
-    t.weightsOuter = true;
-  else if (order == "input")
-    t.weightsOuter = false;
-  else
-    t.weightsOuter = weightBytes > inputBytes;
+  t.weightsOuter = weightsOuter(order, weightBytes, inputBytes);
   return t;
 }
 
