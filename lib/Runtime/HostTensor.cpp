@@ -35,6 +35,7 @@ size_t mlir::qfuse::dtypeSize(DType t) {
   case DType::I64:
     return 8;
   case DType::I8:
+  case DType::U8:
     return 1;
   }
   return 0;
@@ -52,6 +53,8 @@ llvm::StringRef mlir::qfuse::dtypeName(DType t) {
     return "f64";
   case DType::I8:
     return "i8";
+  case DType::U8:
+    return "u8";
   case DType::I32:
     return "i32";
   case DType::I64:
@@ -60,7 +63,7 @@ llvm::StringRef mlir::qfuse::dtypeName(DType t) {
   return "?";
 }
 
-std::optional<DType> mlir::qfuse::dtypeOf(Type t) {
+std::optional<DType> mlir::qfuse::dtypeOf(Type t, bool isUint8) {
   if (t.isF16())
     return DType::F16;
   if (t.isBF16())
@@ -70,7 +73,7 @@ std::optional<DType> mlir::qfuse::dtypeOf(Type t) {
   if (t.isF64())
     return DType::F64;
   if (t.isSignlessInteger(8))
-    return DType::I8;
+    return isUint8 ? DType::U8 : DType::I8;
   if (t.isSignlessInteger(32))
     return DType::I32;
   if (t.isSignlessInteger(64))
@@ -128,6 +131,8 @@ double HostTensor::getDouble(int64_t i) const {
   }
   case DType::I8:
     return static_cast<int8_t>(*p);
+  case DType::U8:
+    return static_cast<uint8_t>(*p);
   case DType::I32: {
     int32_t v;
     std::memcpy(&v, p, 4);
@@ -165,6 +170,9 @@ void HostTensor::setDouble(int64_t i, double v) {
   case DType::I8:
     *p = static_cast<int8_t>(v);
     return;
+  case DType::U8:
+    *p = static_cast<char>(static_cast<uint8_t>(v));
+    return;
   case DType::I32: {
     int32_t x = static_cast<int32_t>(v);
     std::memcpy(p, &x, 4);
@@ -194,6 +202,8 @@ static std::optional<DType> dtypeOfDescr(llvm::StringRef d) {
     return DType::F64;
   if (d == "|i1" || d == "<i1")
     return DType::I8;
+  if (d == "|u1" || d == "<u1")
+    return DType::U8;
   if (d == "<i4")
     return DType::I32;
   if (d == "<i8")
@@ -212,6 +222,8 @@ static llvm::StringRef descrOf(DType t) {
     return "<f8";
   case DType::I8:
     return "|i1";
+  case DType::U8:
+    return "|u1";
   case DType::I32:
     return "<i4";
   case DType::I64:
@@ -279,7 +291,7 @@ llvm::Expected<HostTensor> HostTensor::readNpy(llvm::StringRef path) {
   std::optional<DType> dtype = dtypeOfDescr(d);
   if (!dtype)
     return fail("unsupported dtype '" + d +
-                "' (supported: <f2 <f4 <f8 |i1 <i4 <i8)");
+                "' (supported: <f2 <f4 <f8 |i1 |u1 <i4 <i8)");
   if (fortran->trim() != "False")
     return fail("Fortran-ordered arrays are not supported; save with "
                 "np.ascontiguousarray");

@@ -71,12 +71,13 @@ static std::string typeString(Type t) {
   return s;
 }
 
-static llvm::Expected<TensorSpec> specOf(Type type, const llvm::Twine &what) {
+static llvm::Expected<TensorSpec> specOf(Type type, bool isUint8,
+                                         const llvm::Twine &what) {
   auto tensor = dyn_cast<RankedTensorType>(type);
   if (!tensor || !tensor.hasStaticShape())
     return makeError(what + " has type " + typeString(type) +
                      "; qfuse-run needs statically shaped tensors");
-  auto dtype = dtypeOf(tensor.getElementType());
+  auto dtype = dtypeOf(tensor.getElementType(), isUint8);
   if (!dtype)
     return makeError(what + " has unsupported element type " +
                      typeString(tensor.getElementType()));
@@ -103,19 +104,30 @@ JitFunction::compile(ModuleOp module, llvm::StringRef entry,
   jit->symbol = fn->getSymName().str();
   FunctionType type = fn->getFunctionType();
   for (auto [i, t] : llvm::enumerate(type.getInputs())) {
-    auto spec = specOf(t, "argument " + llvm::Twine(i) + " of @" + jit->symbol);
+    auto spec = specOf(t, static_cast<bool>(fn->getArgAttr(i, "qfuse.uint8")),
+                       "argument " + llvm::Twine(i) + " of @" + jit->symbol);
     if (!spec)
       return spec.takeError();
     jit->inputSpecs.push_back(*spec);
   }
   for (auto [i, t] : llvm::enumerate(type.getResults())) {
-    auto spec = specOf(t, "result " + llvm::Twine(i) + " of @" + jit->symbol);
+    auto spec =
+        specOf(t, static_cast<bool>(fn->getResultAttr(i, "qfuse.uint8")),
+               "result " + llvm::Twine(i) + " of @" + jit->symbol);
     if (!spec)
       return spec.takeError();
     jit->outputSpecs.push_back(*spec);
   }
 
   OwningOpRef<ModuleOp> lowered = module.clone();
+  // qfuse.uint8 only tells the host how to read and write i8 buffers; LLVM
+  // translation would warn about it.
+  lowered->walk([](func::FuncOp f) {
+    for (unsigned i = 0, e = f.getNumArguments(); i < e; ++i)
+      f.removeArgAttr(i, "qfuse.uint8");
+    for (unsigned i = 0, e = f.getNumResults(); i < e; ++i)
+      f.removeResultAttr(i, StringAttr::get(f.getContext(), "qfuse.uint8"));
+  });
   MLIRContext *ctx = lowered->getContext();
   registerBuiltinDialectTranslation(*ctx);
   registerLLVMDialectTranslation(*ctx);

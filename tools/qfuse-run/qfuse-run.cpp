@@ -111,6 +111,9 @@ static HostTensor randomTensor(const TensorSpec &spec, uint64_t &state) {
     case DType::I8:
       t.setDouble(i, static_cast<int64_t>(r % 256) - 128);
       break;
+    case DType::U8:
+      t.setDouble(i, static_cast<int64_t>(r % 256));
+      break;
     case DType::I32:
     case DType::I64:
       t.setDouble(i, static_cast<int64_t>(r % 2001) - 1000);

@@ -15,15 +15,17 @@
 namespace mlir {
 namespace qfuse {
 
-/// Element types qfuse-run exchanges with the host.
-enum class DType { F16, BF16, F32, F64, I8, I32, I64 };
+/// Element types qfuse-run exchanges with the host. U8 is an MLIR `i8`
+/// marked `qfuse.uint8` (uint8 storage, see the integer ops).
+enum class DType { F16, BF16, F32, F64, I8, U8, I32, I64 };
 
 /// Bytes per element.
 size_t dtypeSize(DType t);
 /// "f32", "bf16", ...
 llvm::StringRef dtypeName(DType t);
-/// The DType of an MLIR element type, if it is one qfuse-run supports.
-std::optional<DType> dtypeOf(Type elementType);
+/// The DType of an MLIR element type, if it is one qfuse-run supports;
+/// `isUint8` reads an `i8` as uint8.
+std::optional<DType> dtypeOf(Type elementType, bool isUint8 = false);
 
 /// A dense, row-major host tensor with 64-byte aligned storage.
 class HostTensor {

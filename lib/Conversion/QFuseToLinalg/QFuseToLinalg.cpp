@@ -63,6 +63,9 @@ static Value castFloat(OpBuilder &b, Location loc, Value v, Type to) {
 /// and the NVPTX backend both do).
 static Value multiplyAdd(OpBuilder &b, Location loc, Value x, Value w,
                          Value acc) {
+  if (isa<IntegerType>(acc.getType()))
+    return arith::AddIOp::create(b, loc, acc,
+                                 arith::MulIOp::create(b, loc, x, w));
   auto contract = arith::FastMathFlagsAttr::get(
       b.getContext(), arith::FastMathFlags::contract);
   Value prod = arith::MulFOp::create(b, loc, x, w, contract);
@@ -127,7 +130,7 @@ static Value biasInit(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
                       Type accType, Value bias, AffineMap biasMap) {
   Value empty = tensor::EmptyOp::create(b, loc, shape, accType);
   if (!bias) {
-    Value zero = floatConst(b, loc, accType, 0.0);
+    Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(accType));
     return linalg::FillOp::create(b, loc, ValueRange{zero}, ValueRange{empty})
         .getResult(0);
   }
@@ -295,7 +298,8 @@ static Value padOrCrop(OpBuilder &b, Location loc, Value input,
     hi[2 + i] = std::max<int64_t>(0, high[i]);
     shape[2 + i] += lo[2 + i] + hi[2 + i];
   }
-  Value zero = floatConst(b, loc, type.getElementType(), 0.0);
+  Value zero =
+      arith::ConstantOp::create(b, loc, b.getZeroAttr(type.getElementType()));
   SmallVector<OpFoldResult> loF, hiF;
   for (int64_t d = 0; d < rank; ++d) {
     loF.push_back(b.getIndexAttr(lo[d]));
@@ -402,6 +406,32 @@ struct ConvTransposeLowering : public OpRewritePattern<ConvTransposeOp> {
   }
 };
 
+/// y[n, o] = bias[o] + sum_i x[n, i] · w[o, i] in `accType` (no epilogue).
+static Value buildLinear(OpBuilder &b, Location loc, Value x, Value w,
+                         Value bias, ArrayRef<int64_t> shape, Type accType) {
+  MLIRContext *ctx = b.getContext();
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  Value init =
+      biasInit(b, loc, shape, accType, bias, AffineMap::get(2, 0, {d(1)}, ctx));
+  // Loops (n, o, i): y[n, o] += x[n, i] · w[o, i].
+  SmallVector<AffineMap> maps = {AffineMap::get(3, 0, {d(0), d(2)}, ctx),
+                                 AffineMap::get(3, 0, {d(1), d(2)}, ctx),
+                                 AffineMap::get(3, 0, {d(0), d(1)}, ctx)};
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{init.getType()}, ValueRange{x, w},
+             ValueRange{init}, maps,
+             {IteratorType::parallel, IteratorType::parallel,
+              IteratorType::reduction},
+             [&](OpBuilder &nb, Location nloc, ValueRange args) {
+               linalg::YieldOp::create(
+                   nb, nloc,
+                   multiplyAdd(nb, nloc, castFloat(nb, nloc, args[0], accType),
+                               castFloat(nb, nloc, args[1], accType),
+                               args[2]));
+             })
+      .getResult(0);
+}
+
 struct LinearLowering : public OpRewritePattern<LinearOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(LinearOp op,
@@ -409,28 +439,11 @@ struct LinearLowering : public OpRewritePattern<LinearOp> {
     if (failed(requireStatic(rewriter, op)))
       return failure();
     Location loc = op.getLoc();
-    MLIRContext *ctx = op.getContext();
     Type elt = op.getType().getElementType(), acc = computeType(elt);
-    auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
-    Value init = biasInit(rewriter, loc, op.getType().getShape(), acc,
-                          op.getBias(), AffineMap::get(2, 0, {d(1)}, ctx));
-    // Loops (n, o, i): y[n, o] += x[n, i] · w[o, i].
-    SmallVector<AffineMap> maps = {AffineMap::get(3, 0, {d(0), d(2)}, ctx),
-                                   AffineMap::get(3, 0, {d(1), d(2)}, ctx),
-                                   AffineMap::get(3, 0, {d(0), d(1)}, ctx)};
-    auto mm = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{init.getType()},
-        ValueRange{op.getInput(), op.getWeight()}, ValueRange{init}, maps,
-        {IteratorType::parallel, IteratorType::parallel,
-         IteratorType::reduction},
-        [&](OpBuilder &nb, Location nloc, ValueRange args) {
-          linalg::YieldOp::create(
-              nb, nloc,
-              multiplyAdd(nb, nloc, castFloat(nb, nloc, args[0], acc),
-                          castFloat(nb, nloc, args[1], acc), args[2]));
-        });
-    rewriter.replaceOp(op, epilogue(rewriter, loc, mm.getResult(0), elt,
-                                    getFusedActivation(op)));
+    Value mm = buildLinear(rewriter, loc, op.getInput(), op.getWeight(),
+                           op.getBias(), op.getType().getShape(), acc);
+    rewriter.replaceOp(
+        op, epilogue(rewriter, loc, mm, elt, getFusedActivation(op)));
     return success();
   }
 };
@@ -439,13 +452,16 @@ struct LinearLowering : public OpRewritePattern<LinearOp> {
 // Elementwise ops
 //===----------------------------------------------------------------------===//
 
-/// Builds an elementwise linalg.generic producing a tensor like `input`;
-/// `operands` are read through `operandMaps`, `body` gets (input, operands).
+/// Builds an elementwise linalg.generic producing a tensor shaped like
+/// `input` with element type `resultElt` (default: the input's); `operands`
+/// are read through `operandMaps`, `body` gets (input, operands).
 static Value buildElementwise(
     OpBuilder &b, Location loc, Value input, ArrayRef<Value> operands,
     ArrayRef<AffineMap> operandMaps,
-    function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
-  auto type = cast<RankedTensorType>(input.getType());
+    function_ref<Value(OpBuilder &, Location, ValueRange)> body,
+    Type resultElt = {}) {
+  auto inType = cast<RankedTensorType>(input.getType());
+  auto type = resultElt ? inType.clone(resultElt) : inType;
   int64_t rank = type.getRank();
   SmallVector<Value> ins = {input};
   llvm::append_range(ins, operands);
@@ -534,21 +550,41 @@ struct ActivationLowering : public OpRewritePattern<OpTy> {
   }
 };
 
+/// How a tensor of rank `rank` reads its quantization parameter `param`
+/// (scale or zero point): along `axis`, else its single element.
+static AffineMap quantParamMap(MLIRContext *ctx, int64_t rank, Value param,
+                               std::optional<int64_t> axis) {
+  if (axis)
+    return AffineMap::get(rank, 0, {getAffineDimExpr(*axis, ctx)}, ctx);
+  if (cast<ShapedType>(param.getType()).getRank() == 0)
+    return AffineMap::get(rank, 0, {}, ctx);
+  return AffineMap::get(rank, 0, {getAffineConstantExpr(0, ctx)}, ctx);
+}
+
+/// q = clamp(roundeven(x / s) + zp, qmin, qmax), all in the float type of
+/// `x` (fake_quant and quantize share it, so they agree bit for bit). NaN
+/// maps to qmin in quantize (maxnumf), and stays NaN in fake_quant.
+static Value quantizeValue(OpBuilder &b, Location l, Value x, Value s,
+                           Value zp, double qmin, double qmax,
+                           bool nanToMin) {
+  Type ct = x.getType();
+  Value q = math::RoundEvenOp::create(b, l, arith::DivFOp::create(b, l, x, s));
+  q = arith::AddFOp::create(b, l, q, zp);
+  Value lo = floatConst(b, l, ct, qmin), hi = floatConst(b, l, ct, qmax);
+  if (nanToMin)
+    return arith::MinNumFOp::create(b, l, arith::MaxNumFOp::create(b, l, q, lo),
+                                    hi);
+  return arith::MinimumFOp::create(b, l, arith::MaximumFOp::create(b, l, q, lo),
+                                   hi);
+}
+
 struct FakeQuantLowering : public OpRewritePattern<FakeQuantOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(FakeQuantOp op,
                                 PatternRewriter &rewriter) const override {
-    MLIRContext *ctx = op.getContext();
     int64_t rank = op.getInput().getType().getRank();
-    auto scaleType = cast<RankedTensorType>(op.getScale().getType());
-    AffineMap paramMap;
-    if (op.isPerChannel())
-      paramMap = AffineMap::get(rank, 0, {getAffineDimExpr(*op.getAxis(), ctx)},
-                                ctx);
-    else if (scaleType.getRank() == 0)
-      paramMap = AffineMap::get(rank, 0, {}, ctx);
-    else
-      paramMap = AffineMap::get(rank, 0, {getAffineConstantExpr(0, ctx)}, ctx);
+    AffineMap paramMap = quantParamMap(op.getContext(), rank, op.getScale(),
+                                       op.getAxis());
     Type elt = op.getType().getElementType(), ct = computeType(elt);
     // I64Attr accessors return uint64_t; read the signed value.
     double qmin = op.getQuantMinAttr().getInt();
@@ -558,19 +594,255 @@ struct FakeQuantLowering : public OpRewritePattern<FakeQuantOp> {
         {op.getScale(), op.getZeroPoint()}, {paramMap, paramMap},
         [&](OpBuilder &b, Location l, ValueRange a) -> Value {
           // q = clamp(roundeven(x / s) + zp); y = (q − zp)·s.
-          Value x = castFloat(b, l, a[0], ct);
           Value s = castFloat(b, l, a[1], ct);
           Value zp = arith::SIToFPOp::create(b, l, ct, a[2]);
-          Value q = math::RoundEvenOp::create(
-              b, l, arith::DivFOp::create(b, l, x, s));
-          q = arith::AddFOp::create(b, l, q, zp);
-          q = arith::MaximumFOp::create(b, l, q, floatConst(b, l, ct, qmin));
-          q = arith::MinimumFOp::create(b, l, q, floatConst(b, l, ct, qmax));
+          Value q = quantizeValue(b, l, castFloat(b, l, a[0], ct), s, zp,
+                                  qmin, qmax, /*nanToMin=*/false);
           Value y = arith::MulFOp::create(
               b, l, arith::SubFOp::create(b, l, q, zp), s);
           return castFloat(b, l, y, elt);
         });
     rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Integer deploy path
+//===----------------------------------------------------------------------===//
+
+/// Widens an integer `v` to `to` (zero-extending when `isUnsigned`),
+/// or truncates it.
+static Value castInt(OpBuilder &b, Location loc, Value v, Type to,
+                     bool isUnsigned = false) {
+  unsigned from = v.getType().getIntOrFloatBitWidth();
+  unsigned width = to.getIntOrFloatBitWidth();
+  if (from == width)
+    return v;
+  if (from > width)
+    return arith::TruncIOp::create(b, loc, to, v);
+  if (isUnsigned)
+    return arith::ExtUIOp::create(b, loc, to, v);
+  return arith::ExtSIOp::create(b, loc, to, v);
+}
+
+struct QuantizeLowering : public OpRewritePattern<QuantizeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(QuantizeOp op,
+                                PatternRewriter &rewriter) const override {
+    int64_t rank = op.getInput().getType().getRank();
+    AffineMap paramMap = quantParamMap(op.getContext(), rank, op.getScale(),
+                                       op.getAxis());
+    Type ct = computeType(op.getInput().getType().getElementType());
+    double qmin = op.getQuantMinAttr().getInt();
+    double qmax = op.getQuantMaxAttr().getInt();
+    Type i8 = rewriter.getI8Type(), i32 = rewriter.getI32Type();
+    Value result = buildElementwise(
+        rewriter, op.getLoc(), op.getInput(),
+        {op.getScale(), op.getZeroPoint()}, {paramMap, paramMap},
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value zp = arith::SIToFPOp::create(b, l, ct, a[2]);
+          Value q = quantizeValue(b, l, castFloat(b, l, a[0], ct),
+                                  castFloat(b, l, a[1], ct), zp, qmin, qmax,
+                                  /*nanToMin=*/true);
+          // In range, so exact; uint8 values keep their bits in i8.
+          return castInt(b, l, arith::FPToSIOp::create(b, l, i32, q), i8);
+        },
+        i8);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct DequantizeLowering : public OpRewritePattern<DequantizeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(DequantizeOp op,
+                                PatternRewriter &rewriter) const override {
+    int64_t rank = op.getInput().getType().getRank();
+    AffineMap paramMap = quantParamMap(op.getContext(), rank, op.getScale(),
+                                       op.getAxis());
+    Type elt = op.getType().getElementType(), ct = computeType(elt);
+    Type i64 = rewriter.getI64Type();
+    bool isUnsigned = op.getUint8();
+    Value result = buildElementwise(
+        rewriter, op.getLoc(), op.getInput(),
+        {op.getScale(), op.getZeroPoint()}, {paramMap, paramMap},
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          // (q − zp) exactly in i64, then one conversion and one product.
+          Value diff = arith::SubIOp::create(
+              b, l, castInt(b, l, a[0], i64, isUnsigned),
+              castInt(b, l, a[2], i64));
+          Value y = arith::MulFOp::create(
+              b, l, arith::SIToFPOp::create(b, l, ct, diff),
+              castFloat(b, l, a[1], ct));
+          return castFloat(b, l, y, elt);
+        },
+        elt);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// `v - zp` as i32 (`v` int8, or uint8 when `isUnsigned`); `zp` is read
+/// along `axis` when it holds more than one element.
+static Value centre(OpBuilder &b, Location loc, Value v, Value zp,
+                    bool isUnsigned, int64_t axis) {
+  int64_t rank = cast<ShapedType>(v.getType()).getRank();
+  auto zpType = cast<ShapedType>(zp.getType());
+  std::optional<int64_t> zpAxis;
+  if (zpType.getRank() == 1 && zpType.getDimSize(0) != 1)
+    zpAxis = axis;
+  Type i32 = b.getI32Type();
+  return buildElementwise(
+      b, loc, v, {zp}, {quantParamMap(b.getContext(), rank, zp, zpAxis)},
+      [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+        return arith::SubIOp::create(nb, l, castInt(nb, l, a[0], i32, isUnsigned),
+                                     castInt(nb, l, a[1], i32));
+      },
+      i32);
+}
+
+/// The single element of a rank-0 or one-element tensor.
+static Value extractScalar(OpBuilder &b, Location loc, Value t) {
+  int64_t rank = cast<ShapedType>(t.getType()).getRank();
+  SmallVector<Value> zeros(rank, arith::ConstantIndexOp::create(b, loc, 0));
+  return tensor::ExtractOp::create(b, loc, t, zeros);
+}
+
+/// The requantize epilogue of qfuse.qconv / qfuse.qlinear on the i32
+/// accumulator `acc` (output channels along dim 1):
+///   y = clamp(roundeven(f64(acc) · M[c]) + zy, lo, hi),
+///   M[c] = f64(sx) · f64(sw[c]) / f64(sy),
+/// with [lo, hi] the quant range narrowed by the fused activation.
+template <typename OpTy>
+static Value requantize(OpBuilder &b, Location loc, OpTy op, Value acc) {
+  MLIRContext *ctx = b.getContext();
+  auto accType = cast<RankedTensorType>(acc.getType());
+  int64_t rank = accType.getRank(), cout = accType.getDimSize(1);
+  Type f64 = b.getF64Type(), i32 = b.getI32Type(), i8 = b.getI8Type();
+  auto toF64 = [&](OpBuilder &nb, Location l, Value v) {
+    return castFloat(nb, l, v, f64);
+  };
+
+  // M[c], one per output channel.
+  Value sx = extractScalar(b, loc, op.getInputScale());
+  Value syRaw = extractScalar(b, loc, op.getOutputScale());
+  Value sy = toF64(b, loc, syRaw);
+  Value sxF = toF64(b, loc, sx);
+  Value sw = op.getWeightScale();
+  auto swType = cast<ShapedType>(sw.getType());
+  AffineMap swMap = quantParamMap(
+      ctx, 1, sw,
+      swType.getRank() == 1 && swType.getDimSize(0) != 1
+          ? std::optional<int64_t>(0)
+          : std::nullopt);
+  Value mInit = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{cout}, f64);
+  Value m = linalg::GenericOp::create(
+                b, loc, TypeRange{mInit.getType()}, ValueRange{sw},
+                ValueRange{mInit},
+                SmallVector<AffineMap>{swMap, b.getMultiDimIdentityMap(1)},
+                {IteratorType::parallel},
+                [&](OpBuilder &nb, Location l, ValueRange a) {
+                  Value prod =
+                      arith::MulFOp::create(nb, l, sxF, toF64(nb, l, a[0]));
+                  linalg::YieldOp::create(
+                      nb, l, arith::DivFOp::create(nb, l, prod, sy).getResult());
+                })
+                .getResult(0);
+
+  // [lo, hi] in f64: the quant range, narrowed by the activation quantized
+  // as qfuse.quantize would quantize it (f32 division, round half even).
+  Value zy = arith::SIToFPOp::create(
+      b, loc, f64, castInt(b, loc, extractScalar(b, loc, op.getOutputZeroPoint()),
+                           i32));
+  Value lo = floatConst(b, loc, f64, (double)op.getQuantMinAttr().getInt());
+  Value hi = floatConst(b, loc, f64, (double)op.getQuantMaxAttr().getInt());
+  FusedActivation act = getFusedActivation(op);
+  auto quantBound = [&](double v) {
+    Type st = syRaw.getType();
+    Value q = math::RoundEvenOp::create(
+        b, loc, arith::DivFOp::create(b, loc, floatConst(b, loc, st, v), syRaw));
+    return arith::AddFOp::create(b, loc, toF64(b, loc, q), zy);
+  };
+  if (act.kind != ActivationKind::none)
+    lo = arith::MaxNumFOp::create(
+        b, loc, lo,
+        act.kind == ActivationKind::relu ? zy : quantBound(act.min));
+  if (act.kind == ActivationKind::clamp)
+    hi = arith::MinNumFOp::create(b, loc, hi, quantBound(act.max));
+
+  AffineMap id = b.getMultiDimIdentityMap(rank);
+  AffineMap channel =
+      AffineMap::get(rank, 0, {getAffineDimExpr(1, ctx)}, ctx);
+  Value init = tensor::EmptyOp::create(b, loc, accType.getShape(), i8);
+  SmallVector<IteratorType> par(rank, IteratorType::parallel);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{init.getType()}, ValueRange{acc, m},
+             ValueRange{init}, SmallVector<AffineMap>{id, channel, id}, par,
+             [&](OpBuilder &nb, Location l, ValueRange a) {
+               Value v = arith::MulFOp::create(
+                   nb, l, arith::SIToFPOp::create(nb, l, f64, a[0]), a[1]);
+               v = arith::AddFOp::create(nb, l,
+                                         math::RoundEvenOp::create(nb, l, v),
+                                         zy);
+               // maxnum/minnum: a NaN (a zero or infinite run-time scale)
+               // lands on lo rather than on an undefined conversion.
+               v = arith::MinNumFOp::create(
+                   nb, l, arith::MaxNumFOp::create(nb, l, v, lo), hi);
+               linalg::YieldOp::create(
+                   nb, l,
+                   castInt(nb, l, arith::FPToSIOp::create(nb, l, i32, v), i8));
+             })
+      .getResult(0);
+}
+
+struct QConvLowering : public OpRewritePattern<QConvOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(QConvOp op,
+                                PatternRewriter &rewriter) const override {
+    if (failed(requireStatic(rewriter, op)))
+      return failure();
+    Location loc = op.getLoc();
+    int64_t s = op.getNumSpatialDims();
+    ArrayRef<int64_t> pad = op.getPadding();
+    // Centring first makes the padding value 0 (the input zero point's real
+    // value), so the float correlation's padding and loops apply unchanged.
+    Value x = centre(rewriter, loc, op.getInput(), op.getInputZeroPoint(),
+                     op.getInputUint8(), 1);
+    Value w = centre(rewriter, loc, op.getWeight(), op.getWeightZeroPoint(),
+                     op.getWeightUint8(), 0);
+    Correlation c;
+    c.input = padOrCrop(rewriter, loc, x, pad.take_front(s), pad.drop_front(s));
+    c.weight = w;
+    c.bias = op.getBias();
+    c.strides.assign(op.getStrides().begin(), op.getStrides().end());
+    c.dilations.assign(op.getDilations().begin(), op.getDilations().end());
+    c.groups = op.getGroups();
+    c.resultType = op.getType().clone(rewriter.getI32Type());
+    Value acc = buildCorrelation(rewriter, loc, c);
+    rewriter.replaceOp(op, op.hasRequantize()
+                               ? requantize(rewriter, loc, op, acc)
+                               : acc);
+    return success();
+  }
+};
+
+struct QLinearLowering : public OpRewritePattern<QLinearOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(QLinearOp op,
+                                PatternRewriter &rewriter) const override {
+    if (failed(requireStatic(rewriter, op)))
+      return failure();
+    Location loc = op.getLoc();
+    Value x = centre(rewriter, loc, op.getInput(), op.getInputZeroPoint(),
+                     op.getInputUint8(), 1);
+    Value w = centre(rewriter, loc, op.getWeight(), op.getWeightZeroPoint(),
+                     op.getWeightUint8(), 0);
+    Value acc = buildLinear(rewriter, loc, x, w, op.getBias(),
+                            op.getType().getShape(), rewriter.getI32Type());
+    rewriter.replaceOp(op, op.hasRequantize()
+                               ? requantize(rewriter, loc, op, acc)
+                               : acc);
     return success();
   }
 };
@@ -829,7 +1101,7 @@ struct ConvertQFuseToLinalgPass
     // No lowering for dynamic shapes: left in place for qfuse-check-lowered
     // to name.
     target.addDynamicallyLegalOp<ConvOp, ConvTransposeOp, LinearOp,
-                                 QatConvBnOp>(
+                                 QatConvBnOp, QConvOp, QLinearOp>(
         [](Operation *op) { return !hasStaticOperands(op); });
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     RewritePatternSet patterns(&getContext());
@@ -853,7 +1125,8 @@ struct CheckLoweredPass
       InFlightDiagnostic diag = op->emitError()
                                 << "'" << op->getName()
                                 << "' is left after lowering";
-      if (isa<ConvOp, ConvTransposeOp, LinearOp, QatConvBnOp>(op))
+      if (isa<ConvOp, ConvTransposeOp, LinearOp, QatConvBnOp, QConvOp,
+              QLinearOp>(op))
         diag << ": its lowering needs static shapes on every operand";
     });
     if (found)
@@ -867,6 +1140,7 @@ void mlir::qfuse::populateQFuseToLinalgPatterns(RewritePatternSet &patterns) {
   patterns.add<ConvLowering, ConvTransposeLowering, LinearLowering,
                BatchNormLowering, ActivationLowering<ReluOp>,
                ActivationLowering<ClampOp>, FakeQuantLowering,
-               QatConvBnLowering>(
+               QatConvBnLowering, QuantizeLowering, DequantizeLowering,
+               QConvLowering, QLinearLowering>(
       patterns.getContext());
 }

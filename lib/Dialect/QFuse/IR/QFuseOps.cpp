@@ -12,6 +12,7 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/IR/TypeUtilities.h"
 
 #include <cmath>
 #include <cstdio>
@@ -574,3 +575,250 @@ LogicalResult QatConvBnOp::verify() {
 
 #define GET_OP_CLASSES
 #include "qfuse/Dialect/QFuse/IR/QFuseOps.cpp.inc"
+
+//===----------------------------------------------------------------------===//
+// Integer deploy path
+//===----------------------------------------------------------------------===//
+
+/// The integer range an `i8` (`isUnsigned`: uint8) or `i32` tensor holds.
+static std::pair<int64_t, int64_t> storageRange(Type elt, bool isUnsigned) {
+  if (elt.isInteger(32))
+    return {std::numeric_limits<int32_t>::min(),
+            std::numeric_limits<int32_t>::max()};
+  if (isUnsigned)
+    return {0, 255};
+  return {-128, 127};
+}
+
+/// `[qmin, qmax]` must be a non-empty range inside what the 8-bit storage
+/// (int8, or uint8 when `isUnsigned`) can hold.
+static LogicalResult verifyStorageRange(Operation *op, int64_t qmin,
+                                        int64_t qmax, bool isUnsigned,
+                                        StringRef prefix) {
+  if (failed(verifyQuantRange(op, qmin, qmax, prefix)))
+    return failure();
+  auto [lo, hi] = storageRange(IntegerType::get(op->getContext(), 8),
+                               isUnsigned);
+  if (qmin < lo || qmax > hi)
+    return op->emitOpError()
+           << "expects " << prefix << "quant_min/" << prefix << "quant_max ["
+           << qmin << ", " << qmax << "] to lie in the "
+           << (isUnsigned ? "uint8" : "int8") << " range [" << lo << ", "
+           << hi << "]"
+           << (isUnsigned ? "" : " (set uint8 for unsigned storage)");
+  return success();
+}
+
+static LogicalResult verifySameShape(Operation *op, ShapedType a,
+                                     ShapedType b, StringRef what) {
+  if (failed(verifyCompatibleShape(a, b)))
+    return op->emitOpError() << "expects " << what << " to have the same shape";
+  return success();
+}
+
+LogicalResult QuantizeOp::verify() {
+  int64_t qmin = getQuantMinAttr().getInt(), qmax = getQuantMaxAttr().getInt();
+  if (failed(verifySameShape(*this, getInput().getType(), getType(),
+                             "input and result")) ||
+      failed(verifyStorageRange(*this, qmin, qmax, getUint8(), "")))
+    return failure();
+  return verifyQuantParams(*this, getInput().getType(), getScale(),
+                           getZeroPoint(), getAxis(), qmin, qmax, "");
+}
+
+LogicalResult DequantizeOp::verify() {
+  auto in = getInput().getType();
+  if (failed(verifySameShape(*this, in, getType(), "input and result")))
+    return failure();
+  Type scaleElt = cast<ShapedType>(getScale().getType()).getElementType();
+  if (getType().getElementType() != scaleElt)
+    return emitOpError() << "expects the result element type "
+                         << getType().getElementType()
+                         << " to be the scale's element type " << scaleElt;
+  if (getUint8() && !in.getElementType().isInteger(8))
+    return emitOpError() << "uint8 applies to i8 input only, got "
+                         << in.getElementType();
+  auto [lo, hi] = storageRange(in.getElementType(), getUint8());
+  return verifyQuantParams(*this, in, getScale(), getZeroPoint(), getAxis(),
+                           lo, hi, "");
+}
+
+namespace {
+/// quantize(dequantize(q, s, zp), s, zp) -> q, when both use the same
+/// constant scales and zero points, the same axis and storage, and every
+/// value q can hold lies in the quantize's range. Exact: |q - zp| <= 255, so
+/// f32 rounding of (q - zp)*s and of its quotient by s stays far below half
+/// a step, provided the scale keeps (q - zp)*s normal and finite.
+struct QuantizeOfDequantize : public OpRewritePattern<QuantizeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(QuantizeOp op,
+                                PatternRewriter &rewriter) const override {
+    auto deq = op.getInput().getDefiningOp<DequantizeOp>();
+    if (!deq || deq.getInput().getType() != op.getType() ||
+        deq.getUint8() != op.getUint8() ||
+        deq.getAxis() != op.getAxis())
+      return failure();
+    auto sameConstant = [](Value a, Value b) {
+      if (a == b)
+        return true;
+      DenseElementsAttr x, y;
+      return matchPattern(a, m_Constant(&x)) &&
+             matchPattern(b, m_Constant(&y)) && x == y;
+    };
+    if (!sameConstant(deq.getScale(), op.getScale()) ||
+        !sameConstant(deq.getZeroPoint(), op.getZeroPoint()))
+      return failure();
+    DenseFPElementsAttr scales;
+    if (!matchPattern(op.getScale(), m_Constant(&scales)))
+      return failure();
+    for (APFloat s : scales.getValues<APFloat>()) {
+      double v = s.convertToDouble();
+      if (!(v >= 0x1p-100 && v <= 0x1p100))
+        return failure();
+    }
+    // The range of the integers `q` may hold.
+    Value q = deq.getInput();
+    auto [lo, hi] = storageRange(getElementTypeOrSelf(q.getType()),
+                                 deq.getUint8());
+    Operation *producer = q.getDefiningOp();
+    if (auto attrs = producer ? producer->getAttrOfType<IntegerAttr>(
+                                    "quant_min")
+                              : IntegerAttr()) {
+      lo = attrs.getInt();
+      hi = producer->getAttrOfType<IntegerAttr>("quant_max").getInt();
+    }
+    if (lo < op.getQuantMinAttr().getInt() ||
+        hi > op.getQuantMaxAttr().getInt())
+      return failure();
+    rewriter.replaceOp(op, q);
+    return success();
+  }
+};
+} // namespace
+
+void QuantizeOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                             MLIRContext *context) {
+  results.add<QuantizeOfDequantize>(context);
+}
+
+/// Checks shared by qfuse.qconv and qfuse.qlinear, after their shapes:
+/// `cout` output channels.
+template <typename OpTy>
+static LogicalResult verifyIntegerContraction(OpTy op, int64_t cout) {
+  Operation *o = op.getOperation();
+  Type resultElt = op.getType().getElementType();
+  bool requant = op.getOutputScale() != nullptr;
+  if (requant != (op.getInputScale() != nullptr) ||
+      requant != (op.getWeightScale() != nullptr) ||
+      requant != (op.getOutputZeroPoint() != nullptr))
+    return op.emitOpError() << "expects input_scale, weight_scale, "
+                               "output_scale and output_zero_point together "
+                               "(requantize) or none of them";
+  auto [xLo, xHi] = storageRange(op.getInput().getType().getElementType(),
+                                 op.getInputUint8());
+  auto [wLo, wHi] = storageRange(op.getWeight().getType().getElementType(),
+                                 op.getWeightUint8());
+  auto checkZeroPoint = [&](Value zp, StringRef name, bool perChannel,
+                            int64_t lo, int64_t hi) -> LogicalResult {
+    auto type = cast<ShapedType>(zp.getType());
+    bool one = type.hasStaticShape() && type.getNumElements() == 1 &&
+               type.getRank() <= 1;
+    bool channels = perChannel && type.getRank() == 1 &&
+                    (!isStatic(type.getDimSize(0)) || !isStatic(cout) ||
+                     type.getDimSize(0) == cout);
+    if (!one && !channels)
+      return op.emitOpError()
+             << "expects " << name << " to hold one element"
+             << (perChannel ? " or one per output channel" : "");
+    DenseIntElementsAttr values;
+    if (matchPattern(zp, m_Constant(&values)))
+      for (APInt z : values.getValues<APInt>())
+        if (z.getSExtValue() < lo || z.getSExtValue() > hi)
+          return op.emitOpError() << "expects " << name << " "
+                                  << z.getSExtValue() << " to lie in [" << lo
+                                  << ", " << hi << "]";
+    return success();
+  };
+  if (failed(checkZeroPoint(op.getInputZeroPoint(), "input_zero_point",
+                            false, xLo, xHi)) ||
+      failed(checkZeroPoint(op.getWeightZeroPoint(), "weight_zero_point",
+                            true, wLo, wHi)))
+    return failure();
+
+  if (!requant) {
+    if (!resultElt.isInteger(32))
+      return op.emitOpError() << "without requantize produces the i32 "
+                                 "accumulator, got result element type "
+                              << resultElt;
+    if (op.getQuantMinAttr() || op.getQuantMaxAttr() ||
+        op.getOutputUint8())
+      return op.emitOpError() << "quant_min, quant_max and output_unsigned "
+                                 "need requantize";
+    if (op.getActivation() != ActivationKind::none)
+      return op.emitOpError()
+             << "a fused activation needs requantize (the i32 accumulator "
+                "has no output scale)";
+    return verifyOpActivation(op);
+  }
+  if (!resultElt.isInteger(8))
+    return op.emitOpError()
+           << "with requantize produces i8, got result element type "
+           << resultElt;
+  if (!op.getQuantMinAttr() || !op.getQuantMaxAttr())
+    return op.emitOpError() << "with requantize needs quant_min and quant_max";
+  int64_t qmin = op.getQuantMinAttr().getInt();
+  int64_t qmax = op.getQuantMaxAttr().getInt();
+  if (failed(verifyStorageRange(o, qmin, qmax, op.getOutputUint8(), "")))
+    return failure();
+  auto scaleMatches = [&](Value scale, Value zp,
+                          StringRef name) -> LogicalResult {
+    if (cast<ShapedType>(scale.getType()).getShape() !=
+        cast<ShapedType>(zp.getType()).getShape())
+      return op.emitOpError() << "expects " << name
+                              << "_scale and " << name
+                              << "_zero_point to have the same shape";
+    DenseFPElementsAttr values;
+    if (matchPattern(scale, m_Constant(&values)))
+      for (APFloat s : values.getValues<APFloat>()) {
+        double v = s.convertToDouble();
+        if (!(v > 0.0) || !std::isfinite(v))
+          return op.emitOpError() << "expects " << name
+                                  << "_scale > 0 and finite, got " << fmt(v);
+      }
+    return success();
+  };
+  if (failed(scaleMatches(op.getInputScale(), op.getInputZeroPoint(),
+                          "input")) ||
+      failed(scaleMatches(op.getWeightScale(), op.getWeightZeroPoint(),
+                          "weight")) ||
+      failed(checkZeroPoint(op.getOutputZeroPoint(), "output_zero_point",
+                            false, qmin, qmax)) ||
+      failed(scaleMatches(op.getOutputScale(), op.getOutputZeroPoint(),
+                          "output")))
+    return failure();
+  return verifyOpActivation(op);
+}
+
+LogicalResult QConvOp::verify() {
+  int64_t cout;
+  if (failed(verifyConvLike(*this, getInput().getType(),
+                            getWeight().getType(), getBias(),
+                            ConvGeometry{getStrides(), getPadding(),
+                                         getDilations(),
+                                         {},
+                                         static_cast<int64_t>(getGroups()),
+                                         /*transposed=*/false},
+                            getType(), cout)))
+    return failure();
+  return verifyIntegerContraction(*this, cout);
+}
+
+LogicalResult QLinearOp::verify() {
+  if (getInput().getType().getRank() != 2 ||
+      getWeight().getType().getRank() != 2 || getType().getRank() != 2)
+    return emitOpError() << "expects input, weight and result of rank 2";
+  if (failed(verifyLinearShapes(*this, getInput().getType(),
+                                getWeight().getType(), getBias(), getType())))
+    return failure();
+  return verifyIntegerContraction(*this, getWeight().getType().getDimSize(0));
+}

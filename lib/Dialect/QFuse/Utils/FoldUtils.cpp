@@ -17,6 +17,42 @@ using namespace mlir;
 using namespace mlir::qfuse;
 
 /// The values of a constant float tensor, widened exactly to f64.
+std::optional<SmallVector<int64_t>> fold::getConstantInts(Value value,
+                                                         bool isUnsigned) {
+  ElementsAttr attr;
+  if (!value || !matchPattern(value, m_Constant(&attr)))
+    return std::nullopt;
+  auto elt = dyn_cast<IntegerType>(attr.getElementType());
+  if (!elt || elt.getWidth() > 64)
+    return std::nullopt;
+  unsigned width = elt.getWidth();
+  auto extend = [&](const APInt &v) {
+    return isUnsigned ? (int64_t)v.getZExtValue() : v.getSExtValue();
+  };
+  SmallVector<int64_t> out;
+  out.reserve(attr.getNumElements());
+  if (auto dense = dyn_cast<DenseIntElementsAttr>(attr)) {
+    for (APInt v : dense.getValues<APInt>())
+      out.push_back(extend(v));
+    return out;
+  }
+  auto resource = dyn_cast<DenseResourceElementsAttr>(attr);
+  AsmResourceBlob *blob = resource ? resource.getRawHandle().getBlob() : nullptr;
+  if (!blob || width % 8 != 0)
+    return std::nullopt;
+  ArrayRef<char> raw = blob->getData();
+  unsigned bytes = width / 8;
+  int64_t count = attr.getNumElements();
+  if ((int64_t)raw.size() != count * (int64_t)bytes)
+    return std::nullopt;
+  for (int64_t i = 0; i < count; ++i) {
+    uint64_t bits = 0;
+    std::memcpy(&bits, raw.data() + i * bytes, bytes); // little-endian host
+    out.push_back(extend(APInt(width, bits)));
+  }
+  return out;
+}
+
 std::optional<SmallVector<double>> fold::getConstantValues(Value value) {
   ElementsAttr attr;
   if (!value || !matchPattern(value, m_Constant(&attr)))

@@ -80,6 +80,11 @@ def QFuse_FloatTensor : RankedTensorOf<[F16, BF16, F32, F64]>;
 def QFuse_Float1DTensor : 1DTensorOf<[F16, BF16, F32, F64]>;
 def QFuse_ScaleTensor : RankedTensorOf<[F16, BF16, F32, F64]>;
 def QFuse_ZeroPointTensor : RankedTensorOf<[AnySignlessInteger]>;
+// Integer storage of quantized tensors: i8 holds int8 or, where the op says
+// `unsigned`, uint8 bit patterns; i32 holds biases and accumulators.
+def QFuse_Int8Tensor : RankedTensorOf<[I8]>;
+def QFuse_Int8Or32Tensor : RankedTensorOf<[I8, I32]>;
+def QFuse_Int32_1DTensor : 1DTensorOf<[I32]>;
 
 class QFuse_Op<string mnemonic, list<Trait> traits = []>
     : Op<QFuse_Dialect, mnemonic, traits>;

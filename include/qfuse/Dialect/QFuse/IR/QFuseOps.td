@@ -375,4 +375,202 @@ def QFuse_QatConvBnOp : QFuse_Op<"qat_conv_bn",
   }];
 }
 
+//===----------------------------------------------------------------------===//
+// Integer deploy path: QuantizeOp, DequantizeOp, QConvOp, QLinearOp
+//===----------------------------------------------------------------------===//
+
+defvar QFuse_IntegerStorageDescription = [{
+  Quantized tensors are stored as signless `i8`. Whether the bits hold int8
+  or uint8 is said by the op that writes or reads them (`uint8`,
+  `input_uint8`, `weight_uint8`, `output_uint8`), as in TOSA;
+  zero points are integer tensors holding the zero point's value (ONNX uint8
+  zero points are widened to i32 on import).
+}];
+
+def QFuse_QuantizeOp : QFuse_Op<"quantize", [Pure]> {
+  let summary = "float to 8-bit integer, per tensor or per channel";
+  let description = !strconcat([{
+    `q = clamp(round_half_even(x / scale) + zero_point, quant_min, quant_max)`,
+    computed exactly as `qfuse.fake_quant` computes its `q` (so
+    `dequantize(quantize(x))` is `fake_quant(x)` bit for bit), then stored as
+    `i8`: int8, or uint8 with `uint8`. `quant_min`/`quant_max` must lie in
+    the storage's range ([-128, 127], or [0, 255] with `uint8`); narrower
+    ranges (7-bit, symmetric [-127, 127]) are allowed. `scale` and
+    `zero_point` follow `qfuse.fake_quant` (per tensor, or along `axis`).
+
+  }], QFuse_IntegerStorageDescription, [{
+
+    Example (ONNX QuantizeLinear to uint8):
+
+    ```mlir
+    %q = qfuse.quantize %x, %s, %zp {quant_min = 0 : i64, quant_max = 255 : i64,
+           uint8} : (tensor<1x3x8x8xf32>, tensor<f32>, tensor<i32>) -> tensor<1x3x8x8xi8>
+    ```
+  }]);
+  let arguments = (ins QFuse_FloatTensor:$input,
+                       QFuse_ScaleTensor:$scale,
+                       QFuse_ZeroPointTensor:$zero_point,
+                       OptionalAttr<I64Attr>:$axis,
+                       I64Attr:$quant_min,
+                       I64Attr:$quant_max,
+                       UnitAttr:$uint8);
+  let results = (outs QFuse_Int8Tensor:$output);
+  let assemblyFormat = [{
+    $input `,` $scale `,` $zero_point attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+  let hasCanonicalizer = 1;
+}
+
+def QFuse_DequantizeOp : QFuse_Op<"dequantize", [Pure]> {
+  let summary = "8- or 32-bit integer to float, per tensor or per channel";
+  let description = !strconcat([{
+    `y = (q - zero_point) * scale`: the subtraction is exact (in i64), the
+    difference is converted to the scale's float type and multiplied once,
+    which for i8 input is exactly `qfuse.fake_quant`'s second half. The
+    input is int8 (`i8`), uint8 (`i8` with `uint8`) or int32 (`i32`,
+    e.g. an ONNX bias); the result has the scale's element type.
+
+  }], QFuse_IntegerStorageDescription, [{
+
+    Example:
+
+    ```mlir
+    %y = qfuse.dequantize %q, %s, %zp : (tensor<64x3x3x3xi8>, tensor<64xf32>,
+           tensor<64xi32>) -> tensor<64x3x3x3xf32>
+    ```
+  }]);
+  let arguments = (ins QFuse_Int8Or32Tensor:$input,
+                       QFuse_ScaleTensor:$scale,
+                       QFuse_ZeroPointTensor:$zero_point,
+                       OptionalAttr<I64Attr>:$axis,
+                       UnitAttr:$uint8);
+  let results = (outs QFuse_FloatTensor:$output);
+  let assemblyFormat = [{
+    $input `,` $scale `,` $zero_point attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+// Operands and attributes shared by qfuse.qconv and qfuse.qlinear.
+defvar QFuse_IntegerContractionArgs = (ins
+  QFuse_Int8Tensor:$input,
+  QFuse_Int8Tensor:$weight,
+  Optional<QFuse_Int32_1DTensor>:$bias,
+  QFuse_ZeroPointTensor:$input_zero_point,
+  QFuse_ZeroPointTensor:$weight_zero_point,
+  Optional<QFuse_ScaleTensor>:$input_scale,
+  Optional<QFuse_ScaleTensor>:$weight_scale,
+  Optional<QFuse_ScaleTensor>:$output_scale,
+  Optional<QFuse_ZeroPointTensor>:$output_zero_point,
+  UnitAttr:$input_uint8,
+  UnitAttr:$weight_uint8,
+  UnitAttr:$output_uint8,
+  OptionalAttr<I64Attr>:$quant_min,
+  OptionalAttr<I64Attr>:$quant_max);
+
+defvar QFuse_IntegerContractionDescription = [{
+  Integer semantics (`c` the output channel):
+
+  ```
+  acc[c] = sum (x - x_zp) * (w[c] - w_zp[c]) + bias[c]          exact, int32
+  M[c]   = f64(input_scale) * f64(weight_scale[c]) / f64(output_scale)
+  y      = clamp(round_half_even(f64(acc) * M[c]) + output_zp, lo, hi)
+  ```
+
+  Without `requantize(...)` the result is `acc` as `i32` (ONNX ConvInteger /
+  MatMulInteger) and no activation is allowed. With it the result is `i8`
+  (uint8 with `output_uint8`) and `[lo, hi]` is `[quant_min, quant_max]`
+  narrowed by the fused activation, applied in the integer domain exactly
+  as quantizing the activated float value would: `relu` raises `lo` to
+  `output_zp`; `clamp(a, b)` narrows to `output_zp + round_half_even(a /
+  output_scale)` .. `output_zp + round_half_even(b / output_scale)` (f32
+  division, as `qfuse.quantize`). The multiplier is formed in f64 from the
+  f32 scales (the product `sx*sw` is exact there) and rounded once by the
+  division; `acc * M` rounds once more. Implementations that requantize in
+  f32 (ONNX Runtime, oneDNN, PyTorch's quantized engines) can differ by one
+  step where `acc * M` lies within f32 rounding of a half-way point; see
+  docs/Numerics.md.
+
+  Zero points: `input_zero_point` and `output_zero_point` hold one element;
+  `weight_zero_point` one element or one per output channel, as
+  `weight_scale`. `bias` is int32 at scale `input_scale * weight_scale[c]`
+  with zero point 0 (ONNX QLinearConv's `B`).
+}];
+
+def QFuse_QConvOp : QFuse_Op<"qconv", [Pure, AttrSizedOperandSegments]> {
+  let summary = "integer N-D convolution with requantize and fused activation";
+  let description = !strconcat([{
+    The integer form of `qfuse.conv` (ONNX QLinearConv, ConvInteger;
+    PyTorch's quantized `ConvReLU2d`): input `[N, Cin, D...]` and weight
+    `[Cout, Cin/groups, K...]` as 8-bit integers, geometry as `qfuse.conv`.
+    Padding reads the input zero point (the real value 0).
+
+  }], QFuse_ConvDescription, QFuse_IntegerContractionDescription,
+  QFuse_IntegerStorageDescription, [{
+
+    Example:
+
+    ```mlir
+    %y = qfuse.qconv %x, %w bias(%b) zero_points(%zx, %zw)
+           requantize(%sx, %sw, %sy, %zy) {strides = array<i64: 1, 1>,
+           padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>,
+           input_uint8, output_uint8, quant_min = 0 : i64,
+           quant_max = 255 : i64, activation = #qfuse.activation<relu>}
+         : (tensor<1x16x8x8xi8>, tensor<32x16x3x3xi8>, tensor<32xi32>,
+            tensor<i32>, tensor<32xi32>, tensor<f32>, tensor<32xf32>,
+            tensor<f32>, tensor<i32>) -> tensor<1x32x8x8xi8>
+    ```
+  }]);
+  let arguments = !con(QFuse_IntegerContractionArgs, QFuse_ConvArgs,
+                       QFuse_ActivationArgs);
+  let results = (outs QFuse_Int8Or32Tensor:$output);
+  let assemblyFormat = [{
+    $input `,` $weight (`bias` `(` $bias^ `)`)?
+    `zero_points` `(` $input_zero_point `,` $weight_zero_point `)`
+    (`requantize` `(` $input_scale^ `,` $weight_scale `,` $output_scale `,`
+      $output_zero_point `)`)?
+    attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    int64_t getNumSpatialDims() { return getInput().getType().getRank() - 2; }
+    bool hasRequantize() { return getOutputScale() != nullptr; }
+  }];
+}
+
+def QFuse_QLinearOp : QFuse_Op<"qlinear", [Pure, AttrSizedOperandSegments]> {
+  let summary = "integer fully connected layer with requantize and fused activation";
+  let description = !strconcat([{
+    The integer form of `qfuse.linear` (ONNX QLinearMatMul / MatMulInteger
+    with a transposed right operand; PyTorch's quantized `Linear`): input
+    `[N, Cin]`, weight `[Cout, Cin]`, result `[N, Cout]`.
+
+  }], QFuse_IntegerContractionDescription, QFuse_IntegerStorageDescription, [{
+
+    Example:
+
+    ```mlir
+    %y = qfuse.qlinear %x, %w zero_points(%zx, %zw)
+           requantize(%sx, %sw, %sy, %zy) {quant_min = -128 : i64,
+           quant_max = 127 : i64}
+         : (tensor<4x64xi8>, tensor<10x64xi8>, tensor<i32>, tensor<i32>,
+            tensor<f32>, tensor<f32>, tensor<f32>, tensor<i32>) -> tensor<4x10xi8>
+    ```
+  }]);
+  let arguments = !con(QFuse_IntegerContractionArgs, QFuse_ActivationArgs);
+  let results = (outs RankedTensorOf<[I8, I32]>:$output);
+  let assemblyFormat = [{
+    $input `,` $weight (`bias` `(` $bias^ `)`)?
+    `zero_points` `(` $input_zero_point `,` $weight_zero_point `)`
+    (`requantize` `(` $input_scale^ `,` $weight_scale `,` $output_scale `,`
+      $output_zero_point `)`)?
+    attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    bool hasRequantize() { return getOutputScale() != nullptr; }
+  }];
+}
+
 #endif // QFUSE_DIALECT_QFUSE_IR_QFUSEOPS_TD

@@ -136,4 +136,44 @@ def QatToDeploy : Pass<"qat-to-deploy"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def Quantize : Pass<"quantize"> {
+  let summary = "Turn fake-quantized conv/linear into integer qconv/qlinear";
+  let description = [{
+    The PTQ deploy step after `--fold-bn`: a `qfuse.conv` or `qfuse.linear`
+    whose input, weight and output are quantized becomes one integer op,
+    `qfuse.qconv` / `qfuse.qlinear`, with the requantize and the fused
+    activation as its epilogue:
+
+    * input: `qfuse.fake_quant` (per tensor) or `qfuse.dequantize` of 8-bit
+      integers; a fake_quant becomes `qfuse.quantize`;
+    * weight: `qfuse.fake_quant` (per tensor or along axis 0) of a constant
+      f32 tensor, quantized here exactly as the fake_quant computes it, or
+      `qfuse.dequantize` of a constant int8/uint8 tensor;
+    * bias: a constant, quantized to int32 at scale `s_x * s_w[c]` (f64,
+      rounded once half to even), or none;
+    * output: the op's only user is a per-tensor `qfuse.fake_quant` (then a
+      `qfuse.dequantize` of the integer result replaces it) or
+      `qfuse.quantize` (replaced by the integer result).
+
+    8-bit storage is int8 when the quant range lies in [-128, 127] and
+    uint8 when it lies in [0, 255]; scales and zero points stay operands.
+    `qfuse.quantize(qfuse.dequantize(q))` pairs between layers cancel
+    (the quantize canonicalization), so a chain of layers stays integer.
+
+    Not converted, with a missed remark (category `quantize`) saying why:
+    an unquantized input, weight or output, non-constant weights, bias or
+    input scale (the bias scale needs it), a range wider than 8 bits,
+    a weight fake_quant on another axis, f16/bf16/f64 weights, a bias that
+    overflows int32, or weights for which the int32 accumulator could
+    overflow (bounded with the actual weights). The result equals the
+    fake-quant graph to within one quantization step per element (the
+    float graph rounds its f32 sums and its unquantized bias).
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+  let statistics = [
+    Statistic<"numConverted", "converted", "conv/linear ops made integer">,
+    Statistic<"numRefused", "refused", "conv/linear ops left in float">,
+  ];
+}
+
 #endif // QFUSE_DIALECT_QFUSE_TRANSFORMS_PASSES_TD

@@ -25,6 +25,12 @@ namespace fold {
 /// a constant.
 std::optional<SmallVector<double>> getConstantValues(Value value);
 
+/// The values of a constant integer tensor (dense elements or a dense
+/// resource blob), sign-extended (zero-extended when `isUnsigned`) to i64;
+/// nullopt when `value` is not such a constant.
+std::optional<SmallVector<int64_t>> getConstantInts(Value value,
+                                                   bool isUnsigned = false);
+
 /// Rounds `values` once (nearest, ties to even) to the element type of
 /// `type`. Fails when a rounded value is not finite (overflow).
 FailureOr<DenseElementsAttr> roundToType(ShapedType type,
