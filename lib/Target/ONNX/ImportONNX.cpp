@@ -79,6 +79,9 @@ private:
     std::string node;
   };
   llvm::StringMap<PendingQuant> pending;
+  /// Values holding uint8 data in i8 (graph inputs, initializers and
+  /// integer results); see the qfuse integer ops' `uint8` flags.
+  llvm::DenseSet<Value> uint8Values;
 
   // --- diagnostics ---------------------------------------------------------
   /// The node's name, or its first output's when it has none.
@@ -213,11 +216,65 @@ private:
       return v;
     }
     if (pending.count(name))
-      failNode(n, "reads the integer output of QuantizeLinear '" +
-                      Twine(pending[name].node) +
-                      "'; only QuantizeLinear -> DequantizeLinear pairs are "
-                      "supported (integer tensors are not)");
+      return materializeQuantize(name);
     failNode(n, "input '" + Twine(name) + "' is not defined");
+  }
+  /// The integer tensor of a QuantizeLinear that was held back for a
+  /// DequantizeLinear but is read as integers: a qfuse.quantize.
+  Value materializeQuantize(StringRef name) {
+    PendingQuant &q = pending[name];
+    bool isUint8 = q.qmin >= 0 && q.qmax > 127;
+    Value v = QuantizeOp::create(
+        b, NameLoc::get(StringAttr::get(ctx, q.node)),
+        typeOf(q.input).clone(b.getI8Type()), q.input, q.scale, q.zeroPoint,
+        q.axis ? b.getI64IntegerAttr(*q.axis) : IntegerAttr(),
+        b.getI64IntegerAttr(q.qmin), b.getI64IntegerAttr(q.qmax),
+        isUint8 ? b.getUnitAttr() : UnitAttr());
+    if (isUint8)
+      uint8Values.insert(v);
+    values[name] = v;
+    return v;
+  }
+  /// Whether input `i` of `n` holds uint8 data.
+  bool isUint8(const onnx::NodeProto &n, int i) {
+    if (i >= n.input_size() || n.input(i).empty())
+      return false;
+    if (auto ct = constantTypes.find(n.input(i)); ct != constantTypes.end())
+      return ct->second == onnx::TensorProto::UINT8;
+    if (auto p = pending.find(n.input(i)); p != pending.end())
+      return p->second.qmin >= 0 && p->second.qmax > 127;
+    auto it = values.find(n.input(i));
+    return it != values.end() && uint8Values.contains(it->second);
+  }
+  /// Zero-point input `i` as an i32 tensor holding the values (uint8
+  /// zero-extended); an absent one is 0 with shape `absentShape`.
+  Value zeroPointOf(const onnx::NodeProto &n, int i,
+                    ArrayRef<int64_t> absentShape) {
+    auto i32 = b.getI32Type();
+    if (i >= n.input_size() || n.input(i).empty())
+      return constant(DenseElementsAttr::get(
+          RankedTensorType::get(absentShape, i32), int32_t(0)));
+    bool isUnsigned = isUint8(n, i);
+    if (auto zp = constantOf(n, i)) {
+      SmallVector<int32_t> widened;
+      for (APInt v : zp->getValues<APInt>())
+        widened.push_back(isUnsigned ? (int32_t)v.getZExtValue()
+                                     : (int32_t)v.getSExtValue());
+      return constant(DenseElementsAttr::get(
+          RankedTensorType::get(zp->getType().getShape(), i32),
+          ArrayRef<int32_t>(widened)));
+    }
+    Value v = require(n, i, "zero point");
+    auto t = typeOf(v);
+    if (!isa<IntegerType>(t.getElementType()) ||
+        t.getElementType().getIntOrFloatBitWidth() > 32)
+      failNode(n, "zero point input " + Twine(i) + " must be 8- or 32-bit");
+    if (t.getElementType().isInteger(32))
+      return v;
+    Location loc = nodeLoc(n);
+    if (isUnsigned)
+      return arith::ExtUIOp::create(b, loc, t.clone(i32), v);
+    return arith::ExtSIOp::create(b, loc, t.clone(i32), v);
   }
   Value require(const onnx::NodeProto &n, int i, StringRef what) {
     Value v = get(n, i);
@@ -440,12 +497,24 @@ private:
 
   // --- node handlers -------------------------------------------------------
   void importNode(const onnx::NodeProto &n);
+  struct ConvAttrs {
+    SmallVector<int64_t> kernel, strides, dilations, pads, inSpatial, outShape;
+    int64_t group = 1;
+    std::string autoPad;
+  };
+  ConvAttrs convAttrs(const onnx::NodeProto &n, RankedTensorType xt,
+                      RankedTensorType wt, bool transposed);
   void importConv(const onnx::NodeProto &n, bool transposed);
   void importGemm(const onnx::NodeProto &n);
   void importMatMul(const onnx::NodeProto &n);
   void importPool(const onnx::NodeProto &n, bool isMax);
   void importQuantize(const onnx::NodeProto &n);
   void importDequantize(const onnx::NodeProto &n);
+  void importIntegerConv(const onnx::NodeProto &n, bool requantize);
+  void importIntegerMatMul(const onnx::NodeProto &n, bool requantize);
+  /// The scale and zero point of a per-tensor operand (inputs `si`, `zi`).
+  std::pair<Value, Value> perTensorQuant(const onnx::NodeProto &n, int si,
+                                         int zi, StringRef what);
 };
 
 /// Explicit begin/end pads for auto_pad SAME_UPPER / SAME_LOWER / VALID.
@@ -466,40 +535,60 @@ static void autoPads(StringRef autoPad, ArrayRef<int64_t> in,
   }
 }
 
+/// The geometry attributes of Conv, ConvTranspose, QLinearConv and
+/// ConvInteger, checked against the input and weight; for a convolution
+/// (not transposed) auto_pad is resolved and the output shape computed.
+Importer::ConvAttrs Importer::convAttrs(const onnx::NodeProto &n,
+                                        RankedTensorType xt,
+                                        RankedTensorType wt,
+                                        bool transposed) {
+  ConvAttrs c;
+  int64_t s = xt.getRank() - 2;
+  if (s < 1 || s > 3 || wt.getRank() != xt.getRank())
+    failNode(n, "needs 3-D to 5-D input and weight of the same rank");
+  c.kernel.assign(wt.getShape().begin() + 2, wt.getShape().end());
+  auto kernelAttr = getInts(n, "kernel_shape", c.kernel);
+  if (ArrayRef<int64_t>(kernelAttr) != ArrayRef<int64_t>(c.kernel))
+    failNode(n, "kernel_shape disagrees with the weight's shape");
+  SmallVector<int64_t> ones(s, 1), zeros(2 * s, 0);
+  c.strides = getInts(n, "strides", ones);
+  c.dilations = getInts(n, "dilations", ones);
+  c.group = getInt(n, "group", 1);
+  c.autoPad = getString(n, "auto_pad", "NOTSET");
+  c.pads = getInts(n, "pads", zeros);
+  c.inSpatial.assign(xt.getShape().begin() + 2, xt.getShape().end());
+  if (c.strides.size() != (size_t)s || c.dilations.size() != (size_t)s ||
+      c.pads.size() != (size_t)(2 * s))
+    failNode(n, "strides/dilations/pads do not match the spatial rank");
+  if (transposed)
+    return c;
+  if (c.autoPad != "NOTSET")
+    autoPads(c.autoPad, c.inSpatial, c.kernel, c.strides, c.dilations, c.pads);
+  ConvGeometry g{c.strides, c.pads, c.dilations, {}, c.group, false};
+  c.outShape = {xt.getDimSize(0), wt.getDimSize(0)};
+  for (int64_t i = 0; i < s; ++i)
+    c.outShape.push_back(
+        inferConvOutputSize(c.inSpatial[i], c.kernel[i], g, i));
+  return c;
+}
+
 void Importer::importConv(const onnx::NodeProto &n, bool transposed) {
   checkAttrs(n, {"auto_pad", "dilations", "group", "kernel_shape", "pads",
                  "strides", "output_padding", "output_shape"});
   Location loc = nodeLoc(n);
   Value x = require(n, 0, "X"), w = require(n, 1, "W"), bias = get(n, 2);
   auto xt = typeOf(x), wt = typeOf(w);
-  int64_t s = xt.getRank() - 2;
-  if (s < 1 || s > 3 || wt.getRank() != xt.getRank())
-    failNode(n, "needs 3-D to 5-D input and weight of the same rank");
-  SmallVector<int64_t> kernel(wt.getShape().drop_front(2));
-  auto kernelAttr = getInts(n, "kernel_shape", kernel);
-  if (ArrayRef<int64_t>(kernelAttr) != ArrayRef<int64_t>(kernel))
-    failNode(n, "kernel_shape disagrees with the weight's shape");
-  SmallVector<int64_t> ones(s, 1), zeros(2 * s, 0);
-  auto strides = getInts(n, "strides", ones);
-  auto dil = getInts(n, "dilations", ones);
-  int64_t group = getInt(n, "group", 1);
-  std::string autoPad = getString(n, "auto_pad", "NOTSET");
-  SmallVector<int64_t> pads = getInts(n, "pads", zeros);
-  SmallVector<int64_t> inSpatial(xt.getShape().drop_front(2));
-  if (strides.size() != (size_t)s || dil.size() != (size_t)s ||
-      pads.size() != (size_t)(2 * s))
-    failNode(n, "strides/dilations/pads do not match the spatial rank");
+  ConvAttrs c = convAttrs(n, xt, wt, transposed);
+  int64_t s = c.kernel.size(), group = c.group;
+  SmallVector<int64_t> &kernel = c.kernel, &strides = c.strides,
+                       &dil = c.dilations, &pads = c.pads,
+                       &inSpatial = c.inSpatial;
+  std::string &autoPad = c.autoPad;
   Type elt = xt.getElementType();
 
   if (!transposed) {
-    if (autoPad != "NOTSET")
-      autoPads(autoPad, inSpatial, kernel, strides, dil, pads);
-    ConvGeometry g{strides, pads, dil, {}, group, false};
-    SmallVector<int64_t> outShape = {xt.getDimSize(0), wt.getDimSize(0)};
-    for (int64_t i = 0; i < s; ++i)
-      outShape.push_back(inferConvOutputSize(inSpatial[i], kernel[i], g, i));
     auto conv = ConvOp::create(
-        b, loc, RankedTensorType::get(outShape, elt), x, w, bias,
+        b, loc, RankedTensorType::get(c.outShape, elt), x, w, bias,
         b.getDenseI64ArrayAttr(strides), b.getDenseI64ArrayAttr(pads),
         b.getDenseI64ArrayAttr(dil), b.getI64IntegerAttr(group), noAct(),
         FloatAttr(), FloatAttr());
@@ -720,8 +809,29 @@ void Importer::importQuantize(const onnx::NodeProto &n) {
   Value x = require(n, 0, "x");
   auto scale = constantOf(n, 1);
   auto zp = constantOf(n, 2);
-  if (!scale)
-    failNode(n, "y_scale must be a constant");
+  if (!scale || (n.input_size() > 2 && !n.input(2).empty() && !zp)) {
+    // Run-time parameters: the integer tensor itself (a DequantizeLinear
+    // that follows becomes a qfuse.dequantize).
+    Value s = require(n, 1, "y_scale");
+    Value z = zeroPointOf(n, 2, typeOf(s).getShape());
+    bool isUnsigned = n.input_size() <= 2 || n.input(2).empty() ||
+                      isUint8(n, 2);
+    std::optional<int64_t> axis;
+    if (typeOf(s).getRank() == 1 && typeOf(s).getDimSize(0) != 1) {
+      axis = getInt(n, "axis", 1);
+      if (*axis < 0)
+        *axis += typeOf(x).getRank();
+    }
+    Value q = QuantizeOp::create(
+        b, nodeLoc(n), typeOf(x).clone(b.getI8Type()), x, s, z,
+        axis ? b.getI64IntegerAttr(*axis) : IntegerAttr(),
+        b.getI64IntegerAttr(isUnsigned ? 0 : -128),
+        b.getI64IntegerAttr(isUnsigned ? 255 : 127),
+        isUnsigned ? b.getUnitAttr() : UnitAttr());
+    if (isUnsigned)
+      uint8Values.insert(q);
+    return define(n, 0, q);
+  }
   PendingQuant q;
   q.input = x;
   q.node = displayName(n);
@@ -769,10 +879,27 @@ void Importer::importQuantize(const onnx::NodeProto &n) {
 void Importer::importDequantize(const onnx::NodeProto &n) {
   checkAttrs(n, {"axis"});
   auto it = pending.find(n.input(0));
-  if (it == pending.end())
-    failNode(n, "only QuantizeLinear -> DequantizeLinear pairs are supported; "
-                "this DequantizeLinear reads '" +
-                    Twine(n.input(0)) + "' (an integer tensor)");
+  if (it == pending.end()) {
+    // An integer tensor (graph input, initializer, integer op result).
+    Value q = require(n, 0, "x");
+    Value s = require(n, 1, "x_scale");
+    auto elt = typeOf(q).getElementType();
+    if (!elt.isInteger(8) && !elt.isInteger(32))
+      failNode(n, "x must be int8, uint8 or int32");
+    Value z = zeroPointOf(n, 2, typeOf(s).getShape());
+    std::optional<int64_t> axis;
+    if (typeOf(s).getRank() == 1 && typeOf(s).getDimSize(0) != 1) {
+      axis = getInt(n, "axis", 1);
+      if (*axis < 0)
+        *axis += typeOf(q).getRank();
+    }
+    return define(
+        n, 0,
+        DequantizeOp::create(
+            b, nodeLoc(n), typeOf(q).clone(typeOf(s).getElementType()), q, s,
+            z, axis ? b.getI64IntegerAttr(*axis) : IntegerAttr(),
+            isUint8(n, 0) ? b.getUnitAttr() : UnitAttr()));
+  }
   PendingQuant &q = it->second;
   auto scale = constantOf(n, 1);
   auto q0 = constantOf(n, 2);
@@ -786,6 +913,120 @@ void Importer::importDequantize(const onnx::NodeProto &n) {
       q.axis ? b.getI64IntegerAttr(*q.axis) : IntegerAttr(),
       b.getI64IntegerAttr(q.qmin), b.getI64IntegerAttr(q.qmax));
   define(n, 0, fq);
+}
+
+std::pair<Value, Value> Importer::perTensorQuant(const onnx::NodeProto &n,
+                                                 int si, int zi,
+                                                 StringRef what) {
+  Value scale = require(n, si, (what + " scale").str());
+  auto st = typeOf(scale);
+  if (st.getNumElements() != 1)
+    failNode(n, what + " scale must hold one element (per tensor)");
+  Value zp = zeroPointOf(n, zi, st.getShape());
+  if (typeOf(zp).getShape() != st.getShape())
+    failNode(n, what + " scale and zero point must have the same shape");
+  return {scale, zp};
+}
+
+/// QLinearConv (requantize) and ConvInteger (the int32 accumulator).
+void Importer::importIntegerConv(const onnx::NodeProto &n, bool requantize) {
+  checkAttrs(n, {"auto_pad", "dilations", "group", "kernel_shape", "pads",
+                 "strides"});
+  Location loc = nodeLoc(n);
+  // QLinearConv: x, x_scale, x_zp, w, w_scale, w_zp, y_scale, y_zp, B.
+  // ConvInteger: x, w, x_zp, w_zp.
+  int xi = 0, wi = requantize ? 3 : 1;
+  int wzi = requantize ? 5 : 3;
+  Value x = require(n, xi, "x"), w = require(n, wi, "w");
+  auto xt = typeOf(x), wt = typeOf(w);
+  if (!xt.getElementType().isInteger(8) || !wt.getElementType().isInteger(8))
+    failNode(n, "x and w must be int8 or uint8");
+  ConvAttrs c = convAttrs(n, xt, wt, /*transposed=*/false);
+  Value xScale, xZp, wScale, wZp, yScale, yZp, bias;
+  bool yUint8 = false;
+  if (requantize) {
+    std::tie(xScale, xZp) = perTensorQuant(n, 1, 2, "x");
+    std::tie(yScale, yZp) = perTensorQuant(n, 6, 7, "y");
+    wScale = require(n, 4, "w_scale");
+    wZp = zeroPointOf(n, 5, typeOf(wScale).getShape());
+    if (typeOf(wZp).getShape() != typeOf(wScale).getShape())
+      failNode(n, "w_scale and w_zero_point must have the same shape");
+    bias = get(n, 8);
+    if (bias && !typeOf(bias).getElementType().isInteger(32))
+      failNode(n, "B must be int32");
+    yUint8 = n.input_size() <= 7 || n.input(7).empty() || isUint8(n, 7);
+  } else {
+    xZp = zeroPointOf(n, 2, {});
+    wZp = zeroPointOf(n, wzi, {});
+    if (typeOf(xZp).getNumElements() != 1)
+      failNode(n, "x_zero_point must hold one element (per tensor)");
+  }
+  auto unit = [&](bool f) { return f ? b.getUnitAttr() : UnitAttr(); };
+  Type outElt = requantize ? b.getI8Type() : b.getI32Type();
+  auto conv = QConvOp::create(
+      b, loc, RankedTensorType::get(c.outShape, outElt), x, w, bias, xZp, wZp,
+      xScale, wScale, yScale, yZp, unit(isUint8(n, xi)), unit(isUint8(n, wi)),
+      unit(yUint8),
+      requantize ? b.getI64IntegerAttr(yUint8 ? 0 : -128) : IntegerAttr(),
+      requantize ? b.getI64IntegerAttr(yUint8 ? 255 : 127) : IntegerAttr(),
+      b.getDenseI64ArrayAttr(c.strides), b.getDenseI64ArrayAttr(c.pads),
+      b.getDenseI64ArrayAttr(c.dilations), b.getI64IntegerAttr(c.group),
+      noAct(), FloatAttr(), FloatAttr());
+  if (yUint8 && requantize)
+    uint8Values.insert(conv);
+  define(n, 0, conv);
+}
+
+/// QLinearMatMul (requantize) and MatMulInteger, 2-D: Y = A·B is
+/// qfuse.qlinear with the weight Bᵀ (per-column B parameters become
+/// per-output-channel ones).
+void Importer::importIntegerMatMul(const onnx::NodeProto &n,
+                                   bool requantize) {
+  checkAttrs(n, {});
+  Location loc = nodeLoc(n);
+  // QLinearMatMul: a, a_scale, a_zp, b, b_scale, b_zp, y_scale, y_zp.
+  // MatMulInteger: A, B, a_zp, b_zp.
+  int ai = 0, bi = requantize ? 3 : 1;
+  Value a = require(n, ai, "A"), bm = require(n, bi, "B");
+  if (typeOf(a).getRank() != 2 || typeOf(bm).getRank() != 2)
+    failNode(n, "only 2-D operands are supported");
+  if (!typeOf(a).getElementType().isInteger(8) ||
+      !typeOf(bm).getElementType().isInteger(8))
+    failNode(n, "A and B must be int8 or uint8");
+  if (typeOf(a).getDimSize(1) != typeOf(bm).getDimSize(0))
+    failNode(n, "A and B have different inner dimensions");
+  Value w = transpose2D(loc, bm);
+  Value aScale, aZp, bScale, bZp, yScale, yZp;
+  bool yUint8 = false;
+  if (requantize) {
+    std::tie(aScale, aZp) = perTensorQuant(n, 1, 2, "a");
+    std::tie(yScale, yZp) = perTensorQuant(n, 6, 7, "y");
+    bScale = require(n, 4, "b_scale");
+    bZp = zeroPointOf(n, 5, typeOf(bScale).getShape());
+    if (typeOf(bZp).getShape() != typeOf(bScale).getShape())
+      failNode(n, "b_scale and b_zero_point must have the same shape");
+    yUint8 = isUint8(n, 7);
+  } else {
+    aZp = zeroPointOf(n, 2, {});
+    bZp = zeroPointOf(n, 3, {});
+    if (typeOf(aZp).getNumElements() != 1)
+      failNode(n, "a_zero_point must hold one element (per-row zero points "
+                  "are not supported)");
+  }
+  auto unit = [&](bool f) { return f ? b.getUnitAttr() : UnitAttr(); };
+  Type outElt = requantize ? b.getI8Type() : b.getI32Type();
+  auto mm = QLinearOp::create(
+      b, loc,
+      RankedTensorType::get({typeOf(a).getDimSize(0), typeOf(w).getDimSize(0)},
+                            outElt),
+      a, w, Value(), aZp, bZp, aScale, bScale, yScale, yZp,
+      unit(isUint8(n, ai)), unit(isUint8(n, bi)), unit(yUint8),
+      requantize ? b.getI64IntegerAttr(yUint8 ? 0 : -128) : IntegerAttr(),
+      requantize ? b.getI64IntegerAttr(yUint8 ? 255 : 127) : IntegerAttr(),
+      noAct(), FloatAttr(), FloatAttr());
+  if (yUint8 && requantize)
+    uint8Values.insert(mm);
+  define(n, 0, mm);
 }
 
 void Importer::importNode(const onnx::NodeProto &n) {
@@ -889,6 +1130,10 @@ void Importer::importNode(const onnx::NodeProto &n) {
     return importQuantize(n);
   if (op == "DequantizeLinear")
     return importDequantize(n);
+  if (op == "QLinearConv" || op == "ConvInteger")
+    return importIntegerConv(n, op == "QLinearConv");
+  if (op == "QLinearMatMul" || op == "MatMulInteger")
+    return importIntegerMatMul(n, op == "QLinearMatMul");
   if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") {
     checkAttrs(n, {});
     Value r = broadcastBinary(
@@ -1241,6 +1486,7 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
     }
     SmallVector<Type> argTypes;
     SmallVector<std::string> argNames;
+    SmallVector<bool> argUint8;
     for (const auto &in : graph.input()) {
       if (constants.count(in.name()))
         continue; // an initializer listed as an input (IR version < 4)
@@ -1264,6 +1510,7 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
       argTypes.push_back(
           RankedTensorType::get(shape, elementType(tt.elem_type(), nullptr, fileLoc)));
       argNames.push_back(in.name());
+      argUint8.push_back(tt.elem_type() == onnx::TensorProto::UINT8);
     }
     std::string name = graph.name().empty() ? "main_graph" : graph.name();
     for (char &c : name)
@@ -1273,8 +1520,13 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
                                    b.getFunctionType(argTypes, {}));
     Block *entry = fn.addEntryBlock();
     b.setInsertionPointToStart(entry);
-    for (auto [i, n] : llvm::enumerate(argNames))
+    for (auto [i, n] : llvm::enumerate(argNames)) {
       values[n] = entry->getArgument(i);
+      if (argUint8[i]) {
+        uint8Values.insert(entry->getArgument(i));
+        fn.setArgAttr(i, "qfuse.uint8", b.getUnitAttr());
+      }
+    }
     for (const auto &node : graph.node()) {
       if (node.op_type() == "Constant") {
         const auto *a = attr(node, "value");
@@ -1292,6 +1544,8 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
     }
     SmallVector<Value> results;
     for (const auto &out : graph.output()) {
+      if (!values.count(out.name()) && pending.count(out.name()))
+        materializeQuantize(out.name());
       auto it = values.find(out.name());
       if (it == values.end() && largeConstants.count(out.name())) {
         results.push_back(arith::ConstantOp::create(
@@ -1318,6 +1572,11 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
     }
     func::ReturnOp::create(b, fileLoc, results);
     fn.setType(b.getFunctionType(argTypes, ValueRange(results).getTypes()));
+    for (auto [i, r] : llvm::enumerate(results))
+      if (uint8Values.contains(r) ||
+          constantTypes.lookup(graph.output(i).name()) ==
+              onnx::TensorProto::UINT8)
+        fn.setResultAttr(i, "qfuse.uint8", b.getUnitAttr());
   } catch (ImportError &) {
     return nullptr;
   }

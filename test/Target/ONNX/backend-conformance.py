@@ -2,7 +2,8 @@
 # pytorch-converted/) whose operators all lie in qfuse's supported set is run
 # through qfuse-run (model.onnx imported directly) with its test_data_set
 # inputs and compared with its outputs: max |qfuse - expected| <=
-# 1e-5 * max(1, max |expected|) for float outputs. Tests known to fail are
+# 1e-5 * max(1, max |expected|) for float outputs; integer outputs must have
+# the expected dtype (uint8 stays uint8) and equal it exactly. Tests known to fail are
 # listed below with the reason; one of them passing is reported as a failure
 # too, so the list stays true. Prints "N passed, N failed".
 # REQUIRES: torch
@@ -28,7 +29,8 @@ SUPPORTED = {"Conv", "ConvTranspose", "BatchNormalization", "Relu", "Clip",
              "Sub", "Mul", "Div", "MaxPool", "AveragePool",
              "GlobalAveragePool", "Flatten", "Reshape", "Identity",
              "Dropout", "Constant", "Sigmoid", "Transpose", "Concat",
-             "ReduceMean", "Softmax", "Cast"}
+             "ReduceMean", "Softmax", "Cast", "QLinearConv", "ConvInteger",
+             "QLinearMatMul", "MatMulInteger"}
 
 # name -> why it is expected to fail.
 EXPECTED_FAILURES = {
@@ -37,10 +39,6 @@ EXPECTED_FAILURES = {
     "test_clip_default_int8_inbounds": "integer Clip: qfuse.clamp is float-only",
     "test_clip_default_int8_max": "integer Clip: qfuse.clamp is float-only",
     "test_clip_default_int8_min": "integer Clip: qfuse.clamp is float-only",
-    "test_quantizelinear": "lone QuantizeLinear with an integer output (int8 path not built yet)",
-    "test_quantizelinear_axis": "lone QuantizeLinear with an integer output (int8 path not built yet)",
-    "test_dequantizelinear": "lone DequantizeLinear of an integer graph input (int8 path not built yet)",
-    "test_dequantizelinear_axis": "lone DequantizeLinear of an integer graph input (int8 path not built yet)",
     "test_maxpool_2d_ceil": "MaxPool ceil_mode = 1 is not supported",
     "test_averagepool_2d_ceil": "AveragePool ceil_mode = 1 is not supported",
     "test_maxpool_with_argmax_2d_precomputed_pads": "MaxPool Indices output is not supported",
@@ -61,6 +59,7 @@ EXPECTED_FAILURES = {
     "test_MaxPool3d_stride": "3-D pooling is not supported (2-D only)",
     "test_MaxPool3d_stride_padding": "3-D pooling is not supported (2-D only)",
     "test_matmul_3d": "batched (3-D) MatMul is not supported",
+    "test_qlinearmatmul_3D": "batched (3-D) QLinearMatMul is not supported",
     "test_matmul_4d": "batched (4-D) MatMul is not supported",
     "test_reshape_allowzero_reordered": "Reshape to a zero-sized tensor",
     "test_dropout_default_mask": "Dropout mask output",
@@ -129,6 +128,14 @@ def run_test(d):
             got = np.load(os.path.join(tmp, f"out{i}.npy"))
             if got.shape != ref.shape:
                 return False, f"output {i} shape {got.shape} vs {ref.shape}"
+            if ref.dtype.kind in "iu":
+                if got.dtype != ref.dtype:
+                    return False, f"output {i} dtype {got.dtype} vs {ref.dtype}"
+                if not np.array_equal(got, ref):
+                    diff = np.abs(got.astype(np.int64) - ref.astype(np.int64))
+                    return False, (f"output {i}: {np.count_nonzero(diff)} of "
+                                   f"{ref.size} differ, max by {diff.max()}")
+                continue
             err = np.abs(got.astype(np.float64) - ref.astype(np.float64)).max() if ref.size else 0.0
             tol = 1e-5 * max(1.0, float(np.abs(ref).max()) if ref.size else 1.0)
             if not err <= tol:
