@@ -154,7 +154,7 @@ def run_model(mlir, inputs, extra_args=()):
             path = os.path.join(tmp, f"in{i}.npy")
             np.save(path, np.require(x, requirements="C"))  # keeps 0-d arrays 0-d
             args += ["--input", path]
-        nres = mlir.split("->", 1)[1].split("{", 1)[0].count("tensor<")
+        nres = mlir.split("->", 1)[1].split("\n", 1)[0].count("tensor<")
         outs = [os.path.join(tmp, f"out{i}.npy") for i in range(nres)]
         for o in outs:
             args += ["--output", o]

@@ -949,7 +949,8 @@ void Importer::importIntegerConv(const onnx::NodeProto &n, bool requantize) {
     std::tie(yScale, yZp) = perTensorQuant(n, 6, 7, "y");
     wScale = require(n, 4, "w_scale");
     wZp = zeroPointOf(n, 5, typeOf(wScale).getShape());
-    if (typeOf(wZp).getShape() != typeOf(wScale).getShape())
+    if (typeOf(wZp).getShape() != typeOf(wScale).getShape() &&
+        typeOf(wZp).getNumElements() != 1)
       failNode(n, "w_scale and w_zero_point must have the same shape");
     bias = get(n, 8);
     if (bias && !typeOf(bias).getElementType().isInteger(32))
@@ -1003,7 +1004,8 @@ void Importer::importIntegerMatMul(const onnx::NodeProto &n,
     std::tie(yScale, yZp) = perTensorQuant(n, 6, 7, "y");
     bScale = require(n, 4, "b_scale");
     bZp = zeroPointOf(n, 5, typeOf(bScale).getShape());
-    if (typeOf(bZp).getShape() != typeOf(bScale).getShape())
+    if (typeOf(bZp).getShape() != typeOf(bScale).getShape() &&
+        typeOf(bZp).getNumElements() != 1)
       failNode(n, "b_scale and b_zero_point must have the same shape");
     yUint8 = isUint8(n, 7);
   } else {

@@ -772,11 +772,31 @@ static LogicalResult verifyIntegerContraction(OpTy op, int64_t cout) {
     return failure();
   auto scaleMatches = [&](Value scale, Value zp,
                           StringRef name) -> LogicalResult {
-    if (cast<ShapedType>(scale.getType()).getShape() !=
-        cast<ShapedType>(zp.getType()).getShape())
+    auto scaleType = cast<ShapedType>(scale.getType());
+    auto zpType = cast<ShapedType>(zp.getType());
+    // A per-channel weight scale may come with one shared zero point.
+    bool sharedZp = name == "weight" && zpType.hasStaticShape() &&
+                    zpType.getNumElements() == 1;
+    if (!sharedZp && scaleType.getShape() != zpType.getShape())
       return op.emitOpError() << "expects " << name
                               << "_scale and " << name
-                              << "_zero_point to have the same shape";
+                              << "_zero_point to have the same shape"
+                              << (name == "weight"
+                                      ? " (or one shared zero point)"
+                                      : "");
+    if (scaleType.getRank() > 1 ||
+        (name != "weight" && scaleType.hasStaticShape() &&
+         scaleType.getNumElements() != 1))
+      return op.emitOpError() << "expects " << name
+                              << "_scale to hold one element"
+                              << (name == "weight" ? " or one per output channel"
+                                                   : "");
+    if (name == "weight" && scaleType.getRank() == 1 &&
+        scaleType.getDimSize(0) != 1 && isStatic(cout) &&
+        scaleType.getDimSize(0) != cout)
+      return op.emitOpError() << "expects weight_scale to hold one element or "
+                              << cout << " (one per output channel), got "
+                              << scaleType.getDimSize(0);
     DenseFPElementsAttr values;
     if (matchPattern(scale, m_Constant(&values)))
       for (APFloat s : values.getValues<APFloat>()) {
