@@ -79,3 +79,44 @@ func.func @linear(%x: tensor<2x3xf32>, %w: tensor<4x3xf32>, %b: tensor<4xf32>) -
   %0 = qfuse.linear %x, %w, %b : (tensor<2x3xf32>, tensor<4x3xf32>, tensor<4xf32>) -> tensor<2x4xf32>
   return %0 : tensor<2x4xf32>
 }
+
+// -----
+
+// An integer conv: input and weight centred on their zero points (uint8
+// input zero-extended, int8 weight sign-extended) into i32, the centred input
+// padded with 0 (the real value 0), the same correlation in i32 (muli/addi)
+// onto the bias, then the requantize: M[c] = sx·sw[c]/sy in f64, the product
+// rounded half to even, shifted by the output zero point and clamped to
+// [max(quant_min, zy) (relu), quant_max], stored as i8.
+// CHECK-LABEL: func @qconv
+// CHECK: arith.extui %{{.*}} : i8 to i32
+// CHECK: arith.subi
+// CHECK: arith.extsi %{{.*}} : i8 to i32
+// CHECK: %[[ZERO:.*]] = arith.constant 0 : i32
+// CHECK: tensor.pad %{{.*}} low[0, 0, 1, 1] high[0, 0, 1, 1]
+// CHECK: tensor.yield %[[ZERO]] : i32
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "parallel", "parallel"]
+// CHECK: arith.muli
+// CHECK: arith.addi
+// CHECK: %[[M:.*]] = linalg.generic
+// CHECK: arith.mulf %{{.*}} : f64
+// CHECK: arith.divf %{{.*}} : f64
+// CHECK: %[[ZY:.*]] = arith.sitofp %{{.*}} : i32 to f64
+// CHECK: %[[LO:.*]] = arith.maxnumf %{{.*}}, %[[ZY]] : f64
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %[[M]] : tensor<1x3x4x4xi32>, tensor<3xf64>) outs(%{{.*}} : tensor<1x3x4x4xi8>)
+// CHECK: arith.sitofp %{{.*}} : i32 to f64
+// CHECK: math.roundeven
+// CHECK: arith.addf %{{.*}}, %[[ZY]]
+// CHECK: arith.maxnumf %{{.*}}, %[[LO]]
+// CHECK: arith.minnumf
+// CHECK: arith.fptosi %{{.*}} : f64 to i32
+// CHECK: arith.trunci %{{.*}} : i32 to i8
+func.func @qconv(%x: tensor<1x2x4x4xi8>, %w: tensor<3x2x3x3xi8>, %b: tensor<3xi32>, %sw: tensor<3xf32>) -> tensor<1x3x4x4xi8> {
+  %sx = arith.constant dense<0.05> : tensor<f32>
+  %zx = arith.constant dense<128> : tensor<i32>
+  %zw = arith.constant dense<0> : tensor<i32>
+  %sy = arith.constant dense<0.1> : tensor<f32>
+  %zy = arith.constant dense<-3> : tensor<i32>
+  %y = qfuse.qconv %x, %w bias(%b) zero_points(%zx, %zw) requantize(%sx, %sw, %sy, %zy) {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, input_uint8, quant_min = -128 : i64, quant_max = 127 : i64, activation = #qfuse.activation<relu>} : (tensor<1x2x4x4xi8>, tensor<3x2x3x3xi8>, tensor<3xi32>, tensor<i32>, tensor<i32>, tensor<f32>, tensor<3xf32>, tensor<f32>, tensor<i32>) -> tensor<1x3x4x4xi8>
+  return %y : tensor<1x3x4x4xi8>
+}

@@ -514,3 +514,100 @@ func.func @f(%x: tensor<1x16xf32>, %w: tensor<8x16xf32>, %m: tensor<8xf32>) {
   %y, %m1, %v1 = qfuse.qat_conv_bn %x, %w stats(%m, %m) {strides = array<i64>, padding = array<i64>, dilations = array<i64>, output_padding = array<i64>, epsilon = 1.0e-05 : f64, momentum = 1.0e-01 : f64, mode = #qfuse.qat_mode<train>} : (tensor<1x16xf32>, tensor<8x16xf32>, tensor<8xf32>, tensor<8xf32>) -> (tensor<1x8xf32>, tensor<8xf32>, tensor<8xf32>)
   return
 }
+
+// -----
+
+func.func @f(%x: tensor<4xf32>) {
+  %s = arith.constant dense<0.1> : tensor<f32>
+  %z = arith.constant dense<0> : tensor<i32>
+  // expected-error @+1 {{'qfuse.quantize' op expects quant_min/quant_max [0, 255] to lie in the int8 range [-128, 127] (set uint8 for unsigned storage)}}
+  %0 = qfuse.quantize %x, %s, %z {quant_min = 0 : i64, quant_max = 255 : i64} : (tensor<4xf32>, tensor<f32>, tensor<i32>) -> tensor<4xi8>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<4xf32>) {
+  %s = arith.constant dense<0.1> : tensor<f32>
+  %z = arith.constant dense<300> : tensor<i32>
+  // expected-error @+1 {{'qfuse.quantize' op expects zero_point 300 to lie in [0, 255]}}
+  %0 = qfuse.quantize %x, %s, %z {quant_min = 0 : i64, quant_max = 255 : i64, uint8} : (tensor<4xf32>, tensor<f32>, tensor<i32>) -> tensor<4xi8>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<4xi32>) {
+  %s = arith.constant dense<0.1> : tensor<f32>
+  %z = arith.constant dense<0> : tensor<i32>
+  // expected-error @+1 {{'qfuse.dequantize' op uint8 applies to i8 input only, got 'i32'}}
+  %0 = qfuse.dequantize %q, %s, %z {uint8} : (tensor<4xi32>, tensor<f32>, tensor<i32>) -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<4xi8>) {
+  %s = arith.constant dense<0.1> : tensor<f32>
+  %z = arith.constant dense<0> : tensor<i32>
+  // expected-error @+1 {{'qfuse.dequantize' op expects the result element type 'f16' to be the scale's element type 'f32'}}
+  %0 = qfuse.dequantize %q, %s, %z : (tensor<4xi8>, tensor<f32>, tensor<i32>) -> tensor<4xf16>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<1x4x8x8xi8>, %w: tensor<8x4x3x3xi8>, %z: tensor<i32>) {
+  // expected-error @+1 {{'qfuse.qconv' op a fused activation needs requantize (the i32 accumulator has no output scale)}}
+  %0 = qfuse.qconv %x, %w zero_points(%z, %z) {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, activation = #qfuse.activation<relu>} : (tensor<1x4x8x8xi8>, tensor<8x4x3x3xi8>, tensor<i32>, tensor<i32>) -> tensor<1x8x6x6xi32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<1x4x8x8xi8>, %w: tensor<8x4x3x3xi8>, %z: tensor<i32>) {
+  // expected-error @+1 {{'qfuse.qconv' op without requantize produces the i32 accumulator, got result element type 'i8'}}
+  %0 = qfuse.qconv %x, %w zero_points(%z, %z) {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x4x8x8xi8>, tensor<8x4x3x3xi8>, tensor<i32>, tensor<i32>) -> tensor<1x8x6x6xi8>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<1x4x8x8xi8>, %w: tensor<8x4x3x3xi8>, %z: tensor<i32>, %s: tensor<f32>, %sw: tensor<4xf32>) {
+  // expected-error @+1 {{'qfuse.qconv' op expects weight_scale to hold one element or 8 (one per output channel), got 4}}
+  %0 = qfuse.qconv %x, %w zero_points(%z, %z) requantize(%s, %sw, %s, %z) {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, quant_min = -128 : i64, quant_max = 127 : i64} : (tensor<1x4x8x8xi8>, tensor<8x4x3x3xi8>, tensor<i32>, tensor<i32>, tensor<f32>, tensor<4xf32>, tensor<f32>, tensor<i32>) -> tensor<1x8x6x6xi8>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<1x4x8x8xi8>, %w: tensor<8x4x3x3xi8>, %z: tensor<i32>, %s: tensor<f32>) {
+  %zx = arith.constant dense<-3> : tensor<i32>
+  // expected-error @+1 {{'qfuse.qconv' op expects input_zero_point -3 to lie in [0, 255]}}
+  %0 = qfuse.qconv %x, %w zero_points(%zx, %z) requantize(%s, %s, %s, %z) {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, input_uint8, quant_min = -128 : i64, quant_max = 127 : i64} : (tensor<1x4x8x8xi8>, tensor<8x4x3x3xi8>, tensor<i32>, tensor<i32>, tensor<f32>, tensor<f32>, tensor<f32>, tensor<i32>) -> tensor<1x8x6x6xi8>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<1x4x8x8xi8>, %w: tensor<8x4x3x3xi8>, %z: tensor<i32>, %s: tensor<f32>) {
+  // expected-error @+1 {{'qfuse.qconv' op with requantize needs quant_min and quant_max}}
+  %0 = qfuse.qconv %x, %w zero_points(%z, %z) requantize(%s, %s, %s, %z) {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x4x8x8xi8>, tensor<8x4x3x3xi8>, tensor<i32>, tensor<i32>, tensor<f32>, tensor<f32>, tensor<f32>, tensor<i32>) -> tensor<1x8x6x6xi8>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<1x4x8x8xi8>, %w: tensor<8x4x3x3xi8>, %z: tensor<i32>) {
+  // expected-error @+1 {{'qfuse.qconv' op expects result spatial dim 0 to be 6, got 7}}
+  %0 = qfuse.qconv %x, %w zero_points(%z, %z) {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x4x8x8xi8>, tensor<8x4x3x3xi8>, tensor<i32>, tensor<i32>) -> tensor<1x8x7x6xi32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<2x5xi8>, %w: tensor<3x4xi8>, %z: tensor<i32>) {
+  // expected-error @+1 {{'qfuse.qlinear' op expects input features (5) to equal weight dim 1 (4)}}
+  %0 = qfuse.qlinear %x, %w zero_points(%z, %z) : (tensor<2x5xi8>, tensor<3x4xi8>, tensor<i32>, tensor<i32>) -> tensor<2x3xi32>
+  return
+}

@@ -106,3 +106,25 @@ func.func @qat_conv_transpose_bn(%x: tensor<1x8x4x4xf32>, %w: tensor<8x3x2x2xf32
   %y, %m1, %v1 = qfuse.qat_conv_bn %x, %w stats(%m, %v) {strides = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, output_padding = array<i64: 0, 0>, groups = 2 : i64, transposed, epsilon = 1.0e-05 : f64, momentum = 1.0e-01 : f64, mode = #qfuse.qat_mode<frozen>} : (tensor<1x8x4x4xf32>, tensor<8x3x2x2xf32>, tensor<6xf32>, tensor<6xf32>) -> (tensor<1x6x8x8xf32>, tensor<6xf32>, tensor<6xf32>)
   return %y, %m1, %v1 : tensor<1x6x8x8xf32>, tensor<6xf32>, tensor<6xf32>
 }
+
+// CHECK-LABEL: func @integer_ops
+func.func @integer_ops(%x: tensor<1x4x8x8xf32>, %w: tensor<8x4x3x3xi8>, %b: tensor<8xi32>, %sw: tensor<8xf32>) -> (tensor<1x8x8x8xf32>, tensor<1x8x6x6xi32>, tensor<2x8xi8>) {
+  %sx = arith.constant dense<0.05> : tensor<f32>
+  %zx = arith.constant dense<128> : tensor<i32>
+  %zw = arith.constant dense<0> : tensor<i32>
+  %sy = arith.constant dense<0.1> : tensor<f32>
+  %zy = arith.constant dense<-3> : tensor<i32>
+  // CHECK: %[[Q:.*]] = qfuse.quantize %{{.*}} {quant_max = 255 : i64, quant_min = 0 : i64, uint8} : (tensor<1x4x8x8xf32>, tensor<f32>, tensor<i32>) -> tensor<1x4x8x8xi8>
+  %q = qfuse.quantize %x, %sx, %zx {quant_min = 0 : i64, quant_max = 255 : i64, uint8} : (tensor<1x4x8x8xf32>, tensor<f32>, tensor<i32>) -> tensor<1x4x8x8xi8>
+  // CHECK: %[[Y:.*]] = qfuse.qconv %[[Q]], %{{.*}} bias(%{{.*}}) zero_points(%{{.*}}, %{{.*}}) requantize(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) {activation = #qfuse.activation<relu>, dilations = array<i64: 1, 1>, input_uint8, padding = array<i64: 1, 1, 1, 1>, quant_max = 127 : i64, quant_min = -128 : i64, strides = array<i64: 1, 1>}
+  %y = qfuse.qconv %q, %w bias(%b) zero_points(%zx, %zw) requantize(%sx, %sw, %sy, %zy) {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, input_uint8, quant_min = -128 : i64, quant_max = 127 : i64, activation = #qfuse.activation<relu>} : (tensor<1x4x8x8xi8>, tensor<8x4x3x3xi8>, tensor<8xi32>, tensor<i32>, tensor<i32>, tensor<f32>, tensor<8xf32>, tensor<f32>, tensor<i32>) -> tensor<1x8x8x8xi8>
+  // CHECK: qfuse.dequantize %[[Y]], %{{.*}}, %{{.*}} : (tensor<1x8x8x8xi8>, tensor<f32>, tensor<i32>) -> tensor<1x8x8x8xf32>
+  %d = qfuse.dequantize %y, %sy, %zy : (tensor<1x8x8x8xi8>, tensor<f32>, tensor<i32>) -> tensor<1x8x8x8xf32>
+  // CHECK: qfuse.qconv %[[Q]], %{{.*}} zero_points(%{{.*}}, %{{.*}}) {dilations = array<i64: 1, 1>, input_uint8, padding = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : {{.*}} -> tensor<1x8x6x6xi32>
+  %acc = qfuse.qconv %q, %w zero_points(%zx, %zw) {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, input_uint8} : (tensor<1x4x8x8xi8>, tensor<8x4x3x3xi8>, tensor<i32>, tensor<i32>) -> tensor<1x8x6x6xi32>
+  %xl = arith.constant dense<1> : tensor<2x4xi8>
+  %wl = arith.constant dense<2> : tensor<8x4xi8>
+  // CHECK: qfuse.qlinear %{{.*}}, %{{.*}} zero_points(%{{.*}}, %{{.*}}) requantize(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) {quant_max = 127 : i64, quant_min = -127 : i64} : {{.*}} -> tensor<2x8xi8>
+  %l = qfuse.qlinear %xl, %wl zero_points(%zw, %zw) requantize(%sx, %sw, %sy, %zw) {quant_min = -127 : i64, quant_max = 127 : i64} : (tensor<2x4xi8>, tensor<8x4xi8>, tensor<i32>, tensor<i32>, tensor<f32>, tensor<8xf32>, tensor<f32>, tensor<i32>) -> tensor<2x8xi8>
+  return %d, %acc, %l : tensor<1x8x8x8xf32>, tensor<1x8x6x6xi32>, tensor<2x8xi8>
+}
