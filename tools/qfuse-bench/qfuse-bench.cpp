@@ -13,6 +13,12 @@
 //    "max_rel_err":...}
 // ratio = qfuse_ms / onednn_ms; gflops is qfuse's.
 //
+// --dtypes=int8 adds integer rows (form "fused"): uint8 activations, int8
+// per-channel weights, int32 bias, requantize to uint8 with the relu, as
+// qfuse.qconv against oneDNN's u8 x s8 convolution with per-channel output
+// scales and a relu post-op; "gflops" counts 2 ops per multiply-add there
+// too, and "max_abs_diff" is in output quantization steps.
+//
 //===----------------------------------------------------------------------===//
 
 #include "qfuse/InitAllDialects.h"
@@ -75,6 +81,8 @@ cl::list<int> threadCounts("num-threads", cl::desc("Thread counts (default 1 and
 cl::opt<std::string> forms("forms", cl::desc("fused, unfused or both"), cl::init("both"));
 cl::opt<unsigned> repeat("repeat", cl::desc("Timed runs per measurement (best of N)"), cl::init(5));
 cl::opt<bool> listLayers("list", cl::desc("List the layers and exit"));
+cl::list<std::string> dtypes(
+    "dtypes", cl::desc("f32 and/or int8 (default f32)"), cl::CommaSeparated);
 cl::opt<std::string> lowering(
     "lowering",
     cl::desc("Further --qfuse-lower-to-llvm options for qfuse's kernels, "
@@ -84,8 +92,12 @@ cl::opt<std::string> lowering(
 /// The ISA oneDNN actually uses here (the cap, or less on a CPU without it).
 const char *effectiveIsa() {
   switch (dnnl::get_effective_cpu_isa()) {
+  case dnnl::cpu_isa::avx512_core_vnni:
+    return "avx512_core_vnni";
   case dnnl::cpu_isa::avx512_core:
     return "avx512_core";
+  case dnnl::cpu_isa::avx2_vnni:
+    return "avx2_vnni";
   case dnnl::cpu_isa::avx2:
     return "avx2";
   case dnnl::cpu_isa::avx:
@@ -257,6 +269,135 @@ double runOneDNN(const Layer &l, const Data &d, bool fused,
   return ms;
 }
 
+
+/// The integer form of a layer: uint8 input (zero point 0), int8 weights
+/// with per-channel scales, int32 bias, uint8 output with the relu.
+struct Int8Data {
+  int64_t n, oh, ow;
+  std::vector<uint8_t> x;
+  std::vector<int8_t> w;
+  std::vector<int32_t> bias;
+  float sx = 0.02f, sy = 0.05f;
+  std::vector<float> sw;
+};
+
+Int8Data makeInt8Data(const Layer &l, int64_t n) {
+  std::mt19937 rng(7);
+  Int8Data d;
+  d.n = n;
+  d.oh = (l.h + 2 * l.pad - l.kh) / l.stride + 1;
+  d.ow = (l.w + 2 * l.pad - l.kh) / l.stride + 1;
+  std::uniform_int_distribution<int> u8(0, 255), s8(-127, 127),
+      b(-20000, 20000);
+  std::uniform_real_distribution<float> scale(0.0005f, 0.002f);
+  d.x.resize(n * l.c * l.h * l.w);
+  for (uint8_t &v : d.x)
+    v = u8(rng);
+  d.w.resize(l.k * (l.c / l.groups) * l.kh * l.kh);
+  for (int8_t &v : d.w)
+    v = s8(rng);
+  for (int64_t c = 0; c < l.k; ++c) {
+    d.bias.push_back(b(rng));
+    d.sw.push_back(scale(rng));
+  }
+  // Spread the outputs over the uint8 range: sy from the accumulator's
+  // typical size, sqrt(K) * 128 * 73 (the mean |w|).
+  double k = (double)(l.c / l.groups) * l.kh * l.kh;
+  d.sy = (float)(d.sx * 0.00125 * std::sqrt(k) * 128 * 73 / 40);
+  return d;
+}
+
+OwningOpRef<ModuleOp> buildInt8Module(MLIRContext &ctx, const Layer &l,
+                                      const Int8Data &d) {
+  OpBuilder b(&ctx);
+  Location loc = b.getUnknownLoc();
+  auto module = ModuleOp::create(loc);
+  b.setInsertionPointToEnd(module.getBody());
+  Type i8 = b.getI8Type(), i32 = b.getI32Type(), f32 = b.getF32Type();
+  auto xType = RankedTensorType::get({d.n, l.c, l.h, l.w}, i8);
+  auto yType = RankedTensorType::get({d.n, l.k, d.oh, d.ow}, i8);
+  auto fn = func::FuncOp::create(b, loc, "f", b.getFunctionType({xType}, {yType}));
+  fn.setArgAttr(0, "qfuse.uint8", b.getUnitAttr());
+  fn.setResultAttr(0, "qfuse.uint8", b.getUnitAttr());
+  b.setInsertionPointToStart(fn.addEntryBlock());
+  auto cst = [&](Attribute a) -> Value {
+    return arith::ConstantOp::create(b, loc, cast<TypedAttr>(a));
+  };
+  auto scalarF = [&](float v) {
+    return cst(DenseElementsAttr::get(RankedTensorType::get({}, f32), v));
+  };
+  Value zero = cst(DenseElementsAttr::get(RankedTensorType::get({}, i32), 0));
+  Value w = cst(DenseElementsAttr::get(
+      RankedTensorType::get({l.k, l.c / l.groups, l.kh, l.kh}, i8),
+      ArrayRef<int8_t>(d.w)));
+  Value bias = cst(DenseElementsAttr::get(RankedTensorType::get({l.k}, i32),
+                                          ArrayRef<int32_t>(d.bias)));
+  Value sw = cst(DenseElementsAttr::get(RankedTensorType::get({l.k}, f32),
+                                        ArrayRef<float>(d.sw)));
+  auto geo = [&](int64_t v, int n) {
+    return b.getDenseI64ArrayAttr(SmallVector<int64_t>(n, v));
+  };
+  Value y = QConvOp::create(
+      b, loc, yType, fn.getArgument(0), w, bias, zero, zero, scalarF(d.sx), sw,
+      scalarF(d.sy), zero, b.getUnitAttr(), UnitAttr(), b.getUnitAttr(),
+      b.getI64IntegerAttr(0), b.getI64IntegerAttr(255), geo(l.stride, 2),
+      geo(l.pad, 4), geo(1, 2), b.getI64IntegerAttr(l.groups),
+      ActivationKindAttr::get(&ctx, ActivationKind::relu), FloatAttr(),
+      FloatAttr());
+  func::ReturnOp::create(b, loc, y);
+  return module;
+}
+
+/// oneDNN's u8 x s8 -> u8 convolution with per-channel output scales
+/// sx*sw[c]/sy, the int32 bias and a relu post-op.
+double runOneDNNInt8(const Layer &l, const Int8Data &d,
+                     std::vector<uint8_t> &out, std::string &impl) {
+  using namespace dnnl;
+  using tag = memory::format_tag;
+  using dt = memory::data_type;
+  engine eng(engine::kind::cpu, 0);
+  stream s(eng);
+  memory::dims src = {d.n, l.c, l.h, l.w}, dst = {d.n, l.k, d.oh, d.ow};
+  memory::dims wdims = l.groups == 1
+                           ? memory::dims{l.k, l.c, l.kh, l.kh}
+                           : memory::dims{l.groups, l.k / l.groups, l.c / l.groups,
+                                          l.kh, l.kh};
+  memory::dims strides = {l.stride, l.stride}, pads = {l.pad, l.pad};
+  std::vector<float> scales;
+  for (float sw : d.sw)
+    scales.push_back((float)((double)d.sx * sw / d.sy));
+  primitive_attr attr;
+  attr.set_output_scales(1 << 1, scales); // per dst channel (dim 1)
+  post_ops ops;
+  ops.append_eltwise(1.f, algorithm::eltwise_relu, 0.f, 0.f);
+  attr.set_post_ops(ops);
+  auto convDesc = convolution_forward::desc(
+      prop_kind::forward_inference, algorithm::convolution_direct,
+      memory::desc(src, dt::u8, tag::any), memory::desc(wdims, dt::s8, tag::any),
+      memory::desc({l.k}, dt::s32, tag::x), memory::desc(dst, dt::u8, tag::any),
+      strides, pads, pads);
+  auto pd = convolution_forward::primitive_desc(convDesc, attr, eng);
+  impl = pd.impl_info_str();
+  memory userSrc({src, dt::u8, tag::nchw}, eng, const_cast<uint8_t *>(d.x.data()));
+  memory userW({wdims, dt::s8, l.groups == 1 ? tag::oihw : tag::goihw}, eng,
+               const_cast<int8_t *>(d.w.data()));
+  memory bias({{l.k}, dt::s32, tag::x}, eng, const_cast<int32_t *>(d.bias.data()));
+  memory srcM(pd.src_desc(), eng), wM(pd.weights_desc(), eng), dstM(pd.dst_desc(), eng);
+  reorder(userSrc, srcM).execute(s, userSrc, srcM);
+  reorder(userW, wM).execute(s, userW, wM);
+  convolution_forward conv(pd);
+  double ms = bestOf(repeat, [&] {
+    conv.execute(s, {{DNNL_ARG_SRC, srcM}, {DNNL_ARG_WEIGHTS, wM},
+                     {DNNL_ARG_BIAS, bias}, {DNNL_ARG_DST, dstM}});
+    s.wait();
+  });
+  out.resize(d.n * l.k * d.oh * d.ow);
+  memory userDst({dst, dt::u8, tag::nchw}, eng, out.data());
+  reorder(dstM, userDst).execute(s, dstM, userDst);
+  s.wait();
+  return ms;
+}
+
 /// The measured f32 FMA peak of one core in GFLOP/s: 12 independent 8-lane
 /// FMA chains (enough to cover the FMA latency on two pipes). 0 where the
 /// CPU has no AVX2/FMA.
@@ -298,8 +439,8 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(
       argc, argv,
       "qfuse-bench: qfuse-compiled conv kernels vs oneDNN on the same shapes, "
-      "threads and ISA cap (AVX512_CORE for f32; the JSON names the ISA "
-      "oneDNN actually used), one JSON object per line\n");
+      "threads and ISA cap (AVX512_CORE_VNNI; the JSON names the ISA oneDNN "
+      "actually used), one JSON object per line\n");
   if (listLayers) {
     for (const Layer &l : kLayers)
       llvm::outs() << l.name << "\n";
@@ -311,7 +452,17 @@ int main(int argc, char **argv) {
   SmallVector<int> ts(threadCounts.begin(), threadCounts.end());
   if (ts.empty())
     ts = {1, 2};
-  dnnl::set_max_cpu_isa(dnnl::cpu_isa::avx512_core);
+  // AVX512_CORE_VNNI is the cap the int8 rows ask for; f32 gains nothing
+  // from VNNI, so one cap serves both. The JSON names what oneDNN used.
+  dnnl::set_max_cpu_isa(dnnl::cpu_isa::avx512_core_vnni);
+  bool wantF32 = dtypes.empty() || llvm::is_contained(dtypes, "f32");
+  bool wantInt8 = llvm::is_contained(dtypes, "int8");
+  for (const std::string &dt : dtypes)
+    if (dt != "f32" && dt != "int8") {
+      llvm::errs() << "qfuse-bench: unknown --dtypes entry '" << dt
+                   << "' (f32, int8)\n";
+      return 2;
+    }
 
   double peak = fmaPeakGflops();
   llvm::outs() << llvm::formatv(
@@ -331,6 +482,52 @@ int main(int argc, char **argv) {
         }))
       continue;
     for (int64_t n : bs) {
+      if (wantInt8) {
+        Int8Data d = makeInt8Data(l, n);
+        double ops = 2.0 * n * l.k * d.oh * d.ow * (l.c / l.groups) * l.kh * l.kh;
+        OwningOpRef<ModuleOp> module = buildInt8Module(ctx, l, d);
+        HostTensor x(DType::U8, {n, l.c, l.h, l.w});
+        std::memcpy(x.data(), d.x.data(), d.x.size());
+        SmallVector<HostTensor> results;
+        for (int t : ts) {
+          omp_set_num_threads(t);
+          auto jit = JitFunction::compile(*module, "f", 3, t > 1 ? t : 0,
+                                          lowering);
+          if (!jit) {
+            llvm::errs() << "qfuse-bench: " << llvm::toString(jit.takeError())
+                         << "\n";
+            return 3;
+          }
+          std::vector<uint8_t> ref;
+          std::string impl;
+          double dnnlMs = runOneDNNInt8(l, d, ref, impl);
+          double qMs = bestOf(repeat, [&] {
+            if (llvm::Error e = (*jit)->run({x}, results))
+              llvm::report_fatal_error(std::move(e));
+          });
+          const uint8_t *got = static_cast<const uint8_t *>(results[0].data());
+          int maxDiff = 0;
+          size_t differ = 0;
+          for (size_t i = 0; i < ref.size(); ++i) {
+            int diff = std::abs((int)got[i] - (int)ref[i]);
+            maxDiff = std::max(maxDiff, diff);
+            differ += diff != 0;
+          }
+          llvm::outs() << llvm::formatv(
+              "{{\"layer\":\"{0}\", \"form\":\"fused\", \"dtype\":\"int8\", "
+              "\"batch\":{1}, \"threads\":{2}, \"qfuse_ms\":{3:F3}, "
+              "\"onednn_ms\":{4:F3}, \"ratio\":{5:F2}, \"gflops\":{6:F2}, "
+              "\"onednn_gflops\":{7:F2}, \"max_abs_diff\":{8}, "
+              "\"differ_fraction\":{9:F4}, \"onednn_impl\":\"{10}\", "
+              "\"onednn_isa\":\"{11}\"}\n",
+              l.name, n, t, qMs, dnnlMs, qMs / dnnlMs, ops / qMs * 1e-6,
+              ops / dnnlMs * 1e-6, maxDiff, (double)differ / ref.size(), impl,
+              effectiveIsa());
+          llvm::outs().flush();
+        }
+      }
+      if (!wantF32)
+        continue;
       Data d = makeData(l, n);
       double flops = 2.0 * n * l.k * d.oh * d.ow * (l.c / l.groups) * l.kh * l.kh;
       for (bool fused : {true, false}) {
