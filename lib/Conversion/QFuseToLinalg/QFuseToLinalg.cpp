@@ -15,6 +15,7 @@
 #include "qfuse/Conversion/Passes.h"
 #include "qfuse/Dialect/QFuse/IR/QFuseOps.h"
 #include "qfuse/Dialect/QFuse/Utils/FoldUtils.h"
+#include "qfuse/Dialect/QFuse/Utils/QuantUtils.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -611,20 +612,7 @@ struct FakeQuantLowering : public OpRewritePattern<FakeQuantOp> {
 // Integer deploy path
 //===----------------------------------------------------------------------===//
 
-/// Widens an integer `v` to `to` (zero-extending when `isUnsigned`),
-/// or truncates it.
-static Value castInt(OpBuilder &b, Location loc, Value v, Type to,
-                     bool isUnsigned = false) {
-  unsigned from = v.getType().getIntOrFloatBitWidth();
-  unsigned width = to.getIntOrFloatBitWidth();
-  if (from == width)
-    return v;
-  if (from > width)
-    return arith::TruncIOp::create(b, loc, to, v);
-  if (isUnsigned)
-    return arith::ExtUIOp::create(b, loc, to, v);
-  return arith::ExtSIOp::create(b, loc, to, v);
-}
+using quant::castInt;
 
 struct QuantizeLowering : public OpRewritePattern<QuantizeOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -702,96 +690,29 @@ static Value centre(OpBuilder &b, Location loc, Value v, Value zp,
       i32);
 }
 
-/// The single element of a rank-0 or one-element tensor.
-static Value extractScalar(OpBuilder &b, Location loc, Value t) {
-  int64_t rank = cast<ShapedType>(t.getType()).getRank();
-  SmallVector<Value> zeros(rank, arith::ConstantIndexOp::create(b, loc, 0));
-  return tensor::ExtractOp::create(b, loc, t, zeros);
-}
-
 /// The requantize epilogue of qfuse.qconv / qfuse.qlinear on the i32
-/// accumulator `acc` (output channels along dim 1):
-///   y = clamp(roundeven(f64(acc) · M[c]) + zy, lo, hi),
-///   M[c] = f64(sx) · f64(sw[c]) / f64(sy),
-/// with [lo, hi] the quant range narrowed by the fused activation.
-template <typename OpTy>
-static Value requantize(OpBuilder &b, Location loc, OpTy op, Value acc) {
+/// accumulator `acc` (output channels along dim 1), elementwise:
+///   y = clamp(roundeven(f64(acc) · M[c]) + zy, lo, hi)
+/// with the parameters of quant::buildRequantParams.
+static Value requantize(OpBuilder &b, Location loc, Operation *op,
+                        Value acc) {
   MLIRContext *ctx = b.getContext();
   auto accType = cast<RankedTensorType>(acc.getType());
-  int64_t rank = accType.getRank(), cout = accType.getDimSize(1);
-  Type f64 = b.getF64Type(), i32 = b.getI32Type(), i8 = b.getI8Type();
-  auto toF64 = [&](OpBuilder &nb, Location l, Value v) {
-    return castFloat(nb, l, v, f64);
-  };
-
-  // M[c], one per output channel.
-  Value sx = extractScalar(b, loc, op.getInputScale());
-  Value syRaw = extractScalar(b, loc, op.getOutputScale());
-  Value sy = toF64(b, loc, syRaw);
-  Value sxF = toF64(b, loc, sx);
-  Value sw = op.getWeightScale();
-  auto swType = cast<ShapedType>(sw.getType());
-  AffineMap swMap = quantParamMap(
-      ctx, 1, sw,
-      swType.getRank() == 1 && swType.getDimSize(0) != 1
-          ? std::optional<int64_t>(0)
-          : std::nullopt);
-  Value mInit = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{cout}, f64);
-  Value m = linalg::GenericOp::create(
-                b, loc, TypeRange{mInit.getType()}, ValueRange{sw},
-                ValueRange{mInit},
-                SmallVector<AffineMap>{swMap, b.getMultiDimIdentityMap(1)},
-                {IteratorType::parallel},
-                [&](OpBuilder &nb, Location l, ValueRange a) {
-                  Value prod =
-                      arith::MulFOp::create(nb, l, sxF, toF64(nb, l, a[0]));
-                  linalg::YieldOp::create(
-                      nb, l, arith::DivFOp::create(nb, l, prod, sy).getResult());
-                })
-                .getResult(0);
-
-  // [lo, hi] in f64: the quant range, narrowed by the activation quantized
-  // as qfuse.quantize would quantize it (f32 division, round half even).
-  Value zy = arith::SIToFPOp::create(
-      b, loc, f64, castInt(b, loc, extractScalar(b, loc, op.getOutputZeroPoint()),
-                           i32));
-  Value lo = floatConst(b, loc, f64, (double)op.getQuantMinAttr().getInt());
-  Value hi = floatConst(b, loc, f64, (double)op.getQuantMaxAttr().getInt());
-  FusedActivation act = getFusedActivation(op);
-  auto quantBound = [&](double v) {
-    Type st = syRaw.getType();
-    Value q = math::RoundEvenOp::create(
-        b, loc, arith::DivFOp::create(b, loc, floatConst(b, loc, st, v), syRaw));
-    return arith::AddFOp::create(b, loc, toF64(b, loc, q), zy);
-  };
-  if (act.kind != ActivationKind::none)
-    lo = arith::MaxNumFOp::create(
-        b, loc, lo,
-        act.kind == ActivationKind::relu ? zy : quantBound(act.min));
-  if (act.kind == ActivationKind::clamp)
-    hi = arith::MinNumFOp::create(b, loc, hi, quantBound(act.max));
-
+  int64_t rank = accType.getRank();
+  quant::RequantParams p =
+      quant::buildRequantParams(b, loc, op, accType.getDimSize(1));
   AffineMap id = b.getMultiDimIdentityMap(rank);
   AffineMap channel =
       AffineMap::get(rank, 0, {getAffineDimExpr(1, ctx)}, ctx);
-  Value init = tensor::EmptyOp::create(b, loc, accType.getShape(), i8);
+  Value init = tensor::EmptyOp::create(b, loc, accType.getShape(),
+                                       b.getI8Type());
   SmallVector<IteratorType> par(rank, IteratorType::parallel);
   return linalg::GenericOp::create(
-             b, loc, TypeRange{init.getType()}, ValueRange{acc, m},
+             b, loc, TypeRange{init.getType()}, ValueRange{acc, p.multiplier},
              ValueRange{init}, SmallVector<AffineMap>{id, channel, id}, par,
              [&](OpBuilder &nb, Location l, ValueRange a) {
-               Value v = arith::MulFOp::create(
-                   nb, l, arith::SIToFPOp::create(nb, l, f64, a[0]), a[1]);
-               v = arith::AddFOp::create(nb, l,
-                                         math::RoundEvenOp::create(nb, l, v),
-                                         zy);
-               // maxnum/minnum: a NaN (a zero or infinite run-time scale)
-               // lands on lo rather than on an undefined conversion.
-               v = arith::MinNumFOp::create(
-                   nb, l, arith::MaxNumFOp::create(nb, l, v, lo), hi);
                linalg::YieldOp::create(
-                   nb, l,
-                   castInt(nb, l, arith::FPToSIOp::create(nb, l, i32, v), i8));
+                   nb, l, quant::requantizeValue(nb, l, a[0], a[1], p));
              })
       .getResult(0);
 }
