@@ -102,6 +102,10 @@ void qfuse::buildLowerToLLVMPipeline(OpPassManager &pm,
     pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
   }
   bufferization::buildBufferDeallocationPipeline(pm);
+  // The integer kernels' qfuse.dot_pairs: vpmaddwd on an AVX2 host.
+  qfuse::LowerDotPairsOptions dot;
+  dot.isa = options.integerIsa;
+  pm.addPass(qfuse::createLowerDotPairs(dot));
   if (options.numThreads > 0) {
     // Outer parallel dimensions of each linalg op, and the scf.forall of
     // each vector kernel, on OpenMP threads; the loops inside stay

@@ -4,7 +4,9 @@
 #    PyTorch's f64 convolution on the centred integers (exact: every partial
 #    sum is an integer below 2^53) and the documented requantize (f64
 #    multiplier, round half to even, activation clamp in the integer domain):
-#    the outputs must be equal, element for element.
+#    the outputs must be equal, element for element, through the integer
+#    vector kernel (the cases that take it say so in their remark) and
+#    through the generic lowering (vectorize=false).
 # 2. --quantize against the fake-quant graph it came from (at most one
 #    quantization step apart) and against torch.ao's quantized ConvReLU2d and
 #    LinearReLU on the same integer input: equal except where the two
@@ -145,33 +147,46 @@ def qcontraction_mlir(x_shape, w, bias, case):
             f"({', '.join(types)}) -> {res_t}\n  return %y : {res_t}\n}}\n")
 
 
-def int_tensor(shape, lo, hi):
+def int_tensor(shape, lo, hi, extreme=False):
+    if extreme:  # every value at an end of its range
+        return torch.from_numpy(rng.choice([lo, hi], size=shape).astype(np.int64))
     return torch.from_numpy(rng.integers(lo, hi + 1, size=shape).astype(np.int64))
 
 
 def direct_case(name, case):
     xs, ws = case["x_shape"], case["w_shape"]
-    x = int_tensor(xs, 0, 255) if case["x_u8"] else int_tensor(xs, -128, 127)
-    w = int_tensor(ws, 0, 255) if case.get("w_u8") else int_tensor(ws, -127, 127)
+    ext = case.get("extreme", False)
+    x = int_tensor(xs, 0, 255, ext) if case["x_u8"] else int_tensor(xs, -128, 127, ext)
+    w = int_tensor(ws, 0, 255, ext) if case.get("w_u8") else int_tensor(ws, -128, 127, ext)
     bias = int_tensor([ws[0]], -5000, 5000) if case.get("bias") else None
     acc, q = reference(x, w, bias, case["zx"], case["zw"], case)
     if not case.get("linear"):
         case["out_shape"] = list(acc.shape)
     mlir = qcontraction_mlir(xs, w, bias, case)
     x_np = x.numpy().astype(np.uint8 if case["x_u8"] else np.int8)
-    (got,) = run_model(mlir, [x_np])
     expected = (q if q is not None else acc).numpy()
     want_dtype = (np.uint8 if case.get("y_u8") else np.int8) if q is not None else np.int32
-    same = got.dtype == want_dtype and np.array_equal(got.astype(np.int64),
-                                                      expected.astype(np.int64))
-    diff = np.abs(got.astype(np.int64) - expected.astype(np.int64)).max()
-    checker.check(f"{name}: equals the reference", same,
-                  f"(dtype {got.dtype}, max diff {diff}, {got.size} values)")
+    _, remarks = opt(mlir, "--convert-qfuse-to-vector", "--remarks-filter=vectorize",
+                     "--remark-format=emitRemark")
+    kernel = "integer dense vector kernel" in remarks
+    checker.check(f"{name}: {'takes' if case.get('vector') else 'leaves'} the integer vector kernel",
+                  kernel == bool(case.get("vector")))
+    runs = [("vector" if kernel else "default", []),
+            ("generic", ["--lowering=vectorize=false"])]
+    if kernel:  # the portable dot_pairs lowering, as on a host without AVX2
+        runs.append(("vector, portable dot_pairs", ["--lowering=integer-isa=generic"]))
+    for label, extra in runs:
+        (got,) = run_model(mlir, [x_np], extra)
+        same = got.dtype == want_dtype and np.array_equal(got.astype(np.int64),
+                                                          expected.astype(np.int64))
+        diff = np.abs(got.astype(np.int64) - expected.astype(np.int64)).max()
+        checker.check(f"{name} [{label} lowering]: equals the reference", same,
+                      f"(dtype {got.dtype}, max diff {diff}, {got.size} values)")
 
 
 # Per-channel scales and weight zero points, uint8 and int8 on each side.
 direct_case("u8 x, s8 w, 3x3 pad 1, bias, relu, u8 out", dict(
-    x_shape=[2, 8, 9, 9], w_shape=[16, 8, 3, 3], x_u8=True, zx=131, zw=0,
+    vector=True, x_shape=[2, 8, 9, 9], w_shape=[16, 8, 3, 3], x_u8=True, zx=131, zw=0,
     bias=True, stride=[1, 1], pad=[1, 1, 1, 1], dil=[1, 1], groups=1,
     sx=0.021, sw=rng.uniform(0.002, 0.01, 16), sy=0.09, zy=3, qmin=0, qmax=255,
     y_u8=True, act="relu"))
@@ -184,6 +199,32 @@ direct_case("depthwise 3x3 stride 2, per-tensor weight scale", dict(
     x_shape=[1, 12, 10, 10], w_shape=[12, 1, 3, 3], x_u8=True, zx=128, zw=0,
     bias=True, stride=[2, 2], pad=[1, 1, 1, 1], dil=[1, 1], groups=12,
     sx=0.03, sw=[0.01], sy=0.02, zy=128, qmin=0, qmax=255, y_u8=True))
+# The vector kernel's shapes: 24 channels (3 vectors), pixel remainders,
+# stride, dilation, groups, uint8 weights with per-channel zero points, the
+# clamp activation, extreme inputs (every x and w at a range end), no bias.
+direct_case("kernel: 24 channels, stride 2, dilation 2, u8 weights with per-channel zero points, relu6", dict(
+    vector=True, x_shape=[1, 6, 15, 13], w_shape=[24, 6, 3, 3], x_u8=False, zx=-9,
+    w_u8=True, zw=rng.integers(0, 255, 24), bias=True, stride=[2, 2], pad=[2, 1, 0, 2],
+    dil=[2, 2], groups=1, sx=0.05, sw=rng.uniform(0.0005, 0.002, 24), sy=0.08,
+    zy=-30, qmin=-128, qmax=127, act="relu6"))
+direct_case("kernel: groups 2 (8 output channels each), 1x1, int32 accumulator", dict(
+    vector=True, x_shape=[2, 4, 7, 5], w_shape=[16, 2, 1, 1], x_u8=True, zx=255, zw=0,
+    stride=[1, 1], pad=[0, 0, 0, 0], dil=[1, 1], groups=2))
+direct_case("kernel: 1-D, 5 taps, per-tensor scale, no bias", dict(
+    vector=True, x_shape=[3, 10, 29], w_shape=[8, 10, 5], x_u8=True, zx=0, zw=0,
+    stride=[1], pad=[2, 2], dil=[1], groups=1, sx=0.1, sw=[0.003], sy=0.5, zy=0,
+    qmin=0, qmax=255, y_u8=True))
+direct_case("kernel: 3-D, int8 out with relu", dict(
+    vector=True, x_shape=[1, 4, 4, 5, 6], w_shape=[8, 4, 2, 3, 3], x_u8=False, zx=0,
+    zw=0, bias=True, stride=[1, 1, 2], pad=[1, 1, 1, 0, 1, 1], dil=[1, 1, 1],
+    groups=1, sx=0.02, sw=rng.uniform(0.001, 0.01, 8), sy=0.1, zy=5, qmin=-128,
+    qmax=127, act="relu"))
+direct_case("kernel: extreme values (x at 0/255 - zx 0, w at -128/127), int32 accumulator", dict(
+    vector=True, extreme=True, x_shape=[1, 64, 6, 6], w_shape=[8, 64, 3, 3], x_u8=True,
+    zx=0, zw=0, stride=[1, 1], pad=[1, 1, 1, 1], dil=[1, 1], groups=1))
+direct_case("kernel: extreme values, s8 x with zero point -128, u8 w with zero point 255", dict(
+    vector=True, extreme=True, x_shape=[1, 16, 5, 5], w_shape=[8, 16, 3, 3], x_u8=False,
+    zx=-128, w_u8=True, zw=255, stride=[1, 1], pad=[0, 0, 0, 0], dil=[1, 1], groups=1))
 direct_case("1-D conv, int32 accumulator (ConvInteger form)", dict(
     x_shape=[2, 4, 17], w_shape=[6, 4, 5], x_u8=True, zx=17, zw=0,
     stride=[3], pad=[2, 1], dil=[1], groups=1))

@@ -39,6 +39,24 @@ def ConvertQFuseToLinalg : Pass<"convert-qfuse-to-linalg"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def LowerDotPairs : Pass<"qfuse-lower-dot-pairs"> {
+  let summary = "Lower qfuse.dot_pairs to vpmaddwd or to portable vector ops";
+  let description = [{
+    `qfuse.dot_pairs` on 16 x i16 becomes the AVX2 `vpmaddwd` intrinsic
+    (`llvm.x86.avx2.pmadd.wd`) when `isa` is `avx2`, or `auto` on a host
+    with AVX2; otherwise (and for other widths) even/odd shuffles, sign
+    extension, multiply and add, which compute the same lanes. Runs after
+    bufferization: the intrinsic call has no memory-effect model.
+  }];
+  let options = [
+    Option<"isa", "isa", "std::string", /*default=*/"\"auto\"",
+           "auto (the host's), avx2 or generic">
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::LLVM::LLVMDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 def ConvertQFuseToVector : Pass<"convert-qfuse-to-vector"> {
   let summary = "Register-tiled vector kernels for f32 conv and linear";
   let description = [{
@@ -65,6 +83,16 @@ def ConvertQFuseToVector : Pass<"convert-qfuse-to-vector"> {
       contiguous inputs and keeps every `s`-th; `scf.forall` over channels.
     * Linear layers: the dense kernel with the batch rows as pixels, stored
       row-major.
+    * Integer `qfuse.qconv` (constant weights and weight zero points, input
+      channels per group even, output channels per group a multiple of 8;
+      `integer-kernels`): the dense kernel on int16 pairs. The input is centred on its zero point and each pair of
+      channels packed into one i32 `(x[2j] − zx, x[2j+1] − zx)`; the
+      weights, centred at compile time, are packed to
+      `[Cout/T, Cin/G/2, K..., 2T]` i16. One `vpmaddwd` per pair, tap and
+      vector (`qfuse.dot_pairs`, lowered later by `qfuse-lower-dot-pairs`)
+      multiplies and adds both channels into i32 lanes, exactly
+      (|x − zx|·|w − zw| <= 255·255); the requantize and the activation run
+      on the accumulators, as in the generic lowering, bit for bit.
 
     Every op taken gets a passed remark naming its kernel and tile.
   }];
@@ -74,10 +102,14 @@ def ConvertQFuseToVector : Pass<"convert-qfuse-to-vector"> {
     Option<"tilePixels", "tile-pixels", "int64_t", /*default=*/"0",
            "Output pixels per register tile (0: 12 / tile-vectors)">,
     Option<"loopOrder", "loop-order", "std::string", /*default=*/"\"auto\"",
-           "Outer loop: auto, weights (channel blocks) or input (pixel tiles)">
+           "Outer loop: auto, weights (channel blocks) or input (pixel tiles)">,
+    Option<"integerKernels", "integer-kernels", "bool", /*default=*/"true",
+           "Take qfuse.qconv (false: leave it to the generic lowering)">
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::linalg::LinalgDialect",
+                           "::mlir::LLVM::LLVMDialect",
+                           "::mlir::math::MathDialect",
                            "::mlir::scf::SCFDialect",
                            "::mlir::tensor::TensorDialect",
                            "::mlir::vector::VectorDialect"];

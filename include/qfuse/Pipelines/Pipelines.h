@@ -69,6 +69,11 @@ struct LowerToLLVMOptions : public PassPipelineOptions<LowerToLLVMOptions> {
       llvm::cl::desc("convert-qfuse-to-vector loop-order: auto, weights or "
                      "input"),
       llvm::cl::init("auto")};
+  Option<std::string> integerIsa{
+      *this, "integer-isa",
+      llvm::cl::desc("How the integer kernels' qfuse.dot_pairs is lowered: "
+                     "auto (vpmaddwd on an AVX2 host), avx2 or generic"),
+      llvm::cl::init("auto")};
 };
 
 /// Options of --qfuse-lower-to-nvvm.

@@ -22,6 +22,10 @@
 // reads (w−1)·s+1 contiguous inputs and picks every s-th). Linear layers are
 // the dense kernel with the batch as pixels, stored without a transpose.
 //
+// Integer convolutions (qfuse.qconv) take the dense kernel on int16 pairs:
+// two input channels, centred on the zero point, per i32 broadcast, and one
+// vpmaddwd per weight vector multiplies and adds both into i32 lanes.
+//
 // What is not taken (a remark says why) goes on to convert-qfuse-to-linalg.
 //
 //===----------------------------------------------------------------------===//
@@ -29,6 +33,7 @@
 #include "qfuse/Conversion/Passes.h"
 #include "qfuse/Dialect/QFuse/IR/QFuseOps.h"
 #include "qfuse/Dialect/QFuse/Utils/FoldUtils.h"
+#include "qfuse/Dialect/QFuse/Utils/QuantUtils.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -86,11 +91,13 @@ static Value mulIdx(OpBuilder &b, Location loc, Value a, int64_t c) {
   return arith::MulIOp::create(b, loc, a, cIdx(b, loc, c));
 }
 
-/// A 1-D in-bounds read of `width` f32 at `indices` (last index innermost).
+/// A 1-D in-bounds read of `width` elements at `indices` (last index
+/// innermost).
 static Value readVector(OpBuilder &b, Location loc, Value source,
                         ValueRange indices, int64_t width) {
-  auto type = VectorType::get({width}, b.getF32Type());
-  Value pad = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0));
+  Type elt = cast<ShapedType>(source.getType()).getElementType();
+  auto type = VectorType::get({width}, elt);
+  Value pad = arith::ConstantOp::create(b, loc, b.getZeroAttr(elt));
   SmallVector<bool> inBounds = {true};
   return vector::TransferReadOp::create(b, loc, type, source, indices, pad,
                                         ArrayRef<bool>(inBounds));
@@ -133,7 +140,8 @@ static Value padSpatial(OpBuilder &b, Location loc, Value input,
     hi[2 + i] = b.getIndexAttr(high[i]);
     shape[2 + i] += l + high[i];
   }
-  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0));
+  Value zero =
+      arith::ConstantOp::create(b, loc, b.getZeroAttr(type.getElementType()));
   return tensor::PadOp::create(
       b, loc, RankedTensorType::get(shape, type.getElementType()), input, lo,
       hi, zero);
@@ -165,6 +173,12 @@ struct DenseProblem {
   Value bias;           // [Cout] or null
   FusedActivation act;
   DenseTiling tiling;
+  /// Integer mode (qfuse.qconv): `input` holds channel pairs as i32 [N,
+  /// Cin/2, D...], `packed` is i16 [Cout/T, Cin/G/2, K..., 2T], the bias and
+  /// the accumulators i32; `requant` set when the result is requantized.
+  bool integer = false;
+  std::optional<quant::RequantParams> requant;
+  Type outElt;          // element type of the result
 };
 
 /// The loop order: `order` when forced, else the channel blocks outermost
@@ -308,14 +322,18 @@ static Value emitDenseTile(OpBuilder &b, Location loc, const DenseProblem &pr,
                            Value destQ) {
   int64_t numVec = pr.tiling.vectors, cot = numVec * kLanes;
   int64_t s = pr.kernel.size();
-  auto vecType = VectorType::get({kLanes}, b.getF32Type());
+  // Reduction steps over input channels: one per channel, or per pair.
+  int64_t cinSteps = pr.integer ? pr.cinPg / 2 : pr.cinPg;
+  Type accElt = pr.integer ? Type(b.getI32Type()) : Type(b.getF32Type());
+  auto vecType = VectorType::get({kLanes}, accElt);
+  auto pairType = VectorType::get({2 * kLanes}, b.getI16Type());
 
   // The tile's first output channel, its group's first input channel.
   Value co0 = mulIdx(b, loc, cb, cot);
   Value cinBase;
   if (pr.groups > 1) {
     Value g = arith::DivUIOp::create(b, loc, co0, cIdx(b, loc, pr.coutPg));
-    cinBase = mulIdx(b, loc, g, pr.cinPg);
+    cinBase = mulIdx(b, loc, g, cinSteps);
   }
 
   // Per pixel: the input position of tap 0 in each spatial dim.
@@ -343,7 +361,9 @@ static Value emitDenseTile(OpBuilder &b, Location loc, const DenseProblem &pr,
     biasVec.push_back(pr.bias ? readVector(b, loc, pr.bias,
                                            {addIdx(b, loc, co0, v * kLanes)},
                                            kLanes)
-                              : splat(b, loc, kLanes, 0.0));
+                              : arith::ConstantOp::create(
+                                    b, loc, b.getZeroAttr(vecType))
+                                    .getResult());
   SmallVector<Value> init;
   for (int64_t p = 0; p < numPixels; ++p)
     init.append(biasVec);
@@ -355,9 +375,10 @@ static Value emitDenseTile(OpBuilder &b, Location loc, const DenseProblem &pr,
     widx.append(taps.begin(), taps.end());
     widx.push_back(Value());
     SmallVector<Value> w;
+    int64_t wWidth = pr.integer ? 2 * kLanes : kLanes;
     for (int64_t v = 0; v < numVec; ++v) {
-      widx.back() = cIdx(nb, nl, v * kLanes);
-      w.push_back(readVector(nb, nl, pr.packed, widx, kLanes));
+      widx.back() = cIdx(nb, nl, v * wWidth);
+      w.push_back(readVector(nb, nl, pr.packed, widx, wWidth));
     }
     Value channel = cinBase ? arith::AddIOp::create(nb, nl, cinBase, ci) : ci;
     SmallVector<Value> next(accs.begin(), accs.end());
@@ -373,6 +394,17 @@ static Value emitDenseTile(OpBuilder &b, Location loc, const DenseProblem &pr,
       }
       Value x = tensor::ExtractOp::create(nb, nl, pr.input, xidx);
       Value xb = vector::BroadcastOp::create(nb, nl, vecType, x);
+      if (pr.integer) {
+        // Each i32 lane holds the pair (x[2j], x[2j+1]); vpmaddwd forms
+        // x[2j]·w[2j] + x[2j+1]·w[2j+1] per output channel, exactly.
+        Value pairs = vector::BitCastOp::create(nb, nl, pairType, xb);
+        for (int64_t v = 0; v < numVec; ++v) {
+          Value &acc = next[p * numVec + v];
+          Value dot = DotPairsOp::create(nb, nl, vecType, pairs, w[v]);
+          acc = arith::AddIOp::create(nb, nl, acc, dot);
+        }
+        continue;
+      }
       for (int64_t v = 0; v < numVec; ++v) {
         Value &acc = next[p * numVec + v];
         acc = vector::FMAOp::create(nb, nl, xb, w[v], acc);
@@ -410,14 +442,25 @@ static Value emitDenseTile(OpBuilder &b, Location loc, const DenseProblem &pr,
   };
 
   auto reduction = scf::ForOp::create(
-      b, loc, cIdx(b, loc, 0), cIdx(b, loc, pr.cinPg), cIdx(b, loc, 1), init,
+      b, loc, cIdx(b, loc, 0), cIdx(b, loc, cinSteps), cIdx(b, loc, 1), init,
       [&](OpBuilder &lb, Location ll, Value ci, ValueRange iter) {
         scf::YieldOp::create(lb, ll, overTaps(lb, ll, ci, 0, {}, iter));
       });
 
   SmallVector<Value> accs;
-  for (Value a : reduction.getResults())
-    accs.push_back(activate(b, loc, a, pr.act));
+  if (pr.requant) {
+    // The shared requantize (activation included) on each accumulator.
+    SmallVector<Value> m;
+    for (int64_t v = 0; v < numVec; ++v)
+      m.push_back(readVector(b, loc, pr.requant->multiplier,
+                             {addIdx(b, loc, co0, v * kLanes)}, kLanes));
+    for (auto [i, a] : llvm::enumerate(reduction.getResults()))
+      accs.push_back(
+          quant::requantizeValue(b, loc, a, m[i % numVec], *pr.requant));
+  } else {
+    for (Value a : reduction.getResults())
+      accs.push_back(activate(b, loc, a, pr.act));
+  }
 
   if (pr.linear) {
     // out[q, co...] rows are contiguous in the channels.
@@ -431,7 +474,7 @@ static Value emitDenseTile(OpBuilder &b, Location loc, const DenseProblem &pr,
     return dest;
   }
   // Channel-major output: each channel's P pixels are contiguous.
-  auto rowType = VectorType::get({numPixels}, b.getF32Type());
+  auto rowType = VectorType::get({numPixels}, pr.outElt);
   for (int64_t v = 0; v < numVec; ++v)
     for (int64_t j = 0; j < kLanes; ++j) {
       SmallVector<Value> lanes;
@@ -466,7 +509,7 @@ static Value emitDense(OpBuilder &b, Location loc, const DenseProblem &pr,
   int64_t cot = pr.tiling.channels;
   int64_t numCb = pr.cout / cot, P = pr.tiling.pixels;
   int64_t numTiles = pr.pixels / P, rem = pr.pixels % P;
-  auto f32 = b.getF32Type();
+  Type f32 = pr.outElt;
   // Linear layers have one "image": the batch rows are the pixels.
   int64_t images = pr.linear ? 1 : pr.batch;
 
@@ -879,6 +922,7 @@ static Value emitDepthwise(OpBuilder &b, Location loc,
 struct Options {
   int64_t vectors = 0, pixels = 0;
   std::string order = "auto";
+  bool integerKernels = true; // take qfuse.qconv
 };
 
 /// Why `op` cannot take a vector kernel, or empty.
@@ -997,6 +1041,7 @@ static LogicalResult lowerConv(ConvOp op, const Options &opts) {
   }
   pr.packed = packWeights(b, loc, op.getWeight(), pr.tiling.channels);
   pr.bias = op.getBias();
+  pr.outElt = b.getF32Type();
 
   Value empty = tensor::EmptyOp::create(
       b, loc, ArrayRef<int64_t>{pr.batch, cout, pr.pixels}, b.getF32Type());
@@ -1045,12 +1090,173 @@ static LogicalResult lowerLinear(LinearOp op, const Options &opts) {
   pr.input = op.getInput();
   pr.packed = packWeights(b, loc, op.getWeight(), pr.tiling.channels);
   pr.bias = op.getBias();
+  pr.outElt = b.getF32Type();
   Value empty =
       tensor::EmptyOp::create(b, loc, outType.getShape(), b.getF32Type());
   op.replaceAllUsesWith(emitDense(b, loc, pr, empty));
   remarkTaken(op, llvm::formatv("dense vector kernel: {0} output features x "
                                 "{1} rows per register tile",
                                 pr.tiling.channels, pr.tiling.pixels)
+                          .str());
+  op.erase();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Integer dense kernel (qfuse.qconv)
+//===----------------------------------------------------------------------===//
+
+/// [N, C, D...] int8/uint8 to [N, C/2, D...] i32 holding the centred pair
+/// (x[2j] − zx) in the low and (x[2j+1] − zx) in the high 16 bits.
+static Value pairChannels(OpBuilder &b, Location loc, Value x, Value zx,
+                          bool isUnsigned) {
+  MLIRContext *ctx = b.getContext();
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t rank = type.getRank();
+  SmallVector<int64_t> shape(type.getShape());
+  shape[1] /= 2;
+  Type i32 = b.getI32Type();
+  SmallVector<AffineExpr> even, odd;
+  for (int64_t d = 0; d < rank; ++d) {
+    AffineExpr e = getAffineDimExpr(d, ctx);
+    even.push_back(d == 1 ? e * 2 : e);
+    odd.push_back(d == 1 ? e * 2 + 1 : e);
+  }
+  AffineMap zxMap =
+      cast<ShapedType>(zx.getType()).getRank() == 0
+          ? AffineMap::get(rank, 0, {}, ctx)
+          : AffineMap::get(rank, 0, {getAffineConstantExpr(0, ctx)}, ctx);
+  Value init = tensor::EmptyOp::create(b, loc, shape, i32);
+  SmallVector<AffineMap> maps = {AffineMap::get(rank, 0, even, ctx),
+                                 AffineMap::get(rank, 0, odd, ctx), zxMap,
+                                 b.getMultiDimIdentityMap(rank)};
+  SmallVector<utils::IteratorType> par(rank, utils::IteratorType::parallel);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{init.getType()}, ValueRange{x, x, zx},
+             ValueRange{init}, maps, par,
+             [&](OpBuilder &nb, Location l, ValueRange a) {
+               Value z = quant::castInt(nb, l, a[2], i32);
+               Value lo = arith::SubIOp::create(
+                   nb, l, quant::castInt(nb, l, a[0], i32, isUnsigned), z);
+               Value hi = arith::SubIOp::create(
+                   nb, l, quant::castInt(nb, l, a[1], i32, isUnsigned), z);
+               Value mask = arith::ConstantOp::create(
+                   nb, l, nb.getI32IntegerAttr(0xFFFF));
+               Value sixteen =
+                   arith::ConstantOp::create(nb, l, nb.getI32IntegerAttr(16));
+               Value pair = arith::OrIOp::create(
+                   nb, l, arith::AndIOp::create(nb, l, lo, mask),
+                   arith::ShLIOp::create(nb, l, hi, sixteen));
+               linalg::YieldOp::create(nb, l, pair);
+             })
+      .getResult(0);
+}
+
+/// The centred constant weights w[co, ci, k...] − zw[co] as i16, packed to
+/// [Cout/T, Cin/G/2, K..., 2T] with element 2·(co mod T) + (ci mod 2).
+static Value packIntegerWeights(OpBuilder &b, Location loc,
+                                ArrayRef<int64_t> shape,
+                                ArrayRef<int64_t> w, ArrayRef<int64_t> zw,
+                                int64_t tile) {
+  int64_t cout = shape[0], cinPg = shape[1];
+  int64_t taps = 1;
+  for (int64_t k : shape.drop_front(2))
+    taps *= k;
+  SmallVector<int64_t> packedShape = {cout / tile, cinPg / 2};
+  packedShape.append(shape.begin() + 2, shape.end());
+  packedShape.push_back(2 * tile);
+  SmallVector<int16_t> packed(w.size());
+  for (int64_t co = 0; co < cout; ++co) {
+    int64_t z = zw[zw.size() == 1 ? 0 : co];
+    for (int64_t ci = 0; ci < cinPg; ++ci)
+      for (int64_t k = 0; k < taps; ++k)
+        packed[(((co / tile) * (cinPg / 2) + ci / 2) * taps + k) * 2 * tile +
+               2 * (co % tile) + ci % 2] =
+            static_cast<int16_t>(w[(co * cinPg + ci) * taps + k] - z);
+  }
+  return arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(RankedTensorType::get(packedShape, b.getI16Type()),
+                             ArrayRef<int16_t>(packed)));
+}
+
+static LogicalResult lowerQConv(QConvOp op, const Options &opts) {
+  if (!opts.integerKernels)
+    return remarkLeft(op, "integer-kernels=false");
+  if (llvm::any_of(op->getOperandTypes(), [](Type t) {
+        return !cast<ShapedType>(t).hasStaticShape();
+      }))
+    return remarkLeft(op, "dynamic shapes");
+  auto inType = op.getInput().getType();
+  auto wType = op.getWeight().getType();
+  auto outType = op.getType();
+  int64_t s = op.getNumSpatialDims(), groups = op.getGroups();
+  int64_t cin = inType.getDimSize(1), cout = outType.getDimSize(1);
+  int64_t cinPg = cin / groups, coutPg = cout / groups;
+  if (cinPg % 2 != 0)
+    return remarkLeft(op, llvm::formatv("{0} input channels per group is odd "
+                                        "(the kernel reads channel pairs)",
+                                        cinPg)
+                              .str());
+  if (coutPg % kLanes != 0)
+    return remarkLeft(op, llvm::formatv("{0} output channels per group is not "
+                                        "a multiple of {1}",
+                                        coutPg, kLanes)
+                              .str());
+  auto weights = fold::getConstantInts(op.getWeight(), op.getWeightUint8());
+  auto weightZps = fold::getConstantInts(op.getWeightZeroPoint());
+  if (!weights || !weightZps)
+    return remarkLeft(op, "the weights or their zero points are not constants "
+                          "(they are packed at compile time)");
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  ArrayRef<int64_t> pad = op.getPadding();
+  Value pairs = pairChannels(b, loc, op.getInput(), op.getInputZeroPoint(),
+                             op.getInputUint8());
+  Value input = padSpatial(b, loc, pairs, pad.take_front(s), pad.drop_front(s));
+
+  DenseProblem pr;
+  pr.integer = true;
+  pr.outElt = outType.getElementType();
+  pr.batch = inType.getDimSize(0);
+  pr.groups = groups;
+  pr.cinPg = cinPg;
+  pr.coutPg = coutPg;
+  pr.cout = cout;
+  pr.kernel.assign(wType.getShape().begin() + 2, wType.getShape().end());
+  pr.strides.assign(op.getStrides().begin(), op.getStrides().end());
+  pr.dilations.assign(op.getDilations().begin(), op.getDilations().end());
+  pr.out.assign(outType.getShape().begin() + 2, outType.getShape().end());
+  pr.pixels = 1;
+  for (int64_t o : pr.out)
+    pr.pixels *= o;
+  int64_t inputBytes =
+      4 * cast<RankedTensorType>(input.getType()).getNumElements() / pr.batch;
+  pr.tiling = chooseDenseTiling(coutPg, 2 * wType.getNumElements(), inputBytes,
+                                pr.pixels, opts.vectors, opts.pixels,
+                                opts.order);
+  pr.input = input;
+  pr.packed = packIntegerWeights(b, loc, wType.getShape(), *weights,
+                                 *weightZps, pr.tiling.channels);
+  pr.bias = op.getBias();
+  if (op.hasRequantize())
+    pr.requant = quant::buildRequantParams(b, loc, op, cout);
+
+  Value empty = tensor::EmptyOp::create(
+      b, loc, ArrayRef<int64_t>{pr.batch, cout, pr.pixels}, pr.outElt);
+  Value result = emitDense(b, loc, pr, empty);
+  SmallVector<ReassociationIndices> assoc = {{0}, {1}, {}};
+  for (int64_t i = 0; i < s; ++i)
+    assoc[2].push_back(2 + i);
+  result = tensor::ExpandShapeOp::create(b, loc, outType, result, assoc);
+  op.replaceAllUsesWith(result);
+  remarkTaken(op, llvm::formatv("integer dense vector kernel: {0} output "
+                                "channels x {1} pixels per register tile, "
+                                "int16 channel pairs through qfuse.dot_pairs, {2} "
+                                "loop outermost",
+                                pr.tiling.channels, pr.tiling.pixels,
+                                pr.tiling.weightsOuter ? "channel-block"
+                                                       : "pixel-tile")
                           .str());
   op.erase();
   return success();
@@ -1072,14 +1278,17 @@ struct ConvertQFuseToVectorPass
           << opts.order << "'";
       return signalPassFailure();
     }
+    opts.integerKernels = integerKernels;
     SmallVector<Operation *> work;
     getOperation()->walk([&](Operation *op) {
-      if (isa<ConvOp, LinearOp>(op))
+      if (isa<ConvOp, LinearOp, QConvOp>(op))
         work.push_back(op);
     });
     for (Operation *op : work) {
       if (auto conv = dyn_cast<ConvOp>(op))
         (void)lowerConv(conv, opts);
+      else if (auto qconv = dyn_cast<QConvOp>(op))
+        (void)lowerQConv(qconv, opts);
       else
         (void)lowerLinear(cast<LinearOp>(op), opts);
     }

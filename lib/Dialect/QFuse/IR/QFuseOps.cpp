@@ -842,3 +842,13 @@ LogicalResult QLinearOp::verify() {
     return failure();
   return verifyIntegerContraction(*this, getWeight().getType().getDimSize(0));
 }
+
+LogicalResult DotPairsOp::verify() {
+  int64_t lanes = getResult().getType().getDimSize(0);
+  if (getLhs().getType() != getRhs().getType() ||
+      getLhs().getType().getDimSize(0) != 2 * lanes)
+    return emitOpError() << "expects both operands to have twice the "
+                            "result's "
+                         << lanes << " lanes";
+  return success();
+}

@@ -573,4 +573,34 @@ def QFuse_QLinearOp : QFuse_Op<"qlinear", [Pure, AttrSizedOperandSegments]> {
   }];
 }
 
+//===----------------------------------------------------------------------===//
+// DotPairsOp (kernel-level)
+//===----------------------------------------------------------------------===//
+
+def QFuse_DotPairsOp : QFuse_Op<"dot_pairs",
+    [Pure, AllTypesMatch<["lhs", "rhs"]>]> {
+  let summary = "pairwise int16 products summed into int32 lanes (vpmaddwd)";
+  let description = [{
+    `result[i] = lhs[2i]·rhs[2i] + lhs[2i+1]·rhs[2i+1]`, each product and
+    the sum exact in i32 (as x86 `vpmaddwd`, which wraps only for the one
+    input -32768·-32768·2). The integer vector kernels of
+    `convert-qfuse-to-vector` emit it; `qfuse-lower-dot-pairs` lowers it to
+    the AVX2 instruction or to portable vector ops. It is a vector-level op
+    and has no tensor semantics.
+
+    Example:
+
+    ```mlir
+    %d = qfuse.dot_pairs %a, %b : vector<16xi16> -> vector<8xi32>
+    ```
+  }];
+  let arguments = (ins VectorOfRankAndType<[1], [I16]>:$lhs,
+                       VectorOfRankAndType<[1], [I16]>:$rhs);
+  let results = (outs VectorOfRankAndType<[1], [I32]>:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` type($lhs) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // QFUSE_DIALECT_QFUSE_IR_QFUSEOPS_TD
