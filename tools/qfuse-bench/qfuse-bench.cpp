@@ -81,6 +81,12 @@ cl::list<int> threadCounts("num-threads", cl::desc("Thread counts (default 1 and
 cl::opt<std::string> forms("forms", cl::desc("fused, unfused or both"), cl::init("both"));
 cl::opt<unsigned> repeat("repeat", cl::desc("Timed runs per measurement (best of N)"), cl::init(5));
 cl::opt<bool> listLayers("list", cl::desc("List the layers and exit"));
+cl::opt<int> int8ActivationMax(
+    "int8-activation-max",
+    cl::desc("Largest uint8 input value of the int8 rows: 255, or 127 for "
+             "7-bit activations (what oneDNN needs to stay exact without "
+             "VNNI)"),
+    cl::init(255));
 cl::list<std::string> dtypes(
     "dtypes", cl::desc("f32 and/or int8 (default f32)"), cl::CommaSeparated);
 cl::opt<std::string> lowering(
@@ -287,7 +293,7 @@ Int8Data makeInt8Data(const Layer &l, int64_t n) {
   d.n = n;
   d.oh = (l.h + 2 * l.pad - l.kh) / l.stride + 1;
   d.ow = (l.w + 2 * l.pad - l.kh) / l.stride + 1;
-  std::uniform_int_distribution<int> u8(0, 255), s8(-127, 127),
+  std::uniform_int_distribution<int> u8(0, int8ActivationMax), s8(-127, 127),
       b(-20000, 20000);
   std::uniform_real_distribution<float> scale(0.0005f, 0.002f);
   d.x.resize(n * l.c * l.h * l.w);

@@ -103,3 +103,61 @@ func.func @left(%x: tensor<1x4x6x6xf16>, %w: tensor<8x4x3x3xf16>, %y: tensor<1x4
   %2 = qfuse.conv %y, %wd {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 4 : i64} : (tensor<1x4x6x6xf32>, tensor<8x1x3x3xf32>) -> tensor<1x8x6x6xf32>
   return %0, %1, %2 : tensor<1x8x6x6xf16>, tensor<1x6x6x6xf32>, tensor<1x8x6x6xf32>
 }
+
+// -----
+
+// Integer conv: the uint8 input centred on its zero point, channel pairs
+// packed into i32 (low half the even channel), padded with 0; the weights
+// centred at compile time (3 - 1 = 2) and packed to [Cout/16, Cin/2, KH, KW,
+// 32] i16; one qfuse.dot_pairs per pixel, tap, channel pair and vector into
+// i32 accumulators that start at the bias; the requantize on the
+// accumulators (f64 multiply, round half to even, clamp) and a transposed
+// store of i8 rows.
+// CHECK-LABEL: func.func @qconv
+// CHECK:         linalg.generic {{.*}} ins(%arg0, %arg0, %{{.*}} : tensor<1x4x6x6xi8>, tensor<1x4x6x6xi8>, tensor<i32>) outs(%{{.*}} : tensor<1x2x6x6xi32>)
+// CHECK:           arith.extui
+// CHECK:           arith.shli %{{.*}}, %{{.*}} : i32
+// CHECK:           arith.andi
+// CHECK:           arith.ori
+// CHECK:         tensor.pad %{{.*}} low[0, 0, 1, 1] high[0, 0, 1, 1]
+// CHECK:         %[[W:[a-z0-9_]+]] = arith.constant dense<2> : tensor<1x2x3x3x32xi16>
+// CHECK:         scf.forall {{.*}} -> (tensor<1x16x36xi8>)
+// CHECK:           vector.transfer_read %{{.*}} : tensor<16xi32>, vector<8xi32>
+// CHECK:           vector.transfer_read %[[W]]{{.*}} : tensor<1x2x3x3x32xi16>, vector<16xi16>
+// CHECK:           %[[B:.*]] = vector.broadcast %{{.*}} : i32 to vector<8xi32>
+// CHECK:           %[[PAIRS:.*]] = vector.bitcast %[[B]] : vector<8xi32> to vector<16xi16>
+// CHECK:           %[[DOT:.*]] = qfuse.dot_pairs %[[PAIRS]], %{{.*}} : vector<16xi16> -> vector<8xi32>
+// CHECK:           arith.addi %{{.*}}, %[[DOT]] : vector<8xi32>
+// CHECK:         arith.sitofp %{{.*}} : vector<8xi32> to vector<8xf64>
+// CHECK:         math.roundeven %{{.*}} : vector<8xf64>
+// CHECK:         arith.fptosi %{{.*}} : vector<8xf64> to vector<8xi32>
+// CHECK:         arith.trunci %{{.*}} : vector<8xi32> to vector<8xi8>
+// CHECK:         vector.from_elements {{.*}} : vector<6xi8>
+func.func @qconv(%x: tensor<1x4x6x6xi8>) -> tensor<1x16x6x6xi8> {
+  %w = arith.constant dense<3> : tensor<16x4x3x3xi8>
+  %b = arith.constant dense<7> : tensor<16xi32>
+  %sx = arith.constant dense<0.05> : tensor<f32>
+  %zx = arith.constant dense<128> : tensor<i32>
+  %zw = arith.constant dense<1> : tensor<i32>
+  %sw = arith.constant dense<0.01> : tensor<16xf32>
+  %sy = arith.constant dense<0.1> : tensor<f32>
+  %zy = arith.constant dense<0> : tensor<i32>
+  // expected-remark @+1 {{integer dense vector kernel: 16 output channels x 6 pixels per register tile, int16 channel pairs through qfuse.dot_pairs, channel-block loop outermost}}
+  %y = qfuse.qconv %x, %w bias(%b) zero_points(%zx, %zw) requantize(%sx, %sw, %sy, %zy) {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, input_uint8, quant_min = -128 : i64, quant_max = 127 : i64, activation = #qfuse.activation<relu>} : (tensor<1x4x6x6xi8>, tensor<16x4x3x3xi8>, tensor<16xi32>, tensor<i32>, tensor<i32>, tensor<f32>, tensor<16xf32>, tensor<f32>, tensor<i32>) -> tensor<1x16x6x6xi8>
+  return %y : tensor<1x16x6x6xi8>
+}
+
+// -----
+
+// Not taken: odd input channels (the kernel reads pairs), run-time weights.
+// CHECK-LABEL: func.func @qconv_left
+// CHECK-COUNT-2: qfuse.qconv
+func.func @qconv_left(%x: tensor<1x3x6x6xi8>, %x2: tensor<1x4x6x6xi8>, %w2: tensor<8x4x1x1xi8>) -> (tensor<1x8x6x6xi32>, tensor<1x8x6x6xi32>) {
+  %w = arith.constant dense<3> : tensor<8x3x1x1xi8>
+  %z = arith.constant dense<0> : tensor<i32>
+  // expected-remark @+1 {{left to the generic lowering: 3 input channels per group is odd (the kernel reads channel pairs)}}
+  %a = qfuse.qconv %x, %w zero_points(%z, %z) {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x3x6x6xi8>, tensor<8x3x1x1xi8>, tensor<i32>, tensor<i32>) -> tensor<1x8x6x6xi32>
+  // expected-remark @+1 {{left to the generic lowering: the weights or their zero points are not constants (they are packed at compile time)}}
+  %b = qfuse.qconv %x2, %w2 zero_points(%z, %z) {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x4x6x6xi8>, tensor<8x4x1x1xi8>, tensor<i32>, tensor<i32>) -> tensor<1x8x6x6xi32>
+  return %a, %b : tensor<1x8x6x6xi32>, tensor<1x8x6x6xi32>
+}

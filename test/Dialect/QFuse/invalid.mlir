@@ -611,3 +611,11 @@ func.func @f(%x: tensor<2x5xi8>, %w: tensor<3x4xi8>, %z: tensor<i32>) {
   %0 = qfuse.qlinear %x, %w zero_points(%z, %z) : (tensor<2x5xi8>, tensor<3x4xi8>, tensor<i32>, tensor<i32>) -> tensor<2x3xi32>
   return
 }
+
+// -----
+
+func.func @f(%a: vector<16xi16>) {
+  // expected-error @+1 {{'qfuse.dot_pairs' op expects both operands to have twice the result's 4 lanes}}
+  %0 = qfuse.dot_pairs %a, %a : vector<16xi16> -> vector<4xi32>
+  return
+}
