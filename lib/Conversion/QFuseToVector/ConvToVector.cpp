@@ -1154,23 +1154,24 @@ static Value pairChannels(OpBuilder &b, Location loc, Value x, Value zx,
 
 /// The centred constant weights w[co, ci, k...] − zw[co] as i16, packed to
 /// [Cout/T, Cin/G/2, K..., 2T] with element 2·(co mod T) + (ci mod 2).
+/// An odd channel count is padded with a zero weight channel.
 static Value packIntegerWeights(OpBuilder &b, Location loc,
                                 ArrayRef<int64_t> shape,
                                 ArrayRef<int64_t> w, ArrayRef<int64_t> zw,
                                 int64_t tile) {
-  int64_t cout = shape[0], cinPg = shape[1];
+  int64_t cout = shape[0], cinPg = shape[1], pairs = (cinPg + 1) / 2;
   int64_t taps = 1;
   for (int64_t k : shape.drop_front(2))
     taps *= k;
-  SmallVector<int64_t> packedShape = {cout / tile, cinPg / 2};
+  SmallVector<int64_t> packedShape = {cout / tile, pairs};
   packedShape.append(shape.begin() + 2, shape.end());
   packedShape.push_back(2 * tile);
-  SmallVector<int16_t> packed(w.size());
+  SmallVector<int16_t> packed(cout * pairs * 2 * taps, 0);
   for (int64_t co = 0; co < cout; ++co) {
     int64_t z = zw[zw.size() == 1 ? 0 : co];
     for (int64_t ci = 0; ci < cinPg; ++ci)
       for (int64_t k = 0; k < taps; ++k)
-        packed[(((co / tile) * (cinPg / 2) + ci / 2) * taps + k) * 2 * tile +
+        packed[(((co / tile) * pairs + ci / 2) * taps + k) * 2 * tile +
                2 * (co % tile) + ci % 2] =
             static_cast<int16_t>(w[(co * cinPg + ci) * taps + k] - z);
   }
@@ -1193,9 +1194,11 @@ static LogicalResult lowerQConv(QConvOp op, const Options &opts) {
   int64_t s = op.getNumSpatialDims(), groups = op.getGroups();
   int64_t cin = inType.getDimSize(1), cout = outType.getDimSize(1);
   int64_t cinPg = cin / groups, coutPg = cout / groups;
-  if (cinPg % 2 != 0)
+  if (cinPg % 2 != 0 && groups != 1)
     return remarkLeft(op, llvm::formatv("{0} input channels per group is odd "
-                                        "(the kernel reads channel pairs)",
+                                        "(the kernel reads channel pairs; an "
+                                        "odd count is padded only without "
+                                        "groups)",
                                         cinPg)
                               .str());
   if (coutPg % kLanes != 0)
@@ -1211,7 +1214,23 @@ static LogicalResult lowerQConv(QConvOp op, const Options &opts) {
   OpBuilder b(op);
   Location loc = op.getLoc();
   ArrayRef<int64_t> pad = op.getPadding();
-  Value pairs = pairChannels(b, loc, op.getInput(), op.getInputZeroPoint(),
+  Value x = op.getInput();
+  if (cin % 2 != 0) {
+    // One more input channel at the zero point: centred, it is 0 (and its
+    // packed weights are 0).
+    Value zx = quant::castInt(
+        b, loc, quant::extractScalar(b, loc, op.getInputZeroPoint()),
+        b.getI8Type());
+    SmallVector<int64_t> shape(inType.getShape());
+    shape[1] += 1;
+    SmallVector<OpFoldResult> lo(shape.size(), b.getIndexAttr(0)),
+        hi(shape.size(), b.getIndexAttr(0));
+    hi[1] = b.getIndexAttr(1);
+    x = tensor::PadOp::create(b, loc, inType.clone(shape), x, lo, hi, zx);
+    cin += 1;
+    cinPg += 1;
+  }
+  Value pairs = pairChannels(b, loc, x, op.getInputZeroPoint(),
                              op.getInputUint8());
   Value input = padSpatial(b, loc, pairs, pad.take_front(s), pad.drop_front(s));
 

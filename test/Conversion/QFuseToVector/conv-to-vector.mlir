@@ -149,15 +149,16 @@ func.func @qconv(%x: tensor<1x4x6x6xi8>) -> tensor<1x16x6x6xi8> {
 
 // -----
 
-// Not taken: odd input channels (the kernel reads pairs), run-time weights.
+// Not taken: odd input channels per group with groups (the kernel reads
+// pairs; only an ungrouped odd count is padded), run-time weights.
 // CHECK-LABEL: func.func @qconv_left
 // CHECK-COUNT-2: qfuse.qconv
-func.func @qconv_left(%x: tensor<1x3x6x6xi8>, %x2: tensor<1x4x6x6xi8>, %w2: tensor<8x4x1x1xi8>) -> (tensor<1x8x6x6xi32>, tensor<1x8x6x6xi32>) {
-  %w = arith.constant dense<3> : tensor<8x3x1x1xi8>
+func.func @qconv_left(%x: tensor<1x6x6x6xi8>, %x2: tensor<1x4x6x6xi8>, %w2: tensor<8x4x1x1xi8>) -> (tensor<1x16x6x6xi32>, tensor<1x8x6x6xi32>) {
+  %w = arith.constant dense<3> : tensor<16x3x1x1xi8>
   %z = arith.constant dense<0> : tensor<i32>
-  // expected-remark @+1 {{left to the generic lowering: 3 input channels per group is odd (the kernel reads channel pairs)}}
-  %a = qfuse.qconv %x, %w zero_points(%z, %z) {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x3x6x6xi8>, tensor<8x3x1x1xi8>, tensor<i32>, tensor<i32>) -> tensor<1x8x6x6xi32>
+  // expected-remark @+1 {{left to the generic lowering: 3 input channels per group is odd (the kernel reads channel pairs; an odd count is padded only without groups)}}
+  %a = qfuse.qconv %x, %w zero_points(%z, %z) {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 2 : i64} : (tensor<1x6x6x6xi8>, tensor<16x3x1x1xi8>, tensor<i32>, tensor<i32>) -> tensor<1x16x6x6xi32>
   // expected-remark @+1 {{left to the generic lowering: the weights or their zero points are not constants (they are packed at compile time)}}
   %b = qfuse.qconv %x2, %w2 zero_points(%z, %z) {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x4x6x6xi8>, tensor<8x4x1x1xi8>, tensor<i32>, tensor<i32>) -> tensor<1x8x6x6xi32>
-  return %a, %b : tensor<1x8x6x6xi32>, tensor<1x8x6x6xi32>
+  return %a, %b : tensor<1x16x6x6xi32>, tensor<1x8x6x6xi32>
 }
