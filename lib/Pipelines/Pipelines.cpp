@@ -29,6 +29,8 @@ void qfuse::buildPtqPipeline(OpPassManager &pm,
   fold.fuseActivations = false;
   pm.addPass(qfuse::createFoldBatchNorm(fold));
   pm.addPass(qfuse::createFuseActivations());
+  if (options.int8)
+    pm.addPass(qfuse::createQuantize());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }
@@ -164,6 +166,7 @@ void qfuse::registerPipelines() {
       "qfuse-ptq",
       "PTQ deploy form: fold every foldable batch-norm exactly (--fold-bn), "
       "fuse relu/clamp into conv/conv_transpose/linear (--fuse-activations), "
+      "with int8=true make fake-quantized conv/linear integer (--quantize), "
       "then canonicalize and CSE",
       buildPtqPipeline);
   PassPipelineRegistration<QatPipelineOptions>(

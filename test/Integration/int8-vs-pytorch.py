@@ -168,7 +168,7 @@ def direct_case(name, case):
     want_dtype = (np.uint8 if case.get("y_u8") else np.int8) if q is not None else np.int32
     _, remarks = opt(mlir, "--convert-qfuse-to-vector", "--remarks-filter=vectorize",
                      "--remark-format=emitRemark")
-    kernel = "integer dense vector kernel" in remarks
+    kernel = "[Passed] ConvToVector" in remarks and "integer" in remarks
     checker.check(f"{name}: {'takes' if case.get('vector') else 'leaves'} the integer vector kernel",
                   kernel == bool(case.get("vector")))
     runs = [("vector" if kernel else "default", []),
@@ -196,9 +196,14 @@ direct_case("s8 x, u8 w with per-channel zero points, stride 2, dilation 2, grou
     pad=[1, 0, 2, 1], dil=[2, 2], groups=2, sx=0.05, sw=rng.uniform(0.001, 0.004, 8),
     sy=0.04, zy=-20, qmin=-127, qmax=127, act="relu6"))
 direct_case("depthwise 3x3 stride 2, per-tensor weight scale", dict(
-    x_shape=[1, 12, 10, 10], w_shape=[12, 1, 3, 3], x_u8=True, zx=128, zw=0,
+    vector=True, x_shape=[1, 12, 10, 10], w_shape=[12, 1, 3, 3], x_u8=True, zx=128, zw=0,
     bias=True, stride=[2, 2], pad=[1, 1, 1, 1], dil=[1, 1], groups=12,
     sx=0.03, sw=[0.01], sy=0.02, zy=128, qmin=0, qmax=255, y_u8=True))
+direct_case("depthwise 5x5 dilation 2, u8 weights with per-channel zero points, int8 out, relu6", dict(
+    vector=True, x_shape=[2, 16, 19, 17], w_shape=[16, 1, 5, 5], x_u8=False, zx=3,
+    w_u8=True, zw=rng.integers(0, 255, 16), bias=True, stride=[1, 1],
+    pad=[4, 2, 3, 4], dil=[2, 2], groups=16, sx=0.04, sw=rng.uniform(0.001, 0.003, 16),
+    sy=0.05, zy=-10, qmin=-128, qmax=127, act="relu6"))
 # The vector kernel's shapes: 24 channels (3 vectors), pixel remainders,
 # stride, dilation, groups, uint8 weights with per-channel zero points, the
 # clamp activation, extreme inputs (every x and w at a range end), no bias.

@@ -19,6 +19,11 @@ struct PtqPipelineOptions : public PassPipelineOptions<PtqPipelineOptions> {
       *this, "fold-through-quant",
       llvm::cl::desc("Fold through weight fake_quant where exact"),
       llvm::cl::init(true)};
+  Option<bool> int8{
+      *this, "int8",
+      llvm::cl::desc("Then make fake-quantized conv/linear integer ops "
+                     "(--quantize)"),
+      llvm::cl::init(false)};
 };
 
 /// Options of --qfuse-qat.

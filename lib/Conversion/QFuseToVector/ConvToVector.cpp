@@ -1181,6 +1181,118 @@ static Value packIntegerWeights(OpBuilder &b, Location loc,
                              ArrayRef<int16_t>(packed)));
 }
 
+/// A depthwise 2-D qconv through the f32 depthwise kernel on the centred
+/// values. Exact: every partial sum is an integer of magnitude at most
+/// taps·255·max|w − zw| (checked below 2^24), which f32 holds exactly; the
+/// bias is added in i32 afterwards, then the shared requantize.
+static LogicalResult lowerDepthwiseQConv(QConvOp op, ArrayRef<int64_t> w,
+                                         ArrayRef<int64_t> zw) {
+  auto inType = op.getInput().getType();
+  auto wType = op.getWeight().getType();
+  auto outType = op.getType();
+  int64_t channels = outType.getDimSize(1);
+  int64_t taps = wType.getNumElements() / channels;
+  SmallVector<float> wf;
+  for (int64_t c = 0; c < channels; ++c) {
+    int64_t z = zw[zw.size() == 1 ? 0 : c], bound = 0;
+    for (int64_t k = 0; k < taps; ++k) {
+      int64_t v = w[c * taps + k] - z;
+      bound += 255 * std::abs(v);
+      wf.push_back(static_cast<float>(v));
+    }
+    if (bound >= (int64_t(1) << 24))
+      return remarkLeft(op, llvm::formatv("depthwise channel {0}: the f32 "
+                                          "accumulation could exceed 2^24",
+                                          c)
+                                .str());
+  }
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  MLIRContext *ctx = b.getContext();
+  Type f32 = b.getF32Type(), i32 = b.getI32Type();
+  // The centred input in f32.
+  int64_t rank = 4;
+  AffineMap id = b.getMultiDimIdentityMap(rank);
+  AffineMap scalarMap =
+      cast<ShapedType>(op.getInputZeroPoint().getType()).getRank() == 0
+          ? AffineMap::get(rank, 0, {}, ctx)
+          : AffineMap::get(rank, 0, {getAffineConstantExpr(0, ctx)}, ctx);
+  SmallVector<utils::IteratorType> par(rank, utils::IteratorType::parallel);
+  Value xfInit = tensor::EmptyOp::create(b, loc, inType.getShape(), f32);
+  bool isUnsigned = op.getInputUint8();
+  Value xf = linalg::GenericOp::create(
+                 b, loc, TypeRange{xfInit.getType()},
+                 ValueRange{op.getInput(), op.getInputZeroPoint()},
+                 ValueRange{xfInit},
+                 SmallVector<AffineMap>{id, scalarMap, id}, par,
+                 [&](OpBuilder &nb, Location l, ValueRange a) {
+                   Value v = arith::SubIOp::create(
+                       nb, l, quant::castInt(nb, l, a[0], i32, isUnsigned),
+                       quant::castInt(nb, l, a[1], i32));
+                   linalg::YieldOp::create(
+                       nb, l, arith::SIToFPOp::create(nb, l, f32, v)
+                                  .getResult());
+                 })
+                 .getResult(0);
+  Value weight = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(wType.clone(f32), ArrayRef<float>(wf)));
+  ArrayRef<int64_t> pad = op.getPadding();
+  DepthwiseProblem pr{inType.getDimSize(0),
+                      channels,
+                      wType.getDimSize(2),
+                      wType.getDimSize(3),
+                      op.getStrides()[0],
+                      op.getStrides()[1],
+                      op.getDilations()[0],
+                      op.getDilations()[1],
+                      outType.getDimSize(2),
+                      outType.getDimSize(3),
+                      {pad[0], pad[1], pad[2], pad[3]},
+                      xf,
+                      weight,
+                      Value(),
+                      FusedActivation()};
+  Value acc = emitDepthwise(
+      b, loc, pr, tensor::EmptyOp::create(b, loc, outType.getShape(), f32));
+
+  // Epilogue: exact integer back to i32, the bias, the requantize.
+  std::optional<quant::RequantParams> requant;
+  if (op.hasRequantize())
+    requant = quant::buildRequantParams(b, loc, op, channels);
+  AffineMap channel = AffineMap::get(rank, 0, {getAffineDimExpr(1, ctx)}, ctx);
+  SmallVector<Value> ins = {acc};
+  SmallVector<AffineMap> maps = {id};
+  if (op.getBias()) {
+    ins.push_back(op.getBias());
+    maps.push_back(channel);
+  }
+  if (requant) {
+    ins.push_back(requant->multiplier);
+    maps.push_back(channel);
+  }
+  maps.push_back(id);
+  Value init = tensor::EmptyOp::create(b, loc, outType.getShape(),
+                                       outType.getElementType());
+  Value result =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{init.getType()}, ins, ValueRange{init}, maps, par,
+          [&](OpBuilder &nb, Location l, ValueRange a) {
+            Value v = arith::FPToSIOp::create(nb, l, i32, a[0]);
+            unsigned next = 1;
+            if (op.getBias())
+              v = arith::AddIOp::create(nb, l, v, a[next++]);
+            if (requant)
+              v = quant::requantizeValue(nb, l, v, a[next], *requant);
+            linalg::YieldOp::create(nb, l, v);
+          })
+          .getResult(0);
+  op.replaceAllUsesWith(result);
+  remarkTaken(op, "integer depthwise vector kernel: centred values through "
+                  "the f32 depthwise kernel (exact below 2^24)");
+  op.erase();
+  return success();
+}
+
 static LogicalResult lowerQConv(QConvOp op, const Options &opts) {
   if (!opts.integerKernels)
     return remarkLeft(op, "integer-kernels=false");
@@ -1194,6 +1306,13 @@ static LogicalResult lowerQConv(QConvOp op, const Options &opts) {
   int64_t s = op.getNumSpatialDims(), groups = op.getGroups();
   int64_t cin = inType.getDimSize(1), cout = outType.getDimSize(1);
   int64_t cinPg = cin / groups, coutPg = cout / groups;
+  auto weights = fold::getConstantInts(op.getWeight(), op.getWeightUint8());
+  auto weightZps = fold::getConstantInts(op.getWeightZeroPoint());
+  if (!weights || !weightZps)
+    return remarkLeft(op, "the weights or their zero points are not constants "
+                          "(they are packed at compile time)");
+  if (s == 2 && cinPg == 1 && coutPg == 1)
+    return lowerDepthwiseQConv(op, *weights, *weightZps);
   if (cinPg % 2 != 0 && groups != 1)
     return remarkLeft(op, llvm::formatv("{0} input channels per group is odd "
                                         "(the kernel reads channel pairs; an "
@@ -1206,11 +1325,6 @@ static LogicalResult lowerQConv(QConvOp op, const Options &opts) {
                                         "a multiple of {1}",
                                         coutPg, kLanes)
                               .str());
-  auto weights = fold::getConstantInts(op.getWeight(), op.getWeightUint8());
-  auto weightZps = fold::getConstantInts(op.getWeightZeroPoint());
-  if (!weights || !weightZps)
-    return remarkLeft(op, "the weights or their zero points are not constants "
-                          "(they are packed at compile time)");
   OpBuilder b(op);
   Location loc = op.getLoc();
   ArrayRef<int64_t> pad = op.getPadding();
