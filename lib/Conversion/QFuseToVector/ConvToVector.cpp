@@ -698,6 +698,15 @@ struct DepthwiseProblem {
   Value weight; // [C, 1, KH, KW]
   Value bias;   // [C] or null
   FusedActivation act;
+  /// Integer mode (depthwise qfuse.qconv): `input` is 8-bit, centred on
+  /// `zeroPoint` (an i32 scalar) into f32 as each plane is padded; the f32
+  /// accumulators hold exact integers, which get `intBias` and the
+  /// requantize before the store of `outElt`.
+  bool integer = false;
+  bool inputUint8 = false;
+  Value zeroPoint, intBias;
+  std::optional<quant::RequantParams> requant;
+  Type outElt;
 };
 
 /// `width` outputs of row `row` from column `col` on: stride 1 reads them,
@@ -722,11 +731,11 @@ static Value emitDepthwiseChunk(OpBuilder &b, Location loc,
                                 const DepthwiseProblem &pr, Value plane,
                                 Value oh, Value ow0, ArrayRef<int64_t> widths,
                                 ArrayRef<Value> taps, Value biasScalar,
-                                Value dest) {
+                                Value multiplier, Value dest) {
   SmallVector<Value> accs;
   for (int64_t w : widths) {
     auto type = VectorType::get({w}, b.getF32Type());
-    accs.push_back(biasScalar
+    accs.push_back(biasScalar && !pr.integer
                        ? vector::BroadcastOp::create(b, loc, type, biasScalar)
                              .getResult()
                        : splat(b, loc, w, 0.0));
@@ -751,8 +760,24 @@ static Value emitDepthwiseChunk(OpBuilder &b, Location loc,
   }
   int64_t offset = 0;
   for (auto [u, w] : llvm::enumerate(widths)) {
-    dest = writeVector(b, loc, activate(b, loc, accs[u], pr.act), dest,
-                       {oh, addIdx(b, loc, ow0, offset)});
+    Value v = accs[u];
+    if (pr.integer) {
+      // Exact integers: to i32, the bias, the requantize.
+      auto i32Type = VectorType::get({w}, b.getI32Type());
+      v = arith::FPToSIOp::create(b, loc, i32Type, v);
+      if (pr.intBias)
+        v = arith::AddIOp::create(
+            b, loc, v, vector::BroadcastOp::create(b, loc, i32Type, biasScalar));
+      if (pr.requant)
+        v = quant::requantizeValue(
+            b, loc, v,
+            vector::BroadcastOp::create(
+                b, loc, VectorType::get({w}, b.getF64Type()), multiplier),
+            *pr.requant);
+    } else {
+      v = activate(b, loc, v, pr.act);
+    }
+    dest = writeVector(b, loc, v, dest, {oh, addIdx(b, loc, ow0, offset)});
     offset += w;
   }
   return dest;
@@ -787,8 +812,10 @@ static Value writeRowChunks(
 /// `plane` [H, W] zero-padded by pad = {top, left, bottom, right} plus
 /// `slack` zero columns on the right, written with vector stores (the
 /// generic tensor.pad lowering is scalar).
-static Value padPlane(OpBuilder &b, Location loc, Value plane,
-                      ArrayRef<int64_t> pad, int64_t slack) {
+static Value padPlane(
+    OpBuilder &b, Location loc, Value plane, ArrayRef<int64_t> pad,
+    int64_t slack,
+    function_ref<Value(OpBuilder &, Location, Value)> convert = nullptr) {
   auto type = cast<RankedTensorType>(plane.getType());
   int64_t h = type.getDimSize(0), w = type.getDimSize(1);
   int64_t hp = h + pad[0] + pad[2], wp = w + pad[1] + pad[3] + slack;
@@ -822,9 +849,10 @@ static Value padPlane(OpBuilder &b, Location loc, Value plane,
                 d = writeRowChunks(
                     nb, nl, d, r, pad[1], w,
                     [&](OpBuilder &vb, Location vl, Value col, int64_t width) {
-                      return readVector(vb, vl, plane,
-                                        {srcRow, addIdx(vb, vl, col, -pad[1])},
-                                        width);
+                      Value v = readVector(
+                          vb, vl, plane,
+                          {srcRow, addIdx(vb, vl, col, -pad[1])}, width);
+                      return convert ? convert(vb, vl, v) : v;
                     });
                 if (wp > pad[1] + w)
                   d = writeRowChunks(nb, nl, d, r, pad[1] + w, wp - pad[1] - w,
@@ -858,7 +886,7 @@ static Value emitDepthwise(OpBuilder &b, Location loc,
                                      fb.getIndexAttr(pr.ow)};
   SmallVector<OpFoldResult> ones(4, fb.getIndexAttr(1));
   Value plane = tensor::ExtractSliceOp::create(
-      fb, loc, RankedTensorType::get({pr.oh, pr.ow}, f32), shared, offs,
+      fb, loc, RankedTensorType::get({pr.oh, pr.ow}, pr.outElt), shared, offs,
       sizes, ones);
   // This channel's input plane, zero-padded (plus the strided reads' slack
   // on the right) into a buffer that stays in cache.
@@ -867,13 +895,28 @@ static Value emitDepthwise(OpBuilder &b, Location loc,
   int64_t slack = std::max<int64_t>(
       0, pr.ow * pr.sw + (pr.kw - 1) * pr.dw - (w + pr.pad[1] + pr.pad[3]));
   Value input = tensor::ExtractSliceOp::create(
-      fb, loc, RankedTensorType::get({h, w}, f32), pr.input,
+      fb, loc, RankedTensorType::get({h, w}, inType.getElementType()),
+      pr.input,
       ArrayRef<OpFoldResult>{n, c, fb.getIndexAttr(0), fb.getIndexAttr(0)},
       ArrayRef<OpFoldResult>{fb.getIndexAttr(1), fb.getIndexAttr(1),
                              fb.getIndexAttr(h), fb.getIndexAttr(w)},
       ones);
-  if (pr.pad[0] || pr.pad[1] || pr.pad[2] || pr.pad[3] || slack)
+  if (pr.integer) {
+    // Centred into f32 on the way into the padded plane (always built).
+    input = padPlane(fb, loc, input, pr.pad, slack,
+                     [&](OpBuilder &vb, Location vl, Value v) -> Value {
+                       auto vt = cast<VectorType>(v.getType());
+                       Type i32 = vb.getI32Type();
+                       Value x = quant::castInt(vb, vl, v, i32, pr.inputUint8);
+                       Value z = vector::BroadcastOp::create(
+                           vb, vl, vt.clone(i32), pr.zeroPoint);
+                       return arith::SIToFPOp::create(
+                           vb, vl, vt.clone(f32),
+                           arith::SubIOp::create(vb, vl, x, z));
+                     });
+  } else if (pr.pad[0] || pr.pad[1] || pr.pad[2] || pr.pad[3] || slack) {
     input = padPlane(fb, loc, input, pr.pad, slack);
+  }
   Value zero = cIdx(fb, loc, 0);
   SmallVector<Value> taps;
   for (int64_t i = 0; i < pr.kh; ++i)
@@ -881,11 +924,17 @@ static Value emitDepthwise(OpBuilder &b, Location loc,
       taps.push_back(tensor::ExtractOp::create(
           fb, loc, pr.weight,
           ValueRange{c, zero, cIdx(fb, loc, i), cIdx(fb, loc, j)}));
+  Value biasTensor = pr.integer ? pr.intBias : pr.bias;
   Value biasScalar =
-      pr.bias
-          ? tensor::ExtractOp::create(fb, loc, pr.bias, ValueRange{c})
+      biasTensor
+          ? tensor::ExtractOp::create(fb, loc, biasTensor, ValueRange{c})
                 .getResult()
           : Value();
+  Value multiplier =
+      pr.requant ? tensor::ExtractOp::create(fb, loc, pr.requant->multiplier,
+                                             ValueRange{c})
+                       .getResult()
+                 : Value();
   auto rows = scf::ForOp::create(
       fb, loc, zero, cIdx(fb, loc, pr.oh), cIdx(fb, loc, 1),
       ValueRange{plane},
@@ -899,14 +948,15 @@ static Value emitDepthwise(OpBuilder &b, Location loc,
                 scf::YieldOp::create(
                     cb, cl,
                     emitDepthwiseChunk(cb, cl, pr, input, oh, ow0, full, taps,
-                                       biasScalar, cit[0]));
+                                       biasScalar, multiplier, cit[0]));
               });
           cur = cols.getResult(0);
         }
         if (tail)
           cur = emitDepthwiseChunk(rb, rl, pr, input, oh,
                                    cIdx(rb, rl, fullChunks * chunk),
-                                   tailWidths, taps, biasScalar, cur);
+                                   tailWidths, taps, biasScalar, multiplier,
+                                   cur);
         scf::YieldOp::create(rb, rl, cur);
       });
   OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
@@ -988,6 +1038,7 @@ static LogicalResult lowerConv(ConvOp op, const Options &opts) {
                         op.getWeight(),
                         op.getBias(),
                         getFusedActivation(op)};
+    pr.outElt = b.getF32Type();
     Value empty = tensor::EmptyOp::create(b, loc, outType.getShape(),
                                           b.getF32Type());
     op.replaceAllUsesWith(emitDepthwise(b, loc, pr, empty));
@@ -1181,10 +1232,11 @@ static Value packIntegerWeights(OpBuilder &b, Location loc,
                              ArrayRef<int16_t>(packed)));
 }
 
-/// A depthwise 2-D qconv through the f32 depthwise kernel on the centred
-/// values. Exact: every partial sum is an integer of magnitude at most
-/// taps·255·max|w − zw| (checked below 2^24), which f32 holds exactly; the
-/// bias is added in i32 afterwards, then the shared requantize.
+/// A depthwise 2-D qconv on the f32 depthwise kernel: each plane is centred
+/// into f32 as it is padded, the taps are the centred weights. Exact: every
+/// partial sum is an integer of magnitude at most taps·255·max|w − zw|
+/// (checked below 2^24), which f32 holds; the bias is added in i32 and the
+/// shared requantize runs on the vectors before the store.
 static LogicalResult lowerDepthwiseQConv(QConvOp op, ArrayRef<int64_t> w,
                                          ArrayRef<int64_t> zw) {
   auto inType = op.getInput().getType();
@@ -1208,34 +1260,6 @@ static LogicalResult lowerDepthwiseQConv(QConvOp op, ArrayRef<int64_t> w,
   }
   OpBuilder b(op);
   Location loc = op.getLoc();
-  MLIRContext *ctx = b.getContext();
-  Type f32 = b.getF32Type(), i32 = b.getI32Type();
-  // The centred input in f32.
-  int64_t rank = 4;
-  AffineMap id = b.getMultiDimIdentityMap(rank);
-  AffineMap scalarMap =
-      cast<ShapedType>(op.getInputZeroPoint().getType()).getRank() == 0
-          ? AffineMap::get(rank, 0, {}, ctx)
-          : AffineMap::get(rank, 0, {getAffineConstantExpr(0, ctx)}, ctx);
-  SmallVector<utils::IteratorType> par(rank, utils::IteratorType::parallel);
-  Value xfInit = tensor::EmptyOp::create(b, loc, inType.getShape(), f32);
-  bool isUnsigned = op.getInputUint8();
-  Value xf = linalg::GenericOp::create(
-                 b, loc, TypeRange{xfInit.getType()},
-                 ValueRange{op.getInput(), op.getInputZeroPoint()},
-                 ValueRange{xfInit},
-                 SmallVector<AffineMap>{id, scalarMap, id}, par,
-                 [&](OpBuilder &nb, Location l, ValueRange a) {
-                   Value v = arith::SubIOp::create(
-                       nb, l, quant::castInt(nb, l, a[0], i32, isUnsigned),
-                       quant::castInt(nb, l, a[1], i32));
-                   linalg::YieldOp::create(
-                       nb, l, arith::SIToFPOp::create(nb, l, f32, v)
-                                  .getResult());
-                 })
-                 .getResult(0);
-  Value weight = arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(wType.clone(f32), ArrayRef<float>(wf)));
   ArrayRef<int64_t> pad = op.getPadding();
   DepthwiseProblem pr{inType.getDimSize(0),
                       channels,
@@ -1248,47 +1272,29 @@ static LogicalResult lowerDepthwiseQConv(QConvOp op, ArrayRef<int64_t> w,
                       outType.getDimSize(2),
                       outType.getDimSize(3),
                       {pad[0], pad[1], pad[2], pad[3]},
-                      xf,
-                      weight,
+                      op.getInput(),
+                      arith::ConstantOp::create(
+                          b, loc,
+                          DenseElementsAttr::get(wType.clone(b.getF32Type()),
+                                                 ArrayRef<float>(wf))),
                       Value(),
                       FusedActivation()};
-  Value acc = emitDepthwise(
-      b, loc, pr, tensor::EmptyOp::create(b, loc, outType.getShape(), f32));
-
-  // Epilogue: exact integer back to i32, the bias, the requantize.
-  std::optional<quant::RequantParams> requant;
+  pr.integer = true;
+  pr.inputUint8 = op.getInputUint8();
+  pr.zeroPoint = quant::castInt(
+      b, loc, quant::extractScalar(b, loc, op.getInputZeroPoint()),
+      b.getI32Type());
+  pr.intBias = op.getBias();
   if (op.hasRequantize())
-    requant = quant::buildRequantParams(b, loc, op, channels);
-  AffineMap channel = AffineMap::get(rank, 0, {getAffineDimExpr(1, ctx)}, ctx);
-  SmallVector<Value> ins = {acc};
-  SmallVector<AffineMap> maps = {id};
-  if (op.getBias()) {
-    ins.push_back(op.getBias());
-    maps.push_back(channel);
-  }
-  if (requant) {
-    ins.push_back(requant->multiplier);
-    maps.push_back(channel);
-  }
-  maps.push_back(id);
-  Value init = tensor::EmptyOp::create(b, loc, outType.getShape(),
-                                       outType.getElementType());
-  Value result =
-      linalg::GenericOp::create(
-          b, loc, TypeRange{init.getType()}, ins, ValueRange{init}, maps, par,
-          [&](OpBuilder &nb, Location l, ValueRange a) {
-            Value v = arith::FPToSIOp::create(nb, l, i32, a[0]);
-            unsigned next = 1;
-            if (op.getBias())
-              v = arith::AddIOp::create(nb, l, v, a[next++]);
-            if (requant)
-              v = quant::requantizeValue(nb, l, v, a[next], *requant);
-            linalg::YieldOp::create(nb, l, v);
-          })
-          .getResult(0);
+    pr.requant = quant::buildRequantParams(b, loc, op, channels);
+  pr.outElt = outType.getElementType();
+  Value result = emitDepthwise(
+      b, loc, pr,
+      tensor::EmptyOp::create(b, loc, outType.getShape(), pr.outElt));
   op.replaceAllUsesWith(result);
-  remarkTaken(op, "integer depthwise vector kernel: centred values through "
-                  "the f32 depthwise kernel (exact below 2^24)");
+  remarkTaken(op, "integer depthwise vector kernel: planes centred into f32 "
+                  "as they are padded, exact below 2^24, requantize on the "
+                  "vectors");
   op.erase();
   return success();
 }
