@@ -443,4 +443,31 @@ def chain_case():
 
 chain_case()
 
+
+def example_block():
+    """examples/int8_block.mlir (BN kept, fake-quant everywhere): after
+    qfuse-ptq (the folds), --quantize changes each output by at most one
+    output step; the whole qfuse-ptq{int8=true} pipeline gives two qconvs."""
+    import os
+    import re
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "int8_block.mlir")
+    src = open(path).read()
+    step = float(re.search(r"%s2 = arith.constant dense<([^>]*)>", src).group(1))
+    int8, _ = opt(src, "--pass-pipeline=builtin.module(qfuse-ptq{int8=true})")
+    checker.check("examples/int8_block.mlir: qfuse-ptq{int8=true} gives two qconvs, no float conv, no batch-norm",
+                  int8.count("qfuse.qconv") == 2 and "qfuse.conv " not in int8
+                  and "qfuse.batch_norm" not in int8 and "qfuse.fake_quant" not in int8)
+    folded, _ = opt(src, "--qfuse-ptq")
+    worst = 0.0
+    for seed in range(3):
+        x = np.random.default_rng(10 + seed).standard_normal((1, 3, 16, 16)).astype(np.float32)
+        (a,) = run_model(folded, [x])
+        (b,) = run_model(int8, [x])
+        worst = max(worst, float(np.abs(a.astype(np.float64) - b).max()) / step)
+    checker.check("examples/int8_block.mlir: int8 vs the folded fake-quant graph within one step",
+                  worst <= 1.0 + 1e-4, f"(max {worst:.6f} steps over 3 inputs)")
+
+
+example_block()
+
 raise SystemExit(checker.close())
