@@ -94,6 +94,7 @@ void qfuse::buildLowerToLLVMPipeline(OpPassManager &pm,
     vec.tileVectors = options.tileVectors;
     vec.tilePixels = options.tilePixels;
     vec.loopOrder = options.loopOrder;
+    vec.integerIsa = options.integerIsa;
     pm.addPass(qfuse::createConvertQFuseToVector(vec));
   }
   addLowerToBuffersPasses(pm);
@@ -106,7 +107,8 @@ void qfuse::buildLowerToLLVMPipeline(OpPassManager &pm,
   bufferization::buildBufferDeallocationPipeline(pm);
   // The integer kernels' qfuse.dot_pairs: vpmaddwd on an AVX2 host.
   qfuse::LowerDotPairsOptions dot;
-  dot.isa = options.integerIsa;
+  dot.isa = options.integerPortable ? std::string("generic")
+                                    : std::string(options.integerIsa);
   pm.addPass(qfuse::createLowerDotPairs(dot));
   if (options.numThreads > 0) {
     // Outer parallel dimensions of each linalg op, and the scf.forall of

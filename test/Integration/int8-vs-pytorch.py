@@ -5,8 +5,10 @@
 #    sum is an integer below 2^53) and the documented requantize (f64
 #    multiplier, round half to even, activation clamp in the integer domain):
 #    the outputs must be equal, element for element, through the integer
-#    vector kernel (the cases that take it say so in their remark) and
-#    through the generic lowering (vectorize=false).
+#    vector kernel (the cases that take it say so in their remark), through
+#    the kernel a VNNI machine would get (the quads form, its dot_quads
+#    lowered to portable ops so that it runs here) and through the generic
+#    lowering (vectorize=false).
 # 2. --quantize against the fake-quant graph it came from (at most one
 #    quantization step apart) and against torch.ao's quantized ConvReLU2d and
 #    LinearReLU on the same integer input: equal except where the two
@@ -140,7 +142,10 @@ def qcontraction_mlir(x_shape, w, bias, case):
                   f"dilations = {arr(case['dil'])}", f"groups = {case['groups']} : i64"]
         out_shape = case["out_shape"]
     res_t = ttype(out_shape, out_elt)
-    x_attr = " {qfuse.uint8}" if in_u8 else ""
+    attrs_x = ["qfuse.uint8"] if in_u8 else []
+    if "x_range" in case:
+        attrs_x.append(f"qfuse.value_range = {arr(case['x_range'])}")
+    x_attr = " {" + ", ".join(attrs_x) + "}" if attrs_x else ""
     r_attr = " {qfuse.uint8}" if out_u8 and "sy" in case else ""
     return (f"func.func @f(%x: {x_t}{x_attr}) -> ({res_t}{r_attr}) {{\n{body}"
             f"  %y = {op} %x, %w{text} {{{', '.join(attrs)}}} : "
@@ -156,7 +161,8 @@ def int_tensor(shape, lo, hi, extreme=False):
 def direct_case(name, case):
     xs, ws = case["x_shape"], case["w_shape"]
     ext = case.get("extreme", False)
-    x = int_tensor(xs, 0, 255, ext) if case["x_u8"] else int_tensor(xs, -128, 127, ext)
+    lo, hi = case.get("x_range", (0, 255) if case["x_u8"] else (-128, 127))
+    x = int_tensor(xs, lo, hi, ext)
     w = int_tensor(ws, 0, 255, ext) if case.get("w_u8") else int_tensor(ws, -128, 127, ext)
     bias = int_tensor([ws[0]], -5000, 5000) if case.get("bias") else None
     acc, q = reference(x, w, bias, case["zx"], case["zw"], case)
@@ -171,10 +177,16 @@ def direct_case(name, case):
     kernel = "[Passed] ConvToVector" in remarks and "integer" in remarks
     checker.check(f"{name}: {'takes' if case.get('vector') else 'leaves'} the integer vector kernel",
                   kernel == bool(case.get("vector")))
+    if "form" in case:
+        checker.check(f"{name}: the {case['form']} form on this machine", case["form"] in remarks)
     runs = [("vector" if kernel else "default", []),
             ("generic", ["--lowering=vectorize=false"])]
-    if kernel:  # the portable dot_pairs lowering, as on a host without AVX2
+    if kernel:  # the portable dot lowering, as on a host without AVX2
         runs.append(("vector, portable dot_pairs", ["--lowering=integer-isa=generic"]))
+        # The kernel a VNNI machine gets (quads where the weights fit int8),
+        # its dot_quads lowered to portable ops so that it runs here.
+        runs.append(("vector for avxvnni, portable dot_quads",
+                     ["--lowering=integer-isa=avxvnni integer-portable=true"]))
     for label, extra in runs:
         (got,) = run_model(mlir, [x_np], extra)
         same = got.dtype == want_dtype and np.array_equal(got.astype(np.int64),
@@ -229,6 +241,23 @@ direct_case("kernel: 3 input channels (padded to a pair), 7x7 stride 2 pad 3, li
     bias=True, stride=[2, 2], pad=[3, 3, 3, 3], dil=[1, 1], groups=1, sx=0.02,
     sw=rng.uniform(0.001, 0.004, 16), sy=0.1, zy=0, qmin=0, qmax=255, y_u8=True,
     act="relu"))
+# 7-bit inputs (a qfuse.value_range argument, as a reduce_range producer
+# guarantees): every vpmaddubsw pair sum fits int16, so AVX2 takes the quads
+# form with full-range int8 weights, extreme values included.
+direct_case("kernel: 7-bit uint8 input, quads through vpmaddubsw, extreme values", dict(
+    vector=True, form="quads", extreme=True, x_range=(0, 127), x_shape=[1, 32, 7, 7],
+    w_shape=[16, 32, 3, 3], x_u8=True, zx=0, zw=0, bias=True, stride=[1, 1],
+    pad=[1, 1, 1, 1], dil=[1, 1], groups=1, sx=0.02, sw=rng.uniform(0.0005, 0.001, 16),
+    sy=0.5, zy=0, qmin=0, qmax=255, y_u8=True, act="relu"))
+direct_case("kernel: 7-bit input with zero point 64, 5 channels (padded to a quad), stride 2", dict(
+    vector=True, form="quads", x_range=(0, 127), x_shape=[2, 5, 11, 9], w_shape=[8, 5, 3, 3],
+    x_u8=True, zx=64, zw=0, bias=True, stride=[2, 2], pad=[1, 0, 1, 2], dil=[1, 1],
+    groups=1, sx=0.02, sw=rng.uniform(0.001, 0.004, 8), sy=0.05, zy=10, qmin=0, qmax=255,
+    y_u8=True))
+direct_case("kernel: int8 input (the +128 shift) and uint8 weights at zero point 128, groups 2", dict(
+    vector=True, x_shape=[1, 16, 8, 8], w_shape=[16, 8, 3, 3], x_u8=False, zx=-5,
+    w_u8=True, zw=128, bias=True, stride=[1, 1], pad=[1, 1, 1, 1], dil=[1, 1], groups=2,
+    sx=0.03, sw=rng.uniform(0.001, 0.003, 16), sy=0.2, zy=0, qmin=-128, qmax=127))
 direct_case("kernel: extreme values (x at 0/255 - zx 0, w at -128/127), int32 accumulator", dict(
     vector=True, extreme=True, x_shape=[1, 64, 6, 6], w_shape=[8, 64, 3, 3], x_u8=True,
     zx=0, zw=0, stride=[1, 1], pad=[1, 1, 1, 1], dil=[1, 1], groups=1))

@@ -40,17 +40,21 @@ def ConvertQFuseToLinalg : Pass<"convert-qfuse-to-linalg"> {
 }
 
 def LowerDotPairs : Pass<"qfuse-lower-dot-pairs"> {
-  let summary = "Lower qfuse.dot_pairs to vpmaddwd or to portable vector ops";
+  let summary = "Lower qfuse.dot_pairs / dot_quads to x86 instructions or portable ops";
   let description = [{
-    `qfuse.dot_pairs` on 16 x i16 becomes the AVX2 `vpmaddwd` intrinsic
-    (`llvm.x86.avx2.pmadd.wd`) when `isa` is `avx2`, or `auto` on a host
-    with AVX2; otherwise (and for other widths) even/odd shuffles, sign
-    extension, multiply and add, which compute the same lanes. Runs after
-    bufferization: the intrinsic call has no memory-effect model.
+    `qfuse.dot_pairs` on 16 x i16 becomes `vpmaddwd`
+    (`llvm.x86.avx2.pmadd.wd`) from AVX2 up. `qfuse.dot_quads` on 32 x i8
+    becomes `vpdpbusd` (`llvm.x86.avx512.vpdpbusd.256`, selected as the VEX
+    form on AVX-VNNI) with `avxvnni` or `avx512vnni`, and on AVX2, where its
+    `pairs_fit_i16` promise holds, `vpmaddubsw` then `vpmaddwd` by ones and
+    an add. Everything else (other widths, `generic`, AVX2 without the
+    promise) becomes shuffles, extensions, multiplies and adds computing the
+    same lanes. `auto` is the host. Runs after bufferization: the intrinsic
+    calls have no memory-effect model.
   }];
   let options = [
     Option<"isa", "isa", "std::string", /*default=*/"\"auto\"",
-           "auto (the host's), avx2 or generic">
+           "auto (the host's), generic, avx2, avxvnni or avx512vnni">
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::LLVM::LLVMDialect",
@@ -83,16 +87,26 @@ def ConvertQFuseToVector : Pass<"convert-qfuse-to-vector"> {
       contiguous inputs and keeps every `s`-th; `scf.forall` over channels.
     * Linear layers: the dense kernel with the batch rows as pixels, stored
       row-major.
-    * Integer `qfuse.qconv` (constant weights and weight zero points, input
-      channels per group even, output channels per group a multiple of 8;
-      `integer-kernels`): the dense kernel on int16 pairs. The input is centred on its zero point and each pair of
-      channels packed into one i32 `(x[2j] − zx, x[2j+1] − zx)`; the
-      weights, centred at compile time, are packed to
-      `[Cout/T, Cin/G/2, K..., 2T]` i16. One `vpmaddwd` per pair, tap and
-      vector (`qfuse.dot_pairs`, lowered later by `qfuse-lower-dot-pairs`)
-      multiplies and adds both channels into i32 lanes, exactly
-      (|x − zx|·|w − zw| <= 255·255); the requantize and the activation run
-      on the accumulators, as in the generic lowering, bit for bit.
+    * Integer `qfuse.qconv` (constant weights and weight zero points, output
+      channels per group a multiple of 8; `integer-kernels`), two forms of
+      the dense kernel, both exact, with the requantize and the activation
+      on the accumulators as in the generic lowering, bit for bit:
+      - quads (the VNNI layout), where the centred weights fit int8 and
+        `integer-isa` has `vpdpbusd` (avxvnni, avx512vnni), or is avx2 and
+        every `vpmaddubsw` pair sum provably fits int16 (7-bit inputs, from
+        the producer's quant range or a `qfuse.value_range` argument
+        attribute): four uint8 channels per i32 (int8 input shifted by
+        +128), weights packed to `[Cout/T, Cin/G/4, K..., 4T]` i8, one
+        `qfuse.dot_quads` per quad, tap and 8 channels; the accumulators
+        start at `bias − zx'·Σw`, the zero-point compensation;
+      - pairs otherwise: the input centred and two channels packed per i32
+        (an odd count without groups padded at the zero point), weights to
+        `[Cout/T, Cin/G/2, K..., 2T]` i16, one `qfuse.dot_pairs`
+        (`vpmaddwd`: |x − zx|·|w − zw| <= 255·255) per pair, tap and 8
+        channels.
+    * Integer depthwise 2-D `qfuse.qconv`: the f32 depthwise kernel on the
+      centred values, exact while every partial sum stays below 2^24
+      (checked per channel).
 
     Every op taken gets a passed remark naming its kernel and tile.
   }];
@@ -104,7 +118,10 @@ def ConvertQFuseToVector : Pass<"convert-qfuse-to-vector"> {
     Option<"loopOrder", "loop-order", "std::string", /*default=*/"\"auto\"",
            "Outer loop: auto, weights (channel blocks) or input (pixel tiles)">,
     Option<"integerKernels", "integer-kernels", "bool", /*default=*/"true",
-           "Take qfuse.qconv (false: leave it to the generic lowering)">
+           "Take qfuse.qconv (false: leave it to the generic lowering)">,
+    Option<"integerIsa", "integer-isa", "std::string", /*default=*/"\"auto\"",
+           "What the integer kernels target: auto (the host), generic, avx2, "
+           "avxvnni or avx512vnni (the quads form where it is exact)">
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::linalg::LinalgDialect",

@@ -76,9 +76,15 @@ struct LowerToLLVMOptions : public PassPipelineOptions<LowerToLLVMOptions> {
       llvm::cl::init("auto")};
   Option<std::string> integerIsa{
       *this, "integer-isa",
-      llvm::cl::desc("How the integer kernels' qfuse.dot_pairs is lowered: "
-                     "auto (vpmaddwd on an AVX2 host), avx2 or generic"),
+      llvm::cl::desc("What the integer kernels target: auto (the host), "
+                     "generic, avx2, avxvnni or avx512vnni"),
       llvm::cl::init("auto")};
+  Option<bool> integerPortable{
+      *this, "integer-portable",
+      llvm::cl::desc("Lower the integer kernels' dot ops with portable vector "
+                     "ops whatever integer-isa says (runs a kernel built for "
+                     "another ISA on this machine, for testing)"),
+      llvm::cl::init(false)};
 };
 
 /// Options of --qfuse-lower-to-nvvm.

@@ -1019,8 +1019,8 @@ struct ConvertQFuseToLinalgPass
     target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
                            math::MathDialect, tensor::TensorDialect>();
     target.addIllegalDialect<QFuseDialect>();
-    // The vector kernels' dot_pairs is lowered after bufferization.
-    target.addLegalOp<DotPairsOp>();
+    // The vector kernels. dot ops are lowered after bufferization.
+    target.addLegalOp<DotPairsOp, DotQuadsOp>();
     // No lowering for dynamic shapes: left in place for qfuse-check-lowered
     // to name.
     target.addDynamicallyLegalOp<ConvOp, ConvTransposeOp, LinearOp,
@@ -1042,7 +1042,7 @@ struct CheckLoweredPass
   void runOnOperation() override {
     bool found = false;
     getOperation()->walk([&](Operation *op) {
-      if (!isa<QFuseDialect>(op->getDialect()) || isa<DotPairsOp>(op))
+      if (!isa<QFuseDialect>(op->getDialect()) || isa<DotPairsOp, DotQuadsOp>(op))
         return;
       found = true;
       InFlightDiagnostic diag = op->emitError()

@@ -30,6 +30,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "qfuse/Conversion/IntegerIsa.h"
 #include "qfuse/Conversion/Passes.h"
 #include "qfuse/Dialect/QFuse/IR/QFuseOps.h"
 #include "qfuse/Dialect/QFuse/Utils/FoldUtils.h"
@@ -126,7 +127,8 @@ static Value activate(OpBuilder &b, Location loc, Value v,
 
 /// Zero-pads the spatial dims of an NCHW-style tensor by [low, high].
 static Value padSpatial(OpBuilder &b, Location loc, Value input,
-                        ArrayRef<int64_t> low, ArrayRef<int64_t> high) {
+                        ArrayRef<int64_t> low, ArrayRef<int64_t> high,
+                        Value padValue = Value()) {
   if (llvm::all_of(low, [](int64_t v) { return v == 0; }) &&
       llvm::all_of(high, [](int64_t v) { return v == 0; }))
     return input;
@@ -141,7 +143,10 @@ static Value padSpatial(OpBuilder &b, Location loc, Value input,
     shape[2 + i] += l + high[i];
   }
   Value zero =
-      arith::ConstantOp::create(b, loc, b.getZeroAttr(type.getElementType()));
+      padValue ? padValue
+               : arith::ConstantOp::create(
+                     b, loc, b.getZeroAttr(type.getElementType()))
+                     .getResult();
   return tensor::PadOp::create(
       b, loc, RankedTensorType::get(shape, type.getElementType()), input, lo,
       hi, zero);
@@ -179,6 +184,14 @@ struct DenseProblem {
   bool integer = false;
   std::optional<quant::RequantParams> requant;
   Type outElt;          // element type of the result
+  /// Quads form of integer mode: `input` holds four shifted uint8 channels
+  /// per i32, `packed` is i8 [Cout/T, Cin/G/4, K..., 4T], the accumulators
+  /// start at bias − zx'·compensation[c] (the input zero point, shifted,
+  /// times the sum of the channel's centred weights).
+  bool quads = false;
+  bool pairsFitI16 = false;
+  Value compensation;   // i32 [Cout]
+  Value shiftedZeroPoint; // i32 scalar zx'
 };
 
 /// The loop order: `order` when forced, else the channel blocks outermost
@@ -323,10 +336,12 @@ static Value emitDenseTile(OpBuilder &b, Location loc, const DenseProblem &pr,
   int64_t numVec = pr.tiling.vectors, cot = numVec * kLanes;
   int64_t s = pr.kernel.size();
   // Reduction steps over input channels: one per channel, or per pair.
-  int64_t cinSteps = pr.integer ? pr.cinPg / 2 : pr.cinPg;
+  int64_t perStep = pr.quads ? 4 : pr.integer ? 2 : 1;
+  int64_t cinSteps = (pr.cinPg + perStep - 1) / perStep;
   Type accElt = pr.integer ? Type(b.getI32Type()) : Type(b.getF32Type());
   auto vecType = VectorType::get({kLanes}, accElt);
   auto pairType = VectorType::get({2 * kLanes}, b.getI16Type());
+  auto quadType = VectorType::get({4 * kLanes}, b.getI8Type());
 
   // The tile's first output channel, its group's first input channel.
   Value co0 = mulIdx(b, loc, cb, cot);
@@ -364,6 +379,17 @@ static Value emitDenseTile(OpBuilder &b, Location loc, const DenseProblem &pr,
                               : arith::ConstantOp::create(
                                     b, loc, b.getZeroAttr(vecType))
                                     .getResult());
+  if (pr.quads) {
+    // The shifted input zero point times the centred weights' sum.
+    Value zx = vector::BroadcastOp::create(b, loc, vecType,
+                                           pr.shiftedZeroPoint);
+    for (int64_t v = 0; v < numVec; ++v) {
+      Value comp = readVector(b, loc, pr.compensation,
+                              {addIdx(b, loc, co0, v * kLanes)}, kLanes);
+      biasVec[v] = arith::SubIOp::create(
+          b, loc, biasVec[v], arith::MulIOp::create(b, loc, zx, comp));
+    }
+  }
   SmallVector<Value> init;
   for (int64_t p = 0; p < numPixels; ++p)
     init.append(biasVec);
@@ -375,7 +401,7 @@ static Value emitDenseTile(OpBuilder &b, Location loc, const DenseProblem &pr,
     widx.append(taps.begin(), taps.end());
     widx.push_back(Value());
     SmallVector<Value> w;
-    int64_t wWidth = pr.integer ? 2 * kLanes : kLanes;
+    int64_t wWidth = perStep * kLanes;
     for (int64_t v = 0; v < numVec; ++v) {
       widx.back() = cIdx(nb, nl, v * wWidth);
       w.push_back(readVector(nb, nl, pr.packed, widx, wWidth));
@@ -394,6 +420,18 @@ static Value emitDenseTile(OpBuilder &b, Location loc, const DenseProblem &pr,
       }
       Value x = tensor::ExtractOp::create(nb, nl, pr.input, xidx);
       Value xb = vector::BroadcastOp::create(nb, nl, vecType, x);
+      if (pr.quads) {
+        // Each i32 lane holds four uint8 channels; vpdpbusd (or its AVX2
+        // form) adds their products with the weights into the lane.
+        Value quads = vector::BitCastOp::create(nb, nl, quadType, xb);
+        for (int64_t v = 0; v < numVec; ++v) {
+          Value &acc = next[p * numVec + v];
+          acc = DotQuadsOp::create(nb, nl, vecType, acc, quads, w[v],
+                                   pr.pairsFitI16 ? nb.getUnitAttr()
+                                                  : UnitAttr());
+        }
+        continue;
+      }
       if (pr.integer) {
         // Each i32 lane holds the pair (x[2j], x[2j+1]); vpmaddwd forms
         // x[2j]·w[2j] + x[2j+1]·w[2j+1] per output channel, exactly.
@@ -973,6 +1011,7 @@ struct Options {
   int64_t vectors = 0, pixels = 0;
   std::string order = "auto";
   bool integerKernels = true; // take qfuse.qconv
+  IntegerIsa isa = IntegerIsa::Generic; // what the integer kernels target
 };
 
 /// Why `op` cannot take a vector kernel, or empty.
@@ -1299,6 +1338,216 @@ static LogicalResult lowerDepthwiseQConv(QConvOp op, ArrayRef<int64_t> w,
   return success();
 }
 
+/// [N, C, D...] int8/uint8 to [N, ceil(C/4), D...] i32 of four uint8
+/// channels, each shifted by `shift` (128 for int8: x + 128 as uint8); C is
+/// first padded to a multiple of 4 with the zero point.
+static Value quadChannels(OpBuilder &b, Location loc, Value x, Value zx8,
+                          bool isUnsigned) {
+  MLIRContext *ctx = b.getContext();
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t rank = type.getRank(), c = type.getDimSize(1);
+  if (c % 4 != 0) {
+    SmallVector<int64_t> shape(type.getShape());
+    shape[1] = (c + 3) / 4 * 4;
+    SmallVector<OpFoldResult> lo(rank, b.getIndexAttr(0)),
+        hi(rank, b.getIndexAttr(0));
+    hi[1] = b.getIndexAttr(shape[1] - c);
+    x = tensor::PadOp::create(b, loc, type.clone(shape), x, lo, hi, zx8);
+    type = cast<RankedTensorType>(x.getType());
+  }
+  SmallVector<int64_t> shape(type.getShape());
+  shape[1] /= 4;
+  Type i32 = b.getI32Type();
+  SmallVector<AffineMap> maps;
+  for (int64_t e = 0; e < 4; ++e) {
+    SmallVector<AffineExpr> exprs;
+    for (int64_t d = 0; d < rank; ++d) {
+      AffineExpr de = getAffineDimExpr(d, ctx);
+      exprs.push_back(d == 1 ? de * 4 + e : de);
+    }
+    maps.push_back(AffineMap::get(rank, 0, exprs, ctx));
+  }
+  maps.push_back(b.getMultiDimIdentityMap(rank));
+  Value init = tensor::EmptyOp::create(b, loc, shape, i32);
+  SmallVector<utils::IteratorType> par(rank, utils::IteratorType::parallel);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{init.getType()}, ValueRange{x, x, x, x},
+             ValueRange{init}, maps, par,
+             [&](OpBuilder &nb, Location l, ValueRange a) {
+               auto cst = [&](int64_t v) {
+                 return arith::ConstantOp::create(nb, l,
+                                                  nb.getI32IntegerAttr(v));
+               };
+               Value word;
+               for (int64_t e = 0; e < 4; ++e) {
+                 // The byte's bits: uint8 as is; int8 flipped in bit 7,
+                 // which is x + 128.
+                 Value v = arith::ExtUIOp::create(nb, l, i32, a[e]);
+                 if (!isUnsigned)
+                   v = arith::XOrIOp::create(nb, l, v, cst(0x80));
+                 if (e)
+                   v = arith::ShLIOp::create(nb, l, v, cst(8 * e));
+                 word = word ? arith::OrIOp::create(nb, l, word, v).getResult()
+                             : v;
+               }
+               linalg::YieldOp::create(nb, l, word);
+             })
+      .getResult(0);
+}
+
+/// The centred constant weights w[co, ci, k...] − zw[co] as int8, packed to
+/// [Cout/T, ceil(Cin/G/4), K..., 4T] with element 4·(co mod T) + (ci mod 4)
+/// (padded channels 0), and each output channel's sum of them.
+static std::pair<Value, Value>
+packQuadWeights(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
+                ArrayRef<int64_t> w, ArrayRef<int64_t> zw, int64_t tile) {
+  int64_t cout = shape[0], cinPg = shape[1], quads = (cinPg + 3) / 4;
+  int64_t taps = 1;
+  for (int64_t k : shape.drop_front(2))
+    taps *= k;
+  SmallVector<int64_t> packedShape = {cout / tile, quads};
+  packedShape.append(shape.begin() + 2, shape.end());
+  packedShape.push_back(4 * tile);
+  SmallVector<int8_t> packed(cout * quads * 4 * taps, 0);
+  SmallVector<int32_t> sums(cout, 0);
+  for (int64_t co = 0; co < cout; ++co) {
+    int64_t z = zw[zw.size() == 1 ? 0 : co];
+    for (int64_t ci = 0; ci < cinPg; ++ci)
+      for (int64_t k = 0; k < taps; ++k) {
+        int64_t v = w[(co * cinPg + ci) * taps + k] - z;
+        packed[(((co / tile) * quads + ci / 4) * taps + k) * 4 * tile +
+               4 * (co % tile) + ci % 4] = static_cast<int8_t>(v);
+        sums[co] += static_cast<int32_t>(v);
+      }
+  }
+  Value weights = arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(RankedTensorType::get(packedShape, b.getI8Type()),
+                             ArrayRef<int8_t>(packed)));
+  Value comp = arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(RankedTensorType::get({cout}, b.getI32Type()),
+                             ArrayRef<int32_t>(sums)));
+  return {weights, comp};
+}
+
+/// The largest value the 8-bit input `x` of a qconv can hold: from the
+/// quant range of the op that produced it, or a function argument's
+/// `qfuse.value_range`, else its storage's.
+static int64_t inputMax(QConvOp op) {
+  Value x = op.getInput();
+  int64_t storageMax = op.getInputUint8() ? 255 : 127;
+  if (Operation *def = x.getDefiningOp()) {
+    if (auto hi = def->getAttrOfType<IntegerAttr>("quant_max"))
+      return std::min(storageMax, hi.getInt());
+    return storageMax;
+  }
+  auto arg = cast<BlockArgument>(x);
+  if (auto fn = dyn_cast<FunctionOpInterface>(arg.getOwner()->getParentOp()))
+    if (auto range = fn.getArgAttrOfType<DenseI64ArrayAttr>(
+            arg.getArgNumber(), "qfuse.value_range"))
+      if (range.size() == 2)
+        return std::min(storageMax, range[1]);
+  return storageMax;
+}
+
+/// shared setup of a dense integer problem (shapes, tiling inputs).
+static void fillDenseShape(DenseProblem &pr, QConvOp op) {
+  auto inType = op.getInput().getType();
+  auto wType = op.getWeight().getType();
+  auto outType = op.getType();
+  pr.integer = true;
+  pr.outElt = outType.getElementType();
+  pr.batch = inType.getDimSize(0);
+  pr.groups = op.getGroups();
+  pr.cout = outType.getDimSize(1);
+  pr.cinPg = inType.getDimSize(1) / pr.groups;
+  pr.coutPg = pr.cout / pr.groups;
+  pr.kernel.assign(wType.getShape().begin() + 2, wType.getShape().end());
+  pr.strides.assign(op.getStrides().begin(), op.getStrides().end());
+  pr.dilations.assign(op.getDilations().begin(), op.getDilations().end());
+  pr.out.assign(outType.getShape().begin() + 2, outType.getShape().end());
+  pr.pixels = 1;
+  for (int64_t o : pr.out)
+    pr.pixels *= o;
+}
+
+/// Emits the dense kernel for `pr` and replaces `op` with its result.
+static void finishDense(OpBuilder &b, QConvOp op, DenseProblem &pr,
+                        StringRef what) {
+  Location loc = op.getLoc();
+  auto outType = op.getType();
+  int64_t s = op.getNumSpatialDims();
+  pr.bias = op.getBias();
+  if (op.hasRequantize())
+    pr.requant = quant::buildRequantParams(b, loc, op, pr.cout);
+  Value empty = tensor::EmptyOp::create(
+      b, loc, ArrayRef<int64_t>{pr.batch, pr.cout, pr.pixels}, pr.outElt);
+  Value result = emitDense(b, loc, pr, empty);
+  SmallVector<ReassociationIndices> assoc = {{0}, {1}, {}};
+  for (int64_t i = 0; i < s; ++i)
+    assoc[2].push_back(2 + i);
+  result = tensor::ExpandShapeOp::create(b, loc, outType, result, assoc);
+  op.replaceAllUsesWith(result);
+  remarkTaken(op, llvm::formatv("integer dense vector kernel: {0} output "
+                                "channels x {1} pixels per register tile, {2}, "
+                                "{3} loop outermost",
+                                pr.tiling.channels, pr.tiling.pixels, what,
+                                pr.tiling.weightsOuter ? "channel-block"
+                                                       : "pixel-tile")
+                          .str());
+  op.erase();
+}
+
+/// The quads form of the dense integer kernel (see lowerQConv).
+static LogicalResult lowerQConvQuads(QConvOp op, const Options &opts,
+                                     ArrayRef<int64_t> weights,
+                                     ArrayRef<int64_t> weightZps,
+                                     int64_t shift, bool pairsFit) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  int64_t s = op.getNumSpatialDims();
+  ArrayRef<int64_t> pad = op.getPadding();
+  Type i32 = b.getI32Type();
+  Value zx = quant::castInt(
+      b, loc, quant::extractScalar(b, loc, op.getInputZeroPoint()), i32);
+  // zx' = zx + shift as a uint8 byte, and that byte in all four lanes of an
+  // i32 for the spatial padding.
+  Value zxs = arith::AndIOp::create(
+      b, loc,
+      arith::AddIOp::create(
+          b, loc, zx, arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(shift))),
+      arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0xFF)));
+  Value fill = arith::MulIOp::create(
+      b, loc, zxs,
+      arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0x01010101)));
+  Value quadsIn = quadChannels(b, loc, op.getInput(),
+                               quant::castInt(b, loc, zx, b.getI8Type()),
+                               op.getInputUint8());
+  DenseProblem pr;
+  fillDenseShape(pr, op);
+  pr.quads = true;
+  pr.pairsFitI16 = pairsFit;
+  pr.shiftedZeroPoint = zxs;
+  pr.input =
+      padSpatial(b, loc, quadsIn, pad.take_front(s), pad.drop_front(s), fill);
+  int64_t inputBytes =
+      4 * cast<RankedTensorType>(pr.input.getType()).getNumElements() /
+      pr.batch;
+  pr.tiling = chooseDenseTiling(pr.coutPg, op.getWeight().getType()
+                                               .getNumElements(),
+                                inputBytes, pr.pixels, opts.vectors,
+                                opts.pixels, opts.order);
+  std::tie(pr.packed, pr.compensation) =
+      packQuadWeights(b, loc, op.getWeight().getType().getShape(), weights,
+                      weightZps, pr.tiling.channels);
+  finishDense(b, op, pr,
+              pairsFit ? "uint8 x int8 channel quads through qfuse.dot_quads "
+                         "(int16 pair sums proven)"
+                       : "uint8 x int8 channel quads through qfuse.dot_quads");
+  return success();
+}
+
 static LogicalResult lowerQConv(QConvOp op, const Options &opts) {
   if (!opts.integerKernels)
     return remarkLeft(op, "integer-kernels=false");
@@ -1331,10 +1580,42 @@ static LogicalResult lowerQConv(QConvOp op, const Options &opts) {
                                         "a multiple of {1}",
                                         coutPg, kLanes)
                               .str());
+  // Quads (u8 x s8, four channels per step, the VNNI layout) where they are
+  // exact: the centred weights fit int8, and the target has vpdpbusd, or on
+  // AVX2 every vpmaddubsw pair sum provably fits int16 (x' ≤ xMax).
+  int64_t taps = wType.getNumElements() / (cout * cinPg);
+  int64_t shift = op.getInputUint8() ? 0 : 128;
+  int64_t xMax = inputMax(op) + shift;
+  if (auto zx = fold::getConstantInts(op.getInputZeroPoint()))
+    xMax = std::max(xMax, (*zx)[0] + shift);
+  else
+    xMax = 255;
+  bool weightsFitS8 = true;
+  int64_t maxPair = 0;
+  auto centred = [&](int64_t co, int64_t ci, int64_t k) -> int64_t {
+    if (ci >= cinPg)
+      return 0;
+    return (*weights)[(co * cinPg + ci) * taps + k] -
+           (*weightZps)[weightZps->size() == 1 ? 0 : co];
+  };
+  for (int64_t co = 0; co < cout; ++co)
+    for (int64_t ci = 0; ci < cinPg; ci += 2)
+      for (int64_t k = 0; k < taps; ++k) {
+        int64_t a = centred(co, ci, k), c = centred(co, ci + 1, k);
+        weightsFitS8 &= a >= -128 && a <= 127 && c >= -128 && c <= 127;
+        maxPair = std::max(maxPair, std::abs(a) + std::abs(c));
+      }
+  bool pairsFit = xMax * maxPair <= 32767;
+  bool quads = weightsFitS8 && (groups == 1 || cinPg % 4 == 0) &&
+               (opts.isa >= IntegerIsa::AvxVnni ||
+                (opts.isa == IntegerIsa::Avx2 && pairsFit));
+
   OpBuilder b(op);
   Location loc = op.getLoc();
   ArrayRef<int64_t> pad = op.getPadding();
   Value x = op.getInput();
+  if (quads)
+    return lowerQConvQuads(op, opts, *weights, *weightZps, shift, pairsFit);
   if (cin % 2 != 0) {
     // One more input channel at the zero point: centred, it is 0 (and its
     // packed weights are 0).
@@ -1352,52 +1633,19 @@ static LogicalResult lowerQConv(QConvOp op, const Options &opts) {
   }
   Value pairs = pairChannels(b, loc, x, op.getInputZeroPoint(),
                              op.getInputUint8());
-  Value input = padSpatial(b, loc, pairs, pad.take_front(s), pad.drop_front(s));
-
   DenseProblem pr;
-  pr.integer = true;
-  pr.outElt = outType.getElementType();
-  pr.batch = inType.getDimSize(0);
-  pr.groups = groups;
-  pr.cinPg = cinPg;
-  pr.coutPg = coutPg;
-  pr.cout = cout;
-  pr.kernel.assign(wType.getShape().begin() + 2, wType.getShape().end());
-  pr.strides.assign(op.getStrides().begin(), op.getStrides().end());
-  pr.dilations.assign(op.getDilations().begin(), op.getDilations().end());
-  pr.out.assign(outType.getShape().begin() + 2, outType.getShape().end());
-  pr.pixels = 1;
-  for (int64_t o : pr.out)
-    pr.pixels *= o;
+  fillDenseShape(pr, op);
+  pr.cinPg = cinPg; // padded to a pair
+  pr.input = padSpatial(b, loc, pairs, pad.take_front(s), pad.drop_front(s));
   int64_t inputBytes =
-      4 * cast<RankedTensorType>(input.getType()).getNumElements() / pr.batch;
+      4 * cast<RankedTensorType>(pr.input.getType()).getNumElements() /
+      pr.batch;
   pr.tiling = chooseDenseTiling(coutPg, 2 * wType.getNumElements(), inputBytes,
                                 pr.pixels, opts.vectors, opts.pixels,
                                 opts.order);
-  pr.input = input;
   pr.packed = packIntegerWeights(b, loc, wType.getShape(), *weights,
                                  *weightZps, pr.tiling.channels);
-  pr.bias = op.getBias();
-  if (op.hasRequantize())
-    pr.requant = quant::buildRequantParams(b, loc, op, cout);
-
-  Value empty = tensor::EmptyOp::create(
-      b, loc, ArrayRef<int64_t>{pr.batch, cout, pr.pixels}, pr.outElt);
-  Value result = emitDense(b, loc, pr, empty);
-  SmallVector<ReassociationIndices> assoc = {{0}, {1}, {}};
-  for (int64_t i = 0; i < s; ++i)
-    assoc[2].push_back(2 + i);
-  result = tensor::ExpandShapeOp::create(b, loc, outType, result, assoc);
-  op.replaceAllUsesWith(result);
-  remarkTaken(op, llvm::formatv("integer dense vector kernel: {0} output "
-                                "channels x {1} pixels per register tile, "
-                                "int16 channel pairs through qfuse.dot_pairs, {2} "
-                                "loop outermost",
-                                pr.tiling.channels, pr.tiling.pixels,
-                                pr.tiling.weightsOuter ? "channel-block"
-                                                       : "pixel-tile")
-                          .str());
-  op.erase();
+  finishDense(b, op, pr, "int16 channel pairs through qfuse.dot_pairs");
   return success();
 }
 
@@ -1418,6 +1666,14 @@ struct ConvertQFuseToVectorPass
       return signalPassFailure();
     }
     opts.integerKernels = integerKernels;
+    std::optional<IntegerIsa> target = parseIntegerIsa(integerIsa);
+    if (!target) {
+      getOperation()->emitError()
+          << "convert-qfuse-to-vector: integer-isa must be one of "
+          << kIntegerIsaNames << ", not '" << integerIsa << "'";
+      return signalPassFailure();
+    }
+    opts.isa = *target;
     SmallVector<Operation *> work;
     getOperation()->walk([&](Operation *op) {
       if (isa<ConvOp, LinearOp, QConvOp>(op))

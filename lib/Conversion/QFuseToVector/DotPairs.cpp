@@ -1,4 +1,11 @@
-//===- DotPairs.cpp - qfuse.dot_pairs to vpmaddwd or portable vector ops --===//
+//===- DotPairs.cpp - integer dot ops to x86 instructions or portable ops -===//
+//
+// qfuse.dot_pairs (int16 pairs) and qfuse.dot_quads (uint8 x int8 quads) are
+// the integer kernels' inner products. Each becomes one x86 instruction
+// where the target has it and it is exact, else portable vector ops that
+// compute the same lanes.
+//
+//===----------------------------------------------------------------------===//
 
 #include "qfuse/Conversion/Passes.h"
 #include "qfuse/Dialect/QFuse/IR/QFuseOps.h"
@@ -8,6 +15,9 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "qfuse/Conversion/IntegerIsa.h"
+
+#include "llvm/ADT/StringSwitch.h"
 #include "llvm/TargetParser/Host.h"
 
 namespace mlir {
@@ -23,8 +33,8 @@ using namespace mlir::qfuse;
 namespace {
 
 struct DotPairsLowering : public OpRewritePattern<DotPairsOp> {
-  DotPairsLowering(MLIRContext *ctx, bool avx2)
-      : OpRewritePattern(ctx), avx2(avx2) {}
+  DotPairsLowering(MLIRContext *ctx, IntegerIsa isa)
+      : OpRewritePattern(ctx), avx2(isa >= IntegerIsa::Avx2) {}
 
   LogicalResult matchAndRewrite(DotPairsOp op,
                                 PatternRewriter &rewriter) const override {
@@ -58,26 +68,112 @@ struct DotPairsLowering : public OpRewritePattern<DotPairsOp> {
   bool avx2;
 };
 
+/// Sums groups of `group` adjacent lanes of `v` (vector<group·n x i32>).
+static Value sumGroups(PatternRewriter &rewriter, Location loc, Value v,
+                       int64_t group) {
+  int64_t lanes = cast<VectorType>(v.getType()).getDimSize(0) / group;
+  Value sum;
+  for (int64_t j = 0; j < group; ++j) {
+    SmallVector<int64_t> mask;
+    for (int64_t i = 0; i < lanes; ++i)
+      mask.push_back(group * i + j);
+    Value part = vector::ShuffleOp::create(rewriter, loc, v, v, mask);
+    sum = sum ? arith::AddIOp::create(rewriter, loc, sum, part).getResult()
+              : part;
+  }
+  return sum;
+}
+
+struct DotQuadsLowering : public OpRewritePattern<DotQuadsOp> {
+  DotQuadsLowering(MLIRContext *ctx, IntegerIsa isa)
+      : OpRewritePattern(ctx), isa(isa) {}
+
+  LogicalResult matchAndRewrite(DotQuadsOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    VectorType accType = op.getAcc().getType();
+    int64_t lanes = accType.getDimSize(0);
+    auto bytesAs = [&](Value v, VectorType type) {
+      return vector::BitCastOp::create(rewriter, loc, type, v).getResult();
+    };
+    if (lanes == 8 && isa >= IntegerIsa::AvxVnni) {
+      // vpdpbusd: u8 x s8 quads into the i32 accumulator, exactly (the VEX
+      // form on AVX-VNNI, the EVEX one with AVX512-VNNI + VL).
+      rewriter.replaceOpWithNewOp<LLVM::CallIntrinsicOp>(
+          op, accType, rewriter.getStringAttr("llvm.x86.avx512.vpdpbusd.256"),
+          ValueRange{op.getAcc(), bytesAs(op.getLhs(), accType),
+                     bytesAs(op.getRhs(), accType)});
+      return success();
+    }
+    if (lanes == 8 && isa >= IntegerIsa::Avx2 && op.getPairsFitI16()) {
+      // vpmaddubsw (u8 x s8 pairs into i16, exact by the promise), then
+      // vpmaddwd by ones (pairs of i16 into i32).
+      auto i16Type = VectorType::get({16}, rewriter.getI16Type());
+      Value pairs = LLVM::CallIntrinsicOp::create(
+                        rewriter, loc, i16Type,
+                        rewriter.getStringAttr("llvm.x86.avx2.pmadd.ub.sw"),
+                        ValueRange{op.getLhs(), op.getRhs()})
+                        .getResult(0);
+      Value ones = arith::ConstantOp::create(
+          rewriter, loc,
+          DenseElementsAttr::get(i16Type, rewriter.getI16IntegerAttr(1)
+                                              .getValue()));
+      Value quads = LLVM::CallIntrinsicOp::create(
+                        rewriter, loc, accType,
+                        rewriter.getStringAttr("llvm.x86.avx2.pmadd.wd"),
+                        ValueRange{pairs, ones})
+                        .getResult(0);
+      rewriter.replaceOpWithNewOp<arith::AddIOp>(op, op.getAcc(), quads);
+      return success();
+    }
+    // Portable: widen (unsigned x signed), multiply, sum each quad.
+    auto wide = VectorType::get({4 * lanes}, rewriter.getI32Type());
+    Value x = arith::ExtUIOp::create(rewriter, loc, wide, op.getLhs());
+    Value w = arith::ExtSIOp::create(rewriter, loc, wide, op.getRhs());
+    Value prod = arith::MulIOp::create(rewriter, loc, x, w);
+    rewriter.replaceOpWithNewOp<arith::AddIOp>(
+        op, op.getAcc(), sumGroups(rewriter, loc, prod, 4));
+    return success();
+  }
+
+  IntegerIsa isa;
+};
+
 struct LowerDotPairsPass
     : public qfuse::impl::LowerDotPairsBase<LowerDotPairsPass> {
   using Base::Base;
   void runOnOperation() override {
-    bool avx2;
-    if (isa == "auto") {
-      avx2 = llvm::sys::getHostCPUFeatures().lookup("avx2");
-    } else if (isa == "avx2" || isa == "generic") {
-      avx2 = isa == "avx2";
-    } else {
+    std::optional<IntegerIsa> target = parseIntegerIsa(isa);
+    if (!target) {
       getOperation()->emitError()
-          << "qfuse-lower-dot-pairs: isa must be auto, avx2 or generic, not '"
-          << isa << "'";
+          << "qfuse-lower-dot-pairs: isa must be one of "
+          << kIntegerIsaNames << ", not '" << isa << "'";
       return signalPassFailure();
     }
     RewritePatternSet patterns(&getContext());
-    patterns.add<DotPairsLowering>(&getContext(), avx2);
+    patterns.add<DotPairsLowering, DotQuadsLowering>(&getContext(), *target);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }
 };
 
 } // namespace
+
+std::optional<IntegerIsa> mlir::qfuse::parseIntegerIsa(StringRef name) {
+  if (name == "auto") {
+    llvm::StringMap<bool> f = llvm::sys::getHostCPUFeatures();
+    if (f.lookup("avx512vnni") && f.lookup("avx512vl"))
+      return IntegerIsa::Avx512Vnni;
+    if (f.lookup("avxvnni"))
+      return IntegerIsa::AvxVnni;
+    if (f.lookup("avx2"))
+      return IntegerIsa::Avx2;
+    return IntegerIsa::Generic;
+  }
+  return llvm::StringSwitch<std::optional<IntegerIsa>>(name)
+      .Case("generic", IntegerIsa::Generic)
+      .Case("avx2", IntegerIsa::Avx2)
+      .Case("avxvnni", IntegerIsa::AvxVnni)
+      .Case("avx512vnni", IntegerIsa::Avx512Vnni)
+      .Default(std::nullopt);
+}

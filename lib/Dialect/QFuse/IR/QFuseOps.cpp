@@ -852,3 +852,12 @@ LogicalResult DotPairsOp::verify() {
                          << lanes << " lanes";
   return success();
 }
+
+LogicalResult DotQuadsOp::verify() {
+  int64_t lanes = getAcc().getType().getDimSize(0);
+  if (getLhs().getType().getDimSize(0) != 4 * lanes)
+    return emitOpError() << "expects the byte operands to have four times the "
+                            "accumulator's "
+                         << lanes << " lanes";
+  return success();
+}

@@ -603,4 +603,34 @@ def QFuse_DotPairsOp : QFuse_Op<"dot_pairs",
   let hasVerifier = 1;
 }
 
+def QFuse_DotQuadsOp : QFuse_Op<"dot_quads",
+    [Pure, AllTypesMatch<["lhs", "rhs"]>, AllTypesMatch<["acc", "result"]>]> {
+  let summary = "uint8 x int8 quads summed into int32 lanes (vpdpbusd)";
+  let description = [{
+    `result[i] = acc[i] + sum_{j<4} u8(lhs[4i+j]) · s8(rhs[4i+j])`, exact
+    in i32 (wrapping only if `acc` does): the VNNI `vpdpbusd` semantics. The
+    integer vector kernels emit it with the weights packed 4 input channels
+    per output lane. `pairs_fit_i16` promises that every adjacent pair sum
+    `u8·s8 + u8'·s8'` lies in int16, which makes the AVX2 form
+    (`vpmaddubsw`, `vpmaddwd` by ones, add) exact; `qfuse-lower-dot-pairs`
+    uses it only then, `vpdpbusd` on VNNI targets, portable ops otherwise.
+
+    Example:
+
+    ```mlir
+    %r = qfuse.dot_quads %acc, %x, %w {pairs_fit_i16}
+           : vector<8xi32>, vector<32xi8>
+    ```
+  }];
+  let arguments = (ins VectorOfRankAndType<[1], [I32]>:$acc,
+                       VectorOfRankAndType<[1], [I8]>:$lhs,
+                       VectorOfRankAndType<[1], [I8]>:$rhs,
+                       UnitAttr:$pairs_fit_i16);
+  let results = (outs VectorOfRankAndType<[1], [I32]>:$result);
+  let assemblyFormat = [{
+    $acc `,` $lhs `,` $rhs attr-dict `:` type($acc) `,` type($lhs)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // QFUSE_DIALECT_QFUSE_IR_QFUSEOPS_TD
