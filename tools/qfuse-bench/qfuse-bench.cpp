@@ -324,6 +324,11 @@ OwningOpRef<ModuleOp> buildInt8Module(MLIRContext &ctx, const Layer &l,
   auto yType = RankedTensorType::get({d.n, l.k, d.oh, d.ow}, i8);
   auto fn = func::FuncOp::create(b, loc, "f", b.getFunctionType({xType}, {yType}));
   fn.setArgAttr(0, "qfuse.uint8", b.getUnitAttr());
+  // The input range, as a producer with a narrower quant range (7-bit
+  // activations) would guarantee it; the integer kernels may use it.
+  if (int8ActivationMax < 255)
+    fn.setArgAttr(0, "qfuse.value_range",
+                  b.getDenseI64ArrayAttr({0, int8ActivationMax}));
   fn.setResultAttr(0, "qfuse.uint8", b.getUnitAttr());
   b.setInsertionPointToStart(fn.addEntryBlock());
   auto cst = [&](Attribute a) -> Value {
