@@ -26,7 +26,7 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 tools_dir = os.path.join(config.qfuse_obj_root, "bin")
 libs_dir = os.path.join(config.qfuse_obj_root, "lib")
-llvm_config.add_tool_substitutions(["qfuse-opt", "qfuse-run", "qfuse-translate", "qfuse-bench", "qfuse-capi-test", "mlir-opt"],
+llvm_config.add_tool_substitutions(["qfuse-opt", "qfuse-run", "qfuse-translate", "qfuse-bench", "qfuse-capi-test", "mlir-opt", "mlir-translate", "llc"],
                                    [tools_dir, config.llvm_tools_dir])
 
 config.substitutions.append(("%qfuse_libs", libs_dir))

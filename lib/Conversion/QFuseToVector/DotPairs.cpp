@@ -93,16 +93,13 @@ struct DotQuadsLowering : public OpRewritePattern<DotQuadsOp> {
     Location loc = op.getLoc();
     VectorType accType = op.getAcc().getType();
     int64_t lanes = accType.getDimSize(0);
-    auto bytesAs = [&](Value v, VectorType type) {
-      return vector::BitCastOp::create(rewriter, loc, type, v).getResult();
-    };
     if (lanes == 8 && isa >= IntegerIsa::AvxVnni) {
       // vpdpbusd: u8 x s8 quads into the i32 accumulator, exactly (the VEX
       // form on AVX-VNNI, the EVEX one with AVX512-VNNI + VL).
+      // (LLVM 22 types the byte operands as <32 x i8>.)
       rewriter.replaceOpWithNewOp<LLVM::CallIntrinsicOp>(
           op, accType, rewriter.getStringAttr("llvm.x86.avx512.vpdpbusd.256"),
-          ValueRange{op.getAcc(), bytesAs(op.getLhs(), accType),
-                     bytesAs(op.getRhs(), accType)});
+          ValueRange{op.getAcc(), op.getLhs(), op.getRhs()});
       return success();
     }
     if (lanes == 8 && isa >= IntegerIsa::Avx2 && op.getPairsFitI16()) {

@@ -1,4 +1,4 @@
-// RUN: qfuse-opt %s --convert-qfuse-to-vector -split-input-file --remarks-filter=vectorize --remark-format=emitRemark -verify-diagnostics | FileCheck %s
+// RUN: qfuse-opt %s --convert-qfuse-to-vector=integer-isa=generic -split-input-file --remarks-filter=vectorize --remark-format=emitRemark -verify-diagnostics | FileCheck %s
 
 // Dense: constant weights packed at compile time to [Cout/16, Cin, KH, KW, 16];
 // 12 accumulators (16 channels x 6 pixels) carried through the input-channel
