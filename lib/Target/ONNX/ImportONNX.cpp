@@ -1542,6 +1542,22 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
         foldCast(node);
         continue;
       }
+      // The PyTorch exporter shares equal initializers through Identity;
+      // the alias stays a constant (a Cast or a fold may need it).
+      if (node.op_type() == "Identity" && node.input_size() == 1 &&
+          node.output_size() == 1) {
+        const std::string &in = node.input(0), &out = node.output(0);
+        if (auto it = constants.find(in); it != constants.end()) {
+          constants[out] = it->second;
+          constantTypes[out] = constantTypes.lookup(in);
+          continue;
+        }
+        if (auto it = largeConstants.find(in); it != largeConstants.end()) {
+          largeConstants[out] = it->second;
+          constantTypes[out] = constantTypes.lookup(in);
+          continue;
+        }
+      }
       importNode(node);
     }
     SmallVector<Value> results;
