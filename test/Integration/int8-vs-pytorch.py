@@ -499,4 +499,52 @@ def example_block():
 
 example_block()
 
+
+def batchnorm_case():
+    """conv -> batch-norm (one negative gamma) -> relu -> fake-quant with
+    the batch-norm left in place (as when fold-bn refuses it): --quantize
+    puts it into the integer weight scales (|k|), the signs of the weights
+    (k < 0) and the bias; the result stays within one step of the float
+    graph, which PyTorch computes too."""
+    w = torch.randn(16, 8, 3, 3) * 0.3
+    sw = (w.abs().amax(dim=(1, 2, 3)) / 127).float()
+    gamma = torch.rand(16) + 0.5
+    gamma[3] = -gamma[3]
+    beta, mean, var = torch.randn(16) * 0.1, torch.randn(16) * 0.2, torch.rand(16) + 0.5
+    sx, sy = 0.02, 0.04
+    x_t, y_t, v_t = "tensor<1x8x10x10xf32>", "tensor<1x16x10x10xf32>", "tensor<16xf32>"
+    mlir = ("func.func @f(%x: tensor<1x8x10x10xf32>) -> tensor<1x16x10x10xf32> {\n" +
+            constant("w", w) + constant("sw", sw) + i32("zw", [0] * 16) +
+            constant("g", gamma) + constant("b", beta) + constant("m", mean) + constant("v", var) +
+            scalar_f32("sx", sx) + i32("zx", 128) + scalar_f32("sy", sy) + i32("zy", 0) +
+            f"  %xq = qfuse.fake_quant %x, %sx, %zx {{quant_min = 0 : i64, quant_max = 255 : i64}} : ({x_t}, tensor<f32>, tensor<i32>) -> {x_t}\n"
+            f"  %wq = qfuse.fake_quant %w, %sw, %zw {{axis = 0 : i64, quant_min = -127 : i64, quant_max = 127 : i64}} : (tensor<16x8x3x3xf32>, {v_t}, tensor<16xi32>) -> tensor<16x8x3x3xf32>\n"
+            f"  %c = qfuse.conv %xq, %wq {{strides = {arr([1, 1])}, padding = {arr([1, 1, 1, 1])}, dilations = {arr([1, 1])}}} : ({x_t}, tensor<16x8x3x3xf32>) -> {y_t}\n"
+            f"  %bn = qfuse.batch_norm %c, %m, %v scale(%g) offset(%b) {{epsilon = 1.0e-05 : f64}} : {y_t}, {v_t}, {v_t}, {v_t}, {v_t}\n"
+            f"  %r = qfuse.relu %bn : {y_t}\n"
+            f"  %y = qfuse.fake_quant %r, %sy, %zy {{quant_min = 0 : i64, quant_max = 255 : i64}} : ({y_t}, tensor<f32>, tensor<i32>) -> {y_t}\n"
+            f"  return %y : {y_t}\n}}\n")
+    quantized, remarks = opt(mlir, "--quantize", "--remarks-filter=quantize",
+                             "--remark-format=emitRemark")
+    checker.check("conv -> batch-norm -> relu -> fake-quant: one qconv, the batch-norm and relu gone",
+                  quantized.count("qfuse.qconv") == 1 and "qfuse.batch_norm" not in quantized
+                  and "qfuse.relu" not in quantized and "activation = #qfuse.activation<relu>" in quantized)
+    x = np.random.default_rng(5).uniform(-2, 2, (1, 8, 10, 10)).astype(np.float32)
+    (before,) = run_model(mlir, [x])
+    (after,) = run_model(quantized, [x])
+    steps = np.abs(after.astype(np.float64) - before) / np.float64(np.float32(sy))
+    # PyTorch on the same fake-quant graph (its fake_quantize multiplies by
+    # 1/scale; the inputs here are not at rounding ties of sx).
+    xq = torch.fake_quantize_per_tensor_affine(torch.from_numpy(x), sx, 128, 0, 255)
+    wq = torch.fake_quantize_per_channel_affine(w, sw, torch.zeros(16, dtype=torch.int32), 0, -127, 127)
+    ref = torch.relu(F.batch_norm(F.conv2d(xq, wq, padding=1), mean, var, gamma, beta, False, 0.0, 1e-5))
+    ref = torch.fake_quantize_per_tensor_affine(ref, sy, 0, 0, 255).numpy()
+    steps_pt = np.abs(after.astype(np.float64) - ref) / np.float64(np.float32(sy))
+    checker.check("conv -> batch-norm -> relu -> fake-quant: int8 within one step of the float graph and of PyTorch",
+                  steps.max() <= 1 + 1e-4 and steps_pt.max() <= 1 + 1e-4,
+                  f"(max {steps.max():.4f} / {steps_pt.max():.4f} steps, negative-gamma channel included)")
+
+
+batchnorm_case()
+
 raise SystemExit(checker.close())

@@ -148,13 +148,61 @@ LogicalResult Converter::run() {
   if (!wType.hasStaticShape())
     return refuse("the weight shape is dynamic");
 
-  // Output: the only user quantizes per tensor.
+  // Output: the only user quantizes per tensor; or a batch-norm fold-bn
+  // left (then, with an optional relu/clamp, it is the batch-norm's only
+  // user, and the batch-norm goes into the integer scales and bias).
+  auto onlyUser = [](Value v) -> Operation * {
+    return v.hasOneUse() ? *v.user_begin() : nullptr;
+  };
   if (!op->getResult(0).hasOneUse())
     return refuse("the result has " +
                   Twine(std::distance(op->getResult(0).use_begin(),
                                       op->getResult(0).use_end())) +
                   " users; its only user must quantize it");
   Operation *user = *op->getResult(0).user_begin();
+  SmallVector<Operation *> chain; // ops between the conv and the quantize
+  SmallVector<double> bnK, bnShift; // y = conv·k + shift per channel
+  FusedActivation act = getFusedActivation(op);
+  if (auto bn = dyn_cast<BatchNormOp>(user)) {
+    if (act.kind != ActivationKind::none)
+      return refuse("the batch-norm follows a fused activation");
+    auto mean = fold::getConstantValues(bn.getMean());
+    auto var = fold::getConstantValues(bn.getVariance());
+    auto gamma = bn.getScale() ? fold::getConstantValues(bn.getScale())
+                               : std::optional<SmallVector<double>>();
+    auto beta = bn.getOffset() ? fold::getConstantValues(bn.getOffset())
+                               : std::optional<SmallVector<double>>();
+    if (!mean || !var || (bn.getScale() && !gamma) ||
+        (bn.getOffset() && !beta))
+      return refuse("the batch-norm statistics are not constants");
+    double eps = bn.getEpsilon().convertToDouble();
+    for (size_t c = 0; c < mean->size(); ++c) {
+      double denom = (*var)[c] + eps;
+      double k = (gamma ? (*gamma)[c] : 1.0) / std::sqrt(denom);
+      if (!(denom > 0) || !std::isfinite(k) || k == 0.0)
+        return refuse("batch-norm channel " + Twine(c) +
+                      " has a zero, negative or non-finite scale");
+      bnK.push_back(k);
+      bnShift.push_back((beta ? (*beta)[c] : 0.0) - (*mean)[c] * k);
+    }
+    chain.push_back(bn);
+    user = onlyUser(bn.getResult());
+    if (auto relu = dyn_cast_or_null<ReluOp>(user)) {
+      act.kind = ActivationKind::relu;
+      act.min = 0.0;
+      chain.push_back(relu);
+      user = onlyUser(relu.getResult());
+    } else if (auto clamp = dyn_cast_or_null<ClampOp>(user)) {
+      act.kind = ActivationKind::clamp;
+      act.min = clamp.getMin().convertToDouble();
+      act.max = clamp.getMax().convertToDouble();
+      chain.push_back(clamp);
+      user = onlyUser(clamp.getResult());
+    }
+    if (!user)
+      return refuse("the batch-norm (or its activation) has more than one "
+                    "user");
+  }
   Side out;
   if (auto fq = dyn_cast<FakeQuantOp>(user)) {
     if (failed(fromFakeQuant(fq, "the output", false, out)))
@@ -226,15 +274,54 @@ LogicalResult Converter::run() {
     return refuse("the weight zero point is not a constant");
   auto zpOf = [&](int64_t c) { return (*wZps)[wZps->size() == 1 ? 0 : c]; };
 
-  // Bias at scale s_x * s_w[c], f64, rounded once.
-  SmallVector<int32_t> biasInts;
-  if (bias) {
-    auto values = constantBias(bias);
-    auto sx = fold::getConstantValues(in.scale);
+  // A batch-norm scales each channel's weight scale by |k| (f64, rounded
+  // once to f32); a negative k negates that channel's integers.
+  std::optional<SmallVector<double>> weightScales;
+  if (!bnK.empty()) {
     auto sw = fold::getConstantValues(w.scale);
+    if (!sw)
+      return refuse("the weight scale is not a constant (the batch-norm "
+                    "goes into it)");
+    weightScales.emplace();
+    for (int64_t c = 0; c < cout; ++c) {
+      double k = bnK[c];
+      weightScales->push_back(
+          (double)(float)((*sw)[sw->size() == 1 ? 0 : c] * std::fabs(k)));
+      if (k > 0)
+        continue;
+      if (zpOf(c) != 0 || w.uint8)
+        return refuse("batch-norm channel " + Twine(c) +
+                      " has a negative scale and the weight is not "
+                      "symmetric int8 (zero point 0)");
+      for (int64_t i = 0; i < perChannel; ++i) {
+        int64_t &q = wInts[c * perChannel + i];
+        if (q == -128)
+          return refuse("batch-norm channel " + Twine(c) +
+                        " has a negative scale and a weight at -128, whose "
+                        "negation does not fit int8");
+        q = -q;
+      }
+    }
+  }
+
+  // Bias at scale s_x * s_w[c], f64, rounded once; with a batch-norm the
+  // bias is (b − μ)·k + β, at the scale that includes |k|.
+  SmallVector<int32_t> biasInts;
+  bool hasBias = bias || !bnK.empty();
+  if (hasBias) {
+    std::optional<SmallVector<double>> values;
+    if (bias)
+      values = constantBias(bias);
+    else
+      values = SmallVector<double>(cout, 0.0);
+    auto sx = fold::getConstantValues(in.scale);
+    auto sw = weightScales ? weightScales : fold::getConstantValues(w.scale);
     if (!values || !sx || !sw)
       return refuse("the bias, the input scale or the weight scale is not a "
                     "constant (quantizing the bias needs all three)");
+    if (!bnK.empty())
+      for (int64_t c = 0; c < cout; ++c)
+        (*values)[c] = (*values)[c] * bnK[c] + bnShift[c];
     for (auto [c, v] : llvm::enumerate(*values)) {
       double scale = (*sx)[0] * (*sw)[sw->size() == 1 ? 0 : c];
       double q = std::nearbyint(v / scale);
@@ -248,7 +335,7 @@ LogicalResult Converter::run() {
 
   // The int32 accumulator cannot overflow: |x - zx| <= 255 in 8 bits.
   for (int64_t c = 0; c < cout; ++c) {
-    double bound = bias ? std::fabs((double)biasInts[c]) : 0.0;
+    double bound = hasBias ? std::fabs((double)biasInts[c]) : 0.0;
     for (int64_t k = 0; k < perChannel; ++k)
       bound += 255.0 * std::fabs((double)(wInts[c * perChannel + k] - zpOf(c)));
     if (bound > std::numeric_limits<int32_t>::max())
@@ -280,14 +367,21 @@ LogicalResult Converter::run() {
       b, weight.getLoc(),
       DenseElementsAttr::get(wType.clone(i8), ArrayRef<int8_t>(wBytes)));
   Value biasInt;
-  if (bias)
+  if (hasBias)
     biasInt = arith::ConstantOp::create(
-        b, bias.getLoc(),
+        b, bias ? bias.getLoc() : loc,
         DenseElementsAttr::get(
             RankedTensorType::get({cout}, b.getI32Type()),
             ArrayRef<int32_t>(biasInts)));
   auto unit = [&](bool flag) { return flag ? b.getUnitAttr() : UnitAttr(); };
-  FusedActivation act = getFusedActivation(op);
+  Value weightScale = w.scale;
+  if (weightScales) {
+    SmallVector<float> f32Scales(weightScales->begin(), weightScales->end());
+    weightScale = arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(RankedTensorType::get({cout}, b.getF32Type()),
+                               ArrayRef<float>(f32Scales)));
+  }
   FloatAttr lo, hi;
   if (act.kind == ActivationKind::clamp) {
     lo = b.getF64FloatAttr(act.min);
@@ -299,7 +393,7 @@ LogicalResult Converter::run() {
   if (conv) {
     result = QConvOp::create(
         b, loc, qType, xInt, wInt, biasInt, in.zeroPoint, w.zeroPoint,
-        in.scale, w.scale, out.scale, out.zeroPoint, unit(in.uint8),
+        in.scale, weightScale, out.scale, out.zeroPoint, unit(in.uint8),
         unit(w.uint8), unit(out.uint8), b.getI64IntegerAttr(out.qmin),
         b.getI64IntegerAttr(out.qmax), conv.getStridesAttr(),
         conv.getPaddingAttr(), conv.getDilationsAttr(), conv.getGroupsAttr(),
@@ -307,7 +401,7 @@ LogicalResult Converter::run() {
   } else {
     result = QLinearOp::create(
         b, loc, qType, xInt, wInt, biasInt, in.zeroPoint, w.zeroPoint,
-        in.scale, w.scale, out.scale, out.zeroPoint, unit(in.uint8),
+        in.scale, weightScale, out.scale, out.zeroPoint, unit(in.uint8),
         unit(w.uint8), unit(out.uint8), b.getI64IntegerAttr(out.qmin),
         b.getI64IntegerAttr(out.qmax), actAttr, lo, hi);
   }
@@ -320,6 +414,8 @@ LogicalResult Converter::run() {
   }
   user->getResult(0).replaceAllUsesWith(result);
   user->erase();
+  for (Operation *between : llvm::reverse(chain))
+    between->erase();
   op->erase();
   return success();
 }

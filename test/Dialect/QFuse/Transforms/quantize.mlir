@@ -59,3 +59,39 @@ func.func @qdq(%x: tensor<2x3xi8>) -> tensor<2x4xi8> {
   %q = qfuse.quantize %y, %s, %z {quant_min = -128 : i64, quant_max = 127 : i64} : (tensor<2x4xf32>, tensor<f32>, tensor<i32>) -> tensor<2x4xi8>
   return %q : tensor<2x4xi8>
 }
+
+// -----
+
+// A batch-norm fold-bn left in place (here: never run) between the conv and
+// its quantize: it goes into the integer op. k = γ/sqrt(σ² + ε) = [1, -2]
+// (σ² + ε = 1 to f32 precision); the weight scales become 0.5·|k| = [0.5, 1], the
+// second channel's integers are negated (4 -> -4), the bias is
+// (b − μ)·k + β = [0.5, 0] at s_x·s_w' (0.5/0.01 = 50), and the relu after
+// the batch-norm is the fused activation.
+// CHECK-LABEL: func @with_batch_norm
+// CHECK-DAG: %[[W:.*]] = arith.constant dense<{{\[}}{{\[}}{{\[}}[2]]], {{\[}}{{\[}}[-4]]]]> : tensor<2x1x1x1xi8>
+// CHECK-DAG: %[[S:.*]] = arith.constant dense<[5.000000e-01, 1.000000e+00]> : tensor<2xf32>
+// CHECK-DAG: %[[B:.*]] = arith.constant dense<[50, 0]> : tensor<2xi32>
+// CHECK: qfuse.qconv %{{.*}}, %[[W]] bias(%[[B]]) zero_points(%{{.*}}, %{{.*}}) requantize(%{{.*}}, %[[S]], %{{.*}}, %{{.*}}) {activation = #qfuse.activation<relu>
+// CHECK-NOT: qfuse.batch_norm
+// CHECK-NOT: qfuse.relu
+func.func @with_batch_norm(%x: tensor<1x1x4x4xf32>) -> tensor<1x2x4x4xf32> {
+  %sx = arith.constant dense<0.02> : tensor<f32>
+  %zx = arith.constant dense<0> : tensor<i32>
+  %w = arith.constant dense<[[[[1.0]]], [[[2.0]]]]> : tensor<2x1x1x1xf32>
+  %sw = arith.constant dense<0.5> : tensor<2xf32>
+  %zw = arith.constant dense<0> : tensor<2xi32>
+  %g = arith.constant dense<[1.0, -2.0]> : tensor<2xf32>
+  %b = arith.constant dense<[0.5, 0.0]> : tensor<2xf32>
+  %m = arith.constant dense<0.0> : tensor<2xf32>
+  %v = arith.constant dense<0.99999> : tensor<2xf32>
+  %sy = arith.constant dense<0.1> : tensor<f32>
+  %xq = qfuse.fake_quant %x, %sx, %zx {quant_min = -128 : i64, quant_max = 127 : i64} : (tensor<1x1x4x4xf32>, tensor<f32>, tensor<i32>) -> tensor<1x1x4x4xf32>
+  %wq = qfuse.fake_quant %w, %sw, %zw {axis = 0 : i64, quant_min = -127 : i64, quant_max = 127 : i64} : (tensor<2x1x1x1xf32>, tensor<2xf32>, tensor<2xi32>) -> tensor<2x1x1x1xf32>
+  // expected-remark @+1 {{qfuse.conv made integer}}
+  %c = qfuse.conv %xq, %wq {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x1x4x4xf32>, tensor<2x1x1x1xf32>) -> tensor<1x2x4x4xf32>
+  %bn = qfuse.batch_norm %c, %m, %v scale(%g) offset(%b) {epsilon = 1.0e-05 : f64} : tensor<1x2x4x4xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>
+  %r = qfuse.relu %bn : tensor<1x2x4x4xf32>
+  %y = qfuse.fake_quant %r, %sy, %zx {quant_min = 0 : i64, quant_max = 255 : i64} : (tensor<1x2x4x4xf32>, tensor<f32>, tensor<i32>) -> tensor<1x2x4x4xf32>
+  return %y : tensor<1x2x4x4xf32>
+}

@@ -153,7 +153,13 @@ def Quantize : Pass<"quantize"> {
       rounded once half to even), or none;
     * output: the op's only user is a per-tensor `qfuse.fake_quant` (then a
       `qfuse.dequantize` of the integer result replaces it) or
-      `qfuse.quantize` (replaced by the integer result).
+      `qfuse.quantize` (replaced by the integer result);
+    * or a `qfuse.batch_norm` fold-bn left (a rounding tie would have moved
+      a rescaled weight), optionally followed by relu/clamp, and then the
+      quantize: the batch-norm goes into the integer op, exactly as real
+      arithmetic: weight scales times |k| (f64, rounded once to f32),
+      the integers of a channel with k < 0 negated, the bias
+      (b − μ)·k + β, the activation fused.
 
     8-bit storage is int8 when the quant range lies in [-128, 127] and
     uint8 when it lies in [0, 255]; scales and zero points stay operands.
@@ -164,8 +170,10 @@ def Quantize : Pass<"quantize"> {
     an unquantized input, weight or output, non-constant weights, bias or
     input scale (the bias scale needs it), a range wider than 8 bits,
     a weight fake_quant on another axis, f16/bf16/f64 weights, a bias that
-    overflows int32, or weights for which the int32 accumulator could
-    overflow (bounded with the actual weights). The result equals the
+    overflows int32, weights for which the int32 accumulator could
+    overflow (bounded with the actual weights), non-constant batch-norm
+    statistics, or a negative batch-norm scale on a channel whose weights
+    are not symmetric int8 or hold -128. The result equals the
     fake-quant graph to within one quantization step per element (the
     float graph rounds its f32 sums and its unquantized bias).
   }];
