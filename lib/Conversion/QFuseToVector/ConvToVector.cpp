@@ -1438,7 +1438,12 @@ static int64_t inputMax(QConvOp op) {
   Value x = op.getInput();
   int64_t storageMax = op.getInputUint8() ? 255 : 127;
   if (Operation *def = x.getDefiningOp()) {
-    if (auto hi = def->getAttrOfType<IntegerAttr>("quant_max"))
+    // The producer's range holds only if it wrote the same storage the
+    // qconv reads (uint8 or int8).
+    bool producerUint8 = def->hasAttr("uint8") || def->hasAttr("output_uint8");
+    auto hi = def->getAttrOfType<IntegerAttr>("quant_max");
+    if (hi && isa<QuantizeOp, QConvOp, QLinearOp>(def) &&
+        producerUint8 == op.getInputUint8())
       return std::min(storageMax, hi.getInt());
     return storageMax;
   }
