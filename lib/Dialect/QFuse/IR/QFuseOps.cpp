@@ -680,11 +680,14 @@ struct QuantizeOfDequantize : public OpRewritePattern<QuantizeOp> {
     Value q = deq.getInput();
     auto [lo, hi] = storageRange(getElementTypeOrSelf(q.getType()),
                                  deq.getUint8());
+    // A producer's quant range narrows that, when it wrote the storage the
+    // dequantize reads.
     Operation *producer = q.getDefiningOp();
-    if (auto attrs = producer ? producer->getAttrOfType<IntegerAttr>(
-                                    "quant_min")
-                              : IntegerAttr()) {
-      lo = attrs.getInt();
+    if (producer && isa<QuantizeOp, QConvOp, QLinearOp>(producer) &&
+        producer->getAttrOfType<IntegerAttr>("quant_min") &&
+        (producer->hasAttr("uint8") || producer->hasAttr("output_uint8")) ==
+            deq.getUint8()) {
+      lo = producer->getAttrOfType<IntegerAttr>("quant_min").getInt();
       hi = producer->getAttrOfType<IntegerAttr>("quant_max").getInt();
     }
     if (lo < op.getQuantMinAttr().getInt() ||
