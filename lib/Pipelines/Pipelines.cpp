@@ -31,6 +31,7 @@ void qfuse::buildPtqPipeline(OpPassManager &pm,
   pm.addPass(qfuse::createFuseActivations());
   if (options.int8)
     pm.addPass(qfuse::createQuantize());
+  pm.addPass(qfuse::createFoldConstantFakeQuant());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }
@@ -169,7 +170,8 @@ void qfuse::registerPipelines() {
       "PTQ deploy form: fold every foldable batch-norm exactly (--fold-bn), "
       "fuse relu/clamp into conv/conv_transpose/linear (--fuse-activations), "
       "with int8=true make fake-quantized conv/linear integer (--quantize), "
-      "then canonicalize and CSE",
+      "compute fake_quant of constants at compile time "
+      "(--fold-constant-fake-quant), then canonicalize and CSE",
       buildPtqPipeline);
   PassPipelineRegistration<QatPipelineOptions>(
       "qfuse-qat",

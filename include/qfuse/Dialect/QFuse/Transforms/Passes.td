@@ -184,4 +184,21 @@ def Quantize : Pass<"quantize"> {
   ];
 }
 
+def FoldConstantFakeQuant : Pass<"fold-constant-fake-quant"> {
+  let summary = "Replace a fake_quant of constants by the constant it computes";
+  let description = [{
+    A `qfuse.fake_quant` whose input, scale and zero point are constants
+    (fake-quantized weights the folds and --quantize left) is computed at
+    compile time with the same float operations, in the same order and
+    type, as its lowering: the result is bit for bit what the op would
+    compute on every run, which it then no longer does. f32 and f64 inputs
+    (f16/bf16 are left). Part of `qfuse-ptq`, after the folds and
+    `--quantize` (which read the fake_quant itself).
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+  let statistics = [
+    Statistic<"numFolded", "folded", "fake_quant ops of constants folded">,
+  ];
+}
+
 #endif // QFUSE_DIALECT_QFUSE_TRANSFORMS_PASSES_TD
