@@ -22,9 +22,11 @@
 // reads (w−1)·s+1 contiguous inputs and picks every s-th). Linear layers are
 // the dense kernel with the batch as pixels, stored without a transpose.
 //
-// Integer convolutions (qfuse.qconv) take the dense kernel on int16 pairs:
-// two input channels, centred on the zero point, per i32 broadcast, and one
-// vpmaddwd per weight vector multiplies and adds both into i32 lanes.
+// Integer convolutions (qfuse.qconv) take the dense kernel on channel pairs
+// (two centred int16 per i32 broadcast, qfuse.dot_pairs = vpmaddwd) or on
+// channel quads (four uint8 per i32, qfuse.dot_quads = vpdpbusd, or its
+// AVX2 form where int16 pair sums are proven), and depthwise ones the f32
+// depthwise kernel on centred values (exact below 2^24).
 //
 // What is not taken (a remark says why) goes on to convert-qfuse-to-linalg.
 //
@@ -1338,23 +1340,31 @@ static LogicalResult lowerDepthwiseQConv(QConvOp op, ArrayRef<int64_t> w,
   return success();
 }
 
+/// `x` [N, C, D...] with C padded up to a multiple of `multiple` by channels
+/// at the zero point `zx8` (an i8 scalar): centred, they are 0.
+static Value padChannelsAtZeroPoint(OpBuilder &b, Location loc, Value x,
+                                    int64_t multiple, Value zx8) {
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t c = type.getDimSize(1);
+  if (c % multiple == 0)
+    return x;
+  SmallVector<int64_t> shape(type.getShape());
+  shape[1] = (c + multiple - 1) / multiple * multiple;
+  SmallVector<OpFoldResult> lo(shape.size(), b.getIndexAttr(0)),
+      hi(shape.size(), b.getIndexAttr(0));
+  hi[1] = b.getIndexAttr(shape[1] - c);
+  return tensor::PadOp::create(b, loc, type.clone(shape), x, lo, hi, zx8);
+}
+
 /// [N, C, D...] int8/uint8 to [N, ceil(C/4), D...] i32 of four uint8
 /// channels, each shifted by `shift` (128 for int8: x + 128 as uint8); C is
 /// first padded to a multiple of 4 with the zero point.
 static Value quadChannels(OpBuilder &b, Location loc, Value x, Value zx8,
                           bool isUnsigned) {
   MLIRContext *ctx = b.getContext();
+  x = padChannelsAtZeroPoint(b, loc, x, 4, zx8);
   auto type = cast<RankedTensorType>(x.getType());
-  int64_t rank = type.getRank(), c = type.getDimSize(1);
-  if (c % 4 != 0) {
-    SmallVector<int64_t> shape(type.getShape());
-    shape[1] = (c + 3) / 4 * 4;
-    SmallVector<OpFoldResult> lo(rank, b.getIndexAttr(0)),
-        hi(rank, b.getIndexAttr(0));
-    hi[1] = b.getIndexAttr(shape[1] - c);
-    x = tensor::PadOp::create(b, loc, type.clone(shape), x, lo, hi, zx8);
-    type = cast<RankedTensorType>(x.getType());
-  }
+  int64_t rank = type.getRank();
   SmallVector<int64_t> shape(type.getShape());
   shape[1] /= 4;
   Type i32 = b.getI32Type();
@@ -1622,17 +1632,12 @@ static LogicalResult lowerQConv(QConvOp op, const Options &opts) {
   if (quads)
     return lowerQConvQuads(op, opts, *weights, *weightZps, shift, pairsFit);
   if (cin % 2 != 0) {
-    // One more input channel at the zero point: centred, it is 0 (and its
-    // packed weights are 0).
-    Value zx = quant::castInt(
-        b, loc, quant::extractScalar(b, loc, op.getInputZeroPoint()),
-        b.getI8Type());
-    SmallVector<int64_t> shape(inType.getShape());
-    shape[1] += 1;
-    SmallVector<OpFoldResult> lo(shape.size(), b.getIndexAttr(0)),
-        hi(shape.size(), b.getIndexAttr(0));
-    hi[1] = b.getIndexAttr(1);
-    x = tensor::PadOp::create(b, loc, inType.clone(shape), x, lo, hi, zx);
+    // One more input channel at the zero point (its packed weights are 0).
+    x = padChannelsAtZeroPoint(
+        b, loc, x, 2,
+        quant::castInt(b, loc,
+                       quant::extractScalar(b, loc, op.getInputZeroPoint()),
+                       b.getI8Type()));
     cin += 1;
     cinPg += 1;
   }
