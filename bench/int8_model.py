@@ -76,7 +76,7 @@ class QConv(nn.Module):
                                     c.groups)
 
 
-def build(seed=0):
+def build(seed=0, size=224):
     torch.manual_seed(seed)
     m = torchvision.models.resnet18()
     for mod in m.modules():
@@ -102,7 +102,7 @@ def build(seed=0):
                                                blk.downsample[1], FakeQuant(False))
     with torch.no_grad():
         for i in range(4):
-            m(torch.randn(2, 3, 224, 224, generator=torch.Generator().manual_seed(100 + i)))
+            m(torch.randn(2, 3, size, size, generator=torch.Generator().manual_seed(100 + i)))
     for mod in m.modules():
         if isinstance(mod, FakeQuant):
             mod.freeze()
