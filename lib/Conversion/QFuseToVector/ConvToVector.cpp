@@ -687,6 +687,19 @@ static Value emitDense(OpBuilder &b, Location loc, const DenseProblem &pr,
   return out;
 }
 
+/// The dense contraction of a convolution into a new [N, Cout, O...]
+/// tensor of type `outType` (the kernel works on [N, Cout, Q]).
+static Value emitDenseConv(OpBuilder &b, Location loc, const DenseProblem &pr,
+                           RankedTensorType outType) {
+  Value empty = tensor::EmptyOp::create(
+      b, loc, ArrayRef<int64_t>{pr.batch, pr.cout, pr.pixels}, pr.outElt);
+  Value result = emitDense(b, loc, pr, empty);
+  SmallVector<ReassociationIndices> assoc = {{0}, {1}, {}};
+  for (int64_t i = 2; i < outType.getRank(); ++i)
+    assoc[2].push_back(i);
+  return tensor::ExpandShapeOp::create(b, loc, outType, result, assoc);
+}
+
 /// Packs w [Cout, Cin/G, K...] to [Cout/T, Cin/G, K..., T]: at compile time
 /// when constant, else with a linalg.transpose.
 static Value packWeights(OpBuilder &b, Location loc, Value weight,
@@ -1135,14 +1148,7 @@ static LogicalResult lowerConv(ConvOp op, const Options &opts) {
   pr.bias = op.getBias();
   pr.outElt = b.getF32Type();
 
-  Value empty = tensor::EmptyOp::create(
-      b, loc, ArrayRef<int64_t>{pr.batch, cout, pr.pixels}, b.getF32Type());
-  Value result = emitDense(b, loc, pr, empty);
-  SmallVector<ReassociationIndices> assoc = {{0}, {1}, {}};
-  for (int64_t i = 0; i < s; ++i)
-    assoc[2].push_back(2 + i);
-  result = tensor::ExpandShapeOp::create(b, loc, outType, result, assoc);
-  op.replaceAllUsesWith(result);
+  op.replaceAllUsesWith(emitDenseConv(b, loc, pr, outType));
   remarkTaken(op, llvm::formatv("{0} vector kernel: {1} output channels x "
                                 "{2} pixels per register tile, {3} loop "
                                 "outermost",
@@ -1492,18 +1498,10 @@ static void finishDense(OpBuilder &b, QConvOp op, DenseProblem &pr,
                         StringRef what) {
   Location loc = op.getLoc();
   auto outType = op.getType();
-  int64_t s = op.getNumSpatialDims();
   pr.bias = op.getBias();
   if (op.hasRequantize())
     pr.requant = quant::buildRequantParams(b, loc, op, pr.cout);
-  Value empty = tensor::EmptyOp::create(
-      b, loc, ArrayRef<int64_t>{pr.batch, pr.cout, pr.pixels}, pr.outElt);
-  Value result = emitDense(b, loc, pr, empty);
-  SmallVector<ReassociationIndices> assoc = {{0}, {1}, {}};
-  for (int64_t i = 0; i < s; ++i)
-    assoc[2].push_back(2 + i);
-  result = tensor::ExpandShapeOp::create(b, loc, outType, result, assoc);
-  op.replaceAllUsesWith(result);
+  op.replaceAllUsesWith(emitDenseConv(b, loc, pr, outType));
   remarkTaken(op, llvm::formatv("integer dense vector kernel: {0} output "
                                 "channels x {1} pixels per register tile, {2}, "
                                 "{3} loop outermost",
