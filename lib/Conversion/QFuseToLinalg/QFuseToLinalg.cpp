@@ -730,15 +730,12 @@ struct QConvLowering : public OpRewritePattern<QConvOp> {
     // value), so the float correlation's padding and loops apply unchanged.
     Value x = centre(rewriter, loc, op.getInput(), op.getInputZeroPoint(),
                      op.getInputUint8(), 1);
-    Value w = centre(rewriter, loc, op.getWeight(), op.getWeightZeroPoint(),
-                     op.getWeightUint8(), 0);
-    Correlation c;
-    c.input = padOrCrop(rewriter, loc, x, pad.take_front(s), pad.drop_front(s));
-    c.weight = w;
-    c.bias = op.getBias();
-    c.strides.assign(op.getStrides().begin(), op.getStrides().end());
-    c.dilations.assign(op.getDilations().begin(), op.getDilations().end());
-    c.groups = op.getGroups();
+    Correlation c = makeCorrelation(
+        op, padOrCrop(rewriter, loc, x, pad.take_front(s), pad.drop_front(s)));
+    c.weight = centre(rewriter, loc, op.getWeight(), op.getWeightZeroPoint(),
+                      op.getWeightUint8(), 0);
+    // The i32 accumulator; the activation belongs to the requantize.
+    c.act = FusedActivation();
     c.resultType = op.getType().clone(rewriter.getI32Type());
     Value acc = buildCorrelation(rewriter, loc, c);
     rewriter.replaceOp(op, op.hasRequantize()

@@ -91,10 +91,11 @@ func.func @linear(%x: tensor<2x3xf32>, %w: tensor<4x3xf32>, %b: tensor<4xf32>) -
 // CHECK-LABEL: func @qconv
 // CHECK: arith.extui %{{.*}} : i8 to i32
 // CHECK: arith.subi
-// CHECK: arith.extsi %{{.*}} : i8 to i32
 // CHECK: %[[ZERO:.*]] = arith.constant 0 : i32
 // CHECK: tensor.pad %{{.*}} low[0, 0, 1, 1] high[0, 0, 1, 1]
 // CHECK: tensor.yield %[[ZERO]] : i32
+// CHECK: arith.extsi %{{.*}} : i8 to i32
+// CHECK: arith.subi
 // CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "parallel", "parallel"]
 // CHECK: arith.muli
 // CHECK: arith.addi
