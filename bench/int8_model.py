@@ -23,12 +23,13 @@ import re
 import subprocess
 import sys
 import tempfile
-import time
 
 import numpy as np
 import torch
 import torch.nn as nn
-import torchvision
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import models  # noqa: E402  (bench/models.py: the seeded model, PyTorch timing)
 
 
 class FakeQuant(nn.Module):
@@ -76,16 +77,9 @@ class QConv(nn.Module):
                                     c.groups)
 
 
-def build(seed=0, size=224):
-    torch.manual_seed(seed)
-    m = torchvision.models.resnet18()
-    for mod in m.modules():
-        if isinstance(mod, nn.BatchNorm2d):
-            mod.running_mean.uniform_(-0.2, 0.2)
-            mod.running_var.uniform_(0.5, 1.5)
-            mod.weight.data.uniform_(0.5, 1.5)
-            mod.bias.data.uniform_(-0.2, 0.2)
-    m.eval()
+def build(size=224):
+    # The same seeded ResNet-18 as bench/models.py times in f32.
+    m = models.build_model("resnet18")
     # Stem and the first conv of each block: conv -> BN -> ReLU, uint8 out.
     # The second conv and the downsample: conv -> BN, int8 out (before the
     # residual add). Every conv input: uint8 (it follows a ReLU).
@@ -159,14 +153,7 @@ def main():
                                                   "--num-threads", str(threads if threads > 1 else 0)])
                 m = re.search(r"median (\S+) ms", proc.stdout)
                 res[form] = (float(m[1]), np.load(y))
-            torch.set_num_threads(threads)
-            with torch.no_grad():
-                plain = torchvision.models.resnet18()
-                times = []
-                for _ in range(args.repeat + 2):
-                    t0 = time.perf_counter()
-                    model(x)
-                    times.append((time.perf_counter() - t0) * 1e3)
+            torch_med, _, _ = models.torch_ms(model, x, threads, args.repeat)
             fq_out, int8_out = res["fake-quant"][1], res["int8"][1]
             scale = np.abs(fq_out).max()
             print(json.dumps({
@@ -174,7 +161,7 @@ def main():
                 "qconv_ops": text.count("qfuse.qconv"), "float_convs_left": text.count("qfuse.conv "),
                 "quantize_converted": converted, "quantize_refused": refused[:3],
                 "int8_ms_median": res["int8"][0], "fake_quant_ms_median": res["fake-quant"][0],
-                "pytorch_fake_quant_ms_median": round(float(np.median(times[2:])), 3),
+                "pytorch_fake_quant_ms_median": round(torch_med, 3),
                 "int8_vs_fake_quant_max_rel": float(f"{np.abs(int8_out - fq_out).max() / scale:.3e}"),
                 "int8_vs_fake_quant_argmax_equal": int(int8_out.argmax() == fq_out.argmax()),
                 "fake_quant_vs_pytorch_max_rel": float(f"{np.abs(fq_out - ref_fq).max() / np.abs(ref_fq).max():.3e}"),
