@@ -443,6 +443,23 @@ double fmaPeakGflops() {
 #endif
 }
 
+/// Compiles `module` for `threads` (sequential loops for 1, OpenMP outer
+/// loops else) and returns qfuse's best time on `x`, leaving the outputs in
+/// `results`.
+llvm::Expected<double> timeQfuse(ModuleOp module, int threads,
+                                 const HostTensor &x,
+                                 SmallVector<HostTensor> &results) {
+  omp_set_num_threads(threads);
+  auto jit = JitFunction::compile(module, "f", 3, threads > 1 ? threads : 0,
+                                  lowering);
+  if (!jit)
+    return jit.takeError();
+  return bestOf(repeat, [&] {
+    if (llvm::Error e = (*jit)->run({x}, results))
+      llvm::report_fatal_error(std::move(e));
+  });
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -501,21 +518,16 @@ int main(int argc, char **argv) {
         std::memcpy(x.data(), d.x.data(), d.x.size());
         SmallVector<HostTensor> results;
         for (int t : ts) {
-          omp_set_num_threads(t);
-          auto jit = JitFunction::compile(*module, "f", 3, t > 1 ? t : 0,
-                                          lowering);
-          if (!jit) {
-            llvm::errs() << "qfuse-bench: " << llvm::toString(jit.takeError())
+          llvm::Expected<double> qTime = timeQfuse(*module, t, x, results);
+          if (!qTime) {
+            llvm::errs() << "qfuse-bench: " << llvm::toString(qTime.takeError())
                          << "\n";
             return 3;
           }
+          double qMs = *qTime;
           std::vector<uint8_t> ref;
           std::string impl;
           double dnnlMs = runOneDNNInt8(l, d, ref, impl);
-          double qMs = bestOf(repeat, [&] {
-            if (llvm::Error e = (*jit)->run({x}, results))
-              llvm::report_fatal_error(std::move(e));
-          });
           const uint8_t *got = static_cast<const uint8_t *>(results[0].data());
           int maxDiff = 0;
           size_t differ = 0;
@@ -549,22 +561,16 @@ int main(int argc, char **argv) {
         std::memcpy(x.data(), d.x.data(), d.x.size() * sizeof(float));
         SmallVector<HostTensor> results;
         for (int t : ts) {
-          omp_set_num_threads(t);
-          // qfuse: sequential loops for 1 thread, OpenMP outer loops else.
-          auto jit = JitFunction::compile(*module, "f", 3, t > 1 ? t : 0,
-                                          lowering);
-          if (!jit) {
-            llvm::errs() << "qfuse-bench: " << llvm::toString(jit.takeError())
+          llvm::Expected<double> qTime = timeQfuse(*module, t, x, results);
+          if (!qTime) {
+            llvm::errs() << "qfuse-bench: " << llvm::toString(qTime.takeError())
                          << "\n";
             return 3;
           }
+          double qMs = *qTime;
           std::vector<float> ref;
           std::string impl;
           double dnnlMs = runOneDNN(l, d, fused, ref, impl);
-          double qMs = bestOf(repeat, [&] {
-            if (llvm::Error e = (*jit)->run({x}, results))
-              llvm::report_fatal_error(std::move(e));
-          });
           double maxErr = 0, maxRef = 0;
           const float *got = static_cast<const float *>(results[0].data());
           for (size_t i = 0; i < ref.size(); ++i) {
