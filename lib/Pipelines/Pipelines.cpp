@@ -90,6 +90,11 @@ void qfuse::buildLowerToLLVMPipeline(OpPassManager &pm,
                                      const LowerToLLVMOptions &options) {
   if (options.emitCInterface)
     pm.addPass(std::make_unique<EmitCInterfacePass>());
+  if (options.gpuSchedule) {
+    qfuse::ConvertQFuseToGPUTilesOptions tiles;
+    tiles.memorySpace = "default";
+    pm.addPass(qfuse::createConvertQFuseToGPUTiles(tiles));
+  }
   if (options.vectorize) {
     qfuse::ConvertQFuseToVectorOptions vec;
     vec.tileVectors = options.tileVectors;
@@ -150,17 +155,31 @@ void qfuse::buildLowerToLLVMPipeline(OpPassManager &pm,
 
 void qfuse::buildLowerToNVVMPipeline(OpPassManager &pm,
                                      const LowerToNVVMOptions &options) {
+  if (options.tiledConv) {
+    qfuse::ConvertQFuseToGPUTilesOptions tiles;
+    tiles.memorySpace = "workgroup";
+    tiles.tileChannels = options.tileChannels;
+    tiles.tilePixels = options.tilePixels;
+    pm.addPass(qfuse::createConvertQFuseToGPUTiles(tiles));
+  }
   addLowerToBuffersPasses(pm);
-  // Parallel loops of every linalg op, mapped greedily to blocks and threads.
+  // The parallel dimensions of every other linalg op become scf.parallel;
+  // the conv schedules (block/thread foralls) and those loops each become
+  // one gpu.launch.
   pm.addPass(createConvertLinalgToParallelLoopsPass());
   pm.addPass(createCanonicalizerPass());
-  pm.addNestedPass<func::FuncOp>(createGpuMapParallelLoopsPass());
-  pm.addPass(createConvertParallelLoopToGpuPass());
+  qfuse::MapToGPUOptions map;
+  map.blockSize = options.blockSize;
+  pm.addNestedPass<func::FuncOp>(qfuse::createMapToGPU(map));
   pm.addPass(createCanonicalizerPass());
+  // Constants (tile sizes, shapes) go into the kernels, so that divisions
+  // by them are strength-reduced rather than passed as kernel arguments.
+  pm.addPass(createGpuLaunchSinkIndexComputationsPass());
   gpu::GPUToNVVMPipelineOptions nvvm;
   nvvm.cubinChip = options.chip;
   nvvm.cubinFeatures = options.features;
   nvvm.cubinFormat = options.format;
+  nvvm.optLevel = options.optLevel;
   gpu::buildLowerToNVVMPassPipeline(pm, nvvm);
 }
 
@@ -188,8 +207,11 @@ void qfuse::registerPipelines() {
       buildLowerToLLVMPipeline);
   PassPipelineRegistration<LowerToNVVMOptions>(
       "qfuse-lower-to-nvvm",
-      "Lower qfuse on tensors to NVVM / PTX: convert-qfuse-to-linalg, "
-      "bufferization, parallel loops mapped to GPU blocks and threads, then "
-      "upstream gpu-lower-to-nvvm-pipeline (options: chip, features, format)",
+      "Lower qfuse on tensors to NVVM / PTX: f32 convs (+bias+activation) "
+      "as tiled kernels with shared-memory staging "
+      "(convert-qfuse-to-gpu-tiles), the rest through "
+      "convert-qfuse-to-linalg, bufferization, loops mapped to blocks and "
+      "threads (qfuse-map-to-gpu), then upstream gpu-lower-to-nvvm-pipeline "
+      "(options: chip, features, format, opt-level)",
       buildLowerToNVVMPipeline);
 }

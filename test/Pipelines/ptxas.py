@@ -1,8 +1,11 @@
 # PTX from --qfuse-lower-to-nvvm, for sm_80 and sm_90, assembled by the CUDA
 # toolkit's ptxas when it is installed: the bundled ResNet block after
-# --qfuse-ptq (fused conv + bias + relu), a per-channel fake_quant, and a
-# frozen and a train-mode QAT op. Every kernel must assemble with no spills;
-# registers are reported. Nothing runs on a GPU here.
+# --qfuse-ptq (fused conv + bias + relu), a per-channel fake_quant, a frozen
+# and a train-mode QAT op, and the ResNet-18 conv layers (conv1 7x7/2 and the
+# four 3x3 stages, fused with relu) at batch 1 and 32, each of which must be
+# one kernel staging in shared memory. Every kernel must assemble with no
+# spills; registers and shared memory are reported. Nothing runs on a GPU
+# here.
 # REQUIRES: ptxas
 # RUN: %python %s %qfuse_src | FileCheck %s
 # CHECK-NOT: FAIL
@@ -33,6 +36,26 @@ func.func @fq(%x: tensor<2x16x8x8xf32>, %s: tensor<16xf32>, %zp: tensor<16xi32>)
 """
 
 
+def conv(n, cin, cout, k, size, stride):
+    pad = k // 2
+    out = (size + 2 * pad - k) // stride + 1
+    xt = f"tensor<{n}x{cin}x{size}x{size}xf32>"
+    wt = f"tensor<{cout}x{cin}x{k}x{k}xf32>"
+    bt = f"tensor<{cout}xf32>"
+    yt = f"tensor<{n}x{cout}x{out}x{out}xf32>"
+    return f"""
+func.func @conv(%x: {xt}, %w: {wt}, %b: {bt}) -> {yt} {{
+  %0 = qfuse.conv %x, %w, %b {{strides = array<i64: {stride}, {stride}>, padding = array<i64: {pad}, {pad}, {pad}, {pad}>, dilations = array<i64: 1, 1>, activation = #qfuse.activation<relu>}} : ({xt}, {wt}, {bt}) -> {yt}
+  return %0 : {yt}
+}}
+"""
+
+
+LAYERS = [("conv1", 3, 64, 7, 224, 2), ("l1", 64, 64, 3, 56, 1),
+          ("l2", 128, 128, 3, 28, 1), ("l3", 256, 256, 3, 14, 1),
+          ("l4", 512, 512, 3, 7, 1)]
+
+
 def unescape(text):
     return re.sub(r"\\([0-9A-Fa-f]{2})", lambda m: chr(int(m.group(1), 16)), text)
 
@@ -42,13 +65,18 @@ block = run("qfuse-opt", ["--qfuse-ptq"], stdin=block).stdout
 cases = [("resnet_block", block), ("fake_quant", FQ),
          ("qat_frozen", QAT.replace("MODE", "frozen")),
          ("qat_train", QAT.replace("MODE", "train"))]
+cases += [(f"resnet18 {name} b{n}", conv(n, *shape))
+          for name, *shape in LAYERS for n in (1, 32)]
 for chip in ("sm_80", "sm_90"):
     for name, mlir in cases:
         out = run("qfuse-opt", [f"--pass-pipeline=builtin.module(qfuse-lower-to-nvvm{{chip={chip}}})"],
                   stdin=mlir).stdout
         kernels = re.findall(r'gpu\.binary @(\w+)\s+\[#gpu\.object<[^\]]*?assembly = "((?:[^"\\]|\\.)*)"', out)
         chk.check(f"{chip} {name}: PTX produced", len(kernels) > 0, f"({len(kernels)} kernels)")
-        regs, spills, bad = [], 0, []
+        if name.startswith("resnet18"):
+            chk.check(f"{chip} {name}: one kernel", len(kernels) == 1,
+                      f"({len(kernels)} kernels)")
+        regs, spills, bad, smem = [], 0, [], []
         for kname, asm in kernels:
             ptx = unescape(asm)
             path = f"/tmp/qfuse-{os.getpid()}-{kname}.ptx"
@@ -61,6 +89,10 @@ for chip in ("sm_80", "sm_90"):
                 bad.append(kname + ": " + " ".join(r.stderr.split())[:300])
             regs += [int(x) for x in re.findall(r"Used (\d+) registers", r.stderr)]
             spills += sum(int(x) for x in re.findall(r"(\d+) bytes spill stores", r.stderr))
+            smem += [int(x) for x in re.findall(r"(\d+) bytes smem", r.stderr)]
+        if name.startswith("resnet18"):
+            chk.check(f"{chip} {name}: staged in shared memory",
+                      smem and min(smem) > 0, f"({max(smem or [0])} bytes)")
         chk.check(f"{chip} {name}: ptxas accepts every kernel, no spills",
                   not bad and spills == 0,
                   f"(max {max(regs) if regs else 0} registers, {spills} bytes spilled{', failed: ' + ','.join(bad) if bad else ''})")

@@ -209,3 +209,46 @@ def apply_act(y, act):
     if act == "relu6":
         return torch.clamp(y, 0, 6)
     return y
+
+
+def f32_tensor_type(shape):
+    return "tensor<" + "".join(f"{d}x" for d in shape) + "f32>"
+
+
+def conv_problem(nd, n, cin, cout, k, size, stride, pads, dil, groups,
+                 bias=True, act=None, const_w=False):
+    """A random f32 qfuse.conv (`pads`: all begins then all ends, `size` an
+    int or per-dim list) as a one-op MLIR function, with its numpy inputs
+    and the PyTorch float64 reference (a torch tensor). With `const_w` the
+    weight is an arith.constant instead of an argument."""
+    import torch.nn.functional as F
+    tt = f32_tensor_type
+    sizes = size if isinstance(size, (list, tuple)) else [size] * nd
+    x = torch.randn(n, cin, *sizes, dtype=torch.float32)
+    w = torch.randn(cout, cin // groups, *[k] * nd, dtype=torch.float32) * 0.5
+    b = torch.randn(cout, dtype=torch.float32) * 0.1 if bias else None
+    fpad = []
+    for i in reversed(range(nd)):
+        fpad += [pads[i], pads[nd + i]]
+    D = torch.float64
+    convf = [None, F.conv1d, F.conv2d, F.conv3d][nd]
+    ref = apply_act(convf(F.pad(x.to(D), fpad), w.to(D),
+                          None if b is None else b.to(D), stride, 0, dil,
+                          groups), act)
+    sig = [tt(x.shape)] + ([] if const_w else [tt(w.shape)]) + \
+        ([tt(b.shape)] if bias else [])
+    args = ", ".join(f"%a{i}: {t}" for i, t in enumerate(sig))
+    operands = ["%a0", "%w" if const_w else "%a1"]
+    if bias:
+        operands.append(f"%a{len(sig) - 1}")
+    types = [tt(x.shape), tt(w.shape)] + ([tt(b.shape)] if bias else [])
+    out_t = tt(ref.shape)
+    body = constant("w", w) if const_w else ""
+    mlir = (f"func.func @f({args}) -> {out_t} {{\n{body}"
+            f"  %0 = qfuse.conv {', '.join(operands)} {{strides = {arr([stride]*nd)}, "
+            f"padding = {arr(pads)}, dilations = {arr([dil]*nd)}, groups = {groups} : i64"
+            f"{act_attrs(act)}}} : ({', '.join(types)}) -> {out_t}\n"
+            f"  return %0 : {out_t}\n}}\n")
+    ins = [x.numpy()] + ([] if const_w else [w.numpy()]) + \
+        ([b.numpy()] if bias else [])
+    return mlir, ins, ref

@@ -166,4 +166,87 @@ def SequentializeNestedParallel : Pass<"qfuse-sequentialize-nested-parallel"> {
   let dependentDialects = ["::mlir::scf::SCFDialect"];
 }
 
+def ConvertQFuseToGPUTiles : Pass<"convert-qfuse-to-gpu-tiles"> {
+  let summary = "Tiled block/thread schedule for f32 conv (+bias+activation)";
+  let description = [{
+    Rewrites f32 `qfuse.conv` ops with static shapes (1/2/3-D, any stride,
+    dilation, padding and groups; at least 2 output channels per group) into
+    one tiled schedule: an implicit GEMM per group, `M = Cout/G` output
+    channels by `P = N·O...` output pixels by `K = Cin/G·K...` taps.
+
+        scf.forall (g, mb, nb) mapped to #gpu.block<z, y, x>:
+          ws = alloc [BK, BM], xs = alloc [BK, BN], acc = alloc [BM, BN]
+          thread forall: acc[i·TY+ty][j·TX+tx] = bias
+          for k0 in 0..K step BK:
+            thread forall: ws, xs <- weight / input (zero outside the
+                           padding and the tile), each thread a strided share
+            thread forall: TM x TN accumulators in registers,
+                           BK fused multiply-adds each, back to acc
+          thread forall: out = activation(acc)
+
+    Every thread forall is `(TY, TX) = (BM/TM, BN/TN)` mapped to
+    `#gpu.thread<y, x>`; a thread owns channels `i·TY+ty` and pixels
+    `j·TX+tx`, so the staged reads are conflict-free and the output stores
+    coalesced. Bias, the accumulation and the fused activation are one
+    kernel. `memory-space=workgroup` stages in GPU shared memory (for
+    `qfuse-map-to-gpu`); `default` keeps ordinary buffers, and the same
+    schedule runs as sequential loops on the CPU (`qfuse-lower-to-llvm
+    gpu-schedule=true`), so the tiling is tested without a GPU.
+
+    Tiles by shape unless given: `BM` = the channel count rounded up to a
+    power of two within [16, 64], `BN` = 64 when `BM` = 64 else 128,
+    `BK` = 16, `TM` = `TN` = 4. Other ops, and convs it does not take
+    (a missed remark in category `gpu` says why), go on to the generic
+    lowering. Every op taken gets a passed remark with its tiles.
+  }];
+  let options = [
+    Option<"tileChannels", "tile-channels", "int64_t", /*default=*/"0",
+           "BM: output channels per block (0: by shape)">,
+    Option<"tilePixels", "tile-pixels", "int64_t", /*default=*/"0",
+           "BN: output pixels per block (0: by shape)">,
+    Option<"tileReduction", "tile-reduction", "int64_t", /*default=*/"16",
+           "BK: taps staged per step">,
+    Option<"threadChannels", "thread-channels", "int64_t", /*default=*/"4",
+           "TM: output channels per thread">,
+    Option<"threadPixels", "thread-pixels", "int64_t", /*default=*/"4",
+           "TN: output pixels per thread">,
+    Option<"memorySpace", "memory-space", "std::string",
+           /*default=*/"\"workgroup\"",
+           "Staging buffers: workgroup (GPU shared memory) or default">
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::gpu::GPUDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
+def MapToGPU : Pass<"qfuse-map-to-gpu"> {
+  let summary = "Map bufferized loops to gpu.launch: schedules and flat loops";
+  let description = [{
+    Runs after bufferization, on host functions:
+    * every outermost `scf.forall` mapped to `#gpu.block<...>` (the schedule
+      of `convert-qfuse-to-gpu-tiles`) becomes one `gpu.launch`: its
+      induction variables are the block ids, workgroup-space `memref.alloc`
+      ops in its body become workgroup attributions (shared memory), and
+      each nested `scf.forall` mapped to `#gpu.thread<...>` is inlined with
+      the thread ids (guarded where it has fewer iterations than the block)
+      and followed by a `gpu.barrier`;
+    * every other outermost `scf.parallel` (the parallel dimensions of a
+      linalg op: fake_quant, batch-norm, the QAT op's pieces) becomes one
+      `gpu.launch` over its iterations linearized, `block-size` threads per
+      block, innermost dimension fastest (coalesced), with a bounds guard;
+      reduction dimensions stay sequential loops in each thread.
+    Bounds must be static; anything else is an error at the loop.
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
+           "Threads per block for flattened parallel loops">
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::gpu::GPUDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
 #endif // QFUSE_CONVERSION_PASSES_TD

@@ -85,6 +85,13 @@ struct LowerToLLVMOptions : public PassPipelineOptions<LowerToLLVMOptions> {
                      "ops whatever integer-isa says (runs a kernel built for "
                      "another ISA on this machine, for testing)"),
       llvm::cl::init(false)};
+  Option<bool> gpuSchedule{
+      *this, "gpu-schedule",
+      llvm::cl::desc("Lower f32 convs with the GPU's tiled block/thread "
+                     "schedule (convert-qfuse-to-gpu-tiles, ordinary "
+                     "buffers) run as loops on the CPU: tests the tiling "
+                     "without a GPU"),
+      llvm::cl::init(false)};
 };
 
 /// Options of --qfuse-lower-to-nvvm.
@@ -101,6 +108,30 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
       llvm::cl::desc("isa (PTX text, no CUDA needed), bin or fatbin (need "
                      "ptxas / the CUDA toolkit)"),
       llvm::cl::init("isa")};
+  Option<bool> tiledConv{
+      *this, "tiled-conv",
+      llvm::cl::desc("f32 convs take the tiled schedule with shared-memory "
+                     "staging (convert-qfuse-to-gpu-tiles); false: one "
+                     "thread per output like every other op"),
+      llvm::cl::init(true)};
+  Option<int64_t> tileChannels{
+      *this, "tile-channels",
+      llvm::cl::desc("Output channels per block of the tiled conv (0: by "
+                     "shape)"),
+      llvm::cl::init(0)};
+  Option<int64_t> tilePixels{
+      *this, "tile-pixels",
+      llvm::cl::desc("Output pixels per block of the tiled conv (0: by "
+                     "shape)"),
+      llvm::cl::init(0)};
+  Option<int64_t> blockSize{
+      *this, "block-size",
+      llvm::cl::desc("Threads per block for every other parallel loop"),
+      llvm::cl::init(256)};
+  Option<unsigned> optLevel{
+      *this, "opt-level",
+      llvm::cl::desc("Optimization level of the NVPTX code generation"),
+      llvm::cl::init(3)};
 };
 
 /// fold-bn, fuse-activations, canonicalize, cse.
@@ -113,8 +144,8 @@ void buildQatPipeline(OpPassManager &pm, const QatPipelineOptions &options);
 void buildLowerToLLVMPipeline(OpPassManager &pm,
                               const LowerToLLVMOptions &options);
 
-/// qfuse on tensors -> linalg -> parallel loops mapped to GPU blocks and
-/// threads -> NVVM, with the GPU modules serialized (PTX for format=isa). The
+/// qfuse on tensors -> tiled conv schedules and linalg -> bufferized loops
+/// mapped to GPU blocks and threads (qfuse-map-to-gpu) -> NVVM, with the GPU modules serialized (PTX for format=isa). The
 /// context needs the LLVM IR translations registered
 /// (mlir::registerAllToLLVMIRTranslations) for the serialization.
 void buildLowerToNVVMPipeline(OpPassManager &pm,

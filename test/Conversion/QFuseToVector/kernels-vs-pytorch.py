@@ -20,8 +20,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from qfuse_testing import (Checker, act_attrs, apply_act, arr, constant, run,
-                           run_model)
+from qfuse_testing import (Checker, act_attrs, apply_act, arr, constant,
+                           conv_problem, run, run_model)
 
 torch.manual_seed(11)
 chk = Checker()
@@ -71,33 +71,8 @@ def check_all(name, mlir, ins, ref, expect, lowering=""):
 
 def conv_case(name, expect, nd, n, cin, cout, k, size, stride, pads, dil,
               groups, bias=True, act=None, const_w=False, lowering=""):
-    sizes = size if isinstance(size, (list, tuple)) else [size] * nd
-    x = torch.randn(n, cin, *sizes, dtype=torch.float32)
-    w = torch.randn(cout, cin // groups, *[k] * nd, dtype=torch.float32) * 0.5
-    b = torch.randn(cout, dtype=torch.float32) * 0.1 if bias else None
-    fpad = []
-    for i in reversed(range(nd)):
-        fpad += [pads[i], pads[nd + i]]
-    convf = [None, F.conv1d, F.conv2d, F.conv3d][nd]
-    ref = apply_act(convf(F.pad(x.to(D), fpad), w.to(D),
-                          None if b is None else b.to(D), stride, 0, dil,
-                          groups), act)
-    sig = [tt(x.shape)] + ([] if const_w else [tt(w.shape)]) + \
-        ([tt(b.shape)] if bias else [])
-    args = ", ".join(f"%a{i}: {t}" for i, t in enumerate(sig))
-    operands = ["%a0", "%w" if const_w else "%a1"]
-    if bias:
-        operands.append(f"%a{len(sig) - 1}")
-    types = [tt(x.shape), tt(w.shape)] + ([tt(b.shape)] if bias else [])
-    out_t = tt(ref.shape)
-    body = constant("w", w) if const_w else ""
-    mlir = (f"func.func @f({args}) -> {out_t} {{\n{body}"
-            f"  %0 = qfuse.conv {', '.join(operands)} {{strides = {arr([stride]*nd)}, "
-            f"padding = {arr(pads)}, dilations = {arr([dil]*nd)}, groups = {groups} : i64"
-            f"{act_attrs(act)}}} : ({', '.join(types)}) -> {out_t}\n"
-            f"  return %0 : {out_t}\n}}\n")
-    ins = [x.numpy()] + ([] if const_w else [w.numpy()]) + \
-        ([b.numpy()] if bias else [])
+    mlir, ins, ref = conv_problem(nd, n, cin, cout, k, size, stride, pads, dil,
+                                  groups, bias, act, const_w)
     check_all(f"conv {name}", mlir, ins, ref, expect, lowering)
 
 

@@ -1,0 +1,484 @@
+//===- ConvToGPU.cpp - tiled block/thread schedule for qfuse.conv --------===//
+//
+// Rewrites f32 qfuse.conv into an implicit-GEMM schedule written as nested
+// scf.forall ops on buffers: an outer forall over (group, channel tile, pixel
+// tile) mapped to GPU blocks, and inside it thread foralls, each one phase
+// between barriers (initialise the accumulator tile with the bias, stage a
+// slab of weights and input taps, accumulate, write back with the fused
+// activation). Sibling thread foralls are sequential phases, so the same IR
+// is correct as plain loops on the CPU and, after qfuse-map-to-gpu, as one
+// CUDA kernel with shared-memory staging and barriers.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qfuse/Conversion/Passes.h"
+#include "qfuse/Dialect/QFuse/IR/QFuseOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/Remarks.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MathExtras.h"
+
+namespace mlir {
+namespace qfuse {
+#define GEN_PASS_DEF_CONVERTQFUSETOGPUTILES
+#include "qfuse/Conversion/Passes.h.inc"
+} // namespace qfuse
+} // namespace mlir
+
+using namespace mlir;
+using namespace mlir::qfuse;
+
+namespace {
+
+constexpr llvm::StringLiteral kRemarkCategory = "gpu";
+/// Shared memory a block may use without opting in (bytes).
+constexpr int64_t kSharedLimit = 48 * 1024;
+constexpr int64_t kMaxThreads = 1024;
+
+struct Tiles {
+  int64_t bm, bn, bk, tm, tn;
+  int64_t ty() const { return bm / tm; }
+  int64_t tx() const { return bn / tn; }
+  int64_t threads() const { return ty() * tx(); }
+  int64_t sharedBytes() const { return 4 * (bk * bm + bk * bn + bm * bn); }
+};
+
+/// The conv's static geometry, as an implicit GEMM per group.
+struct ConvShape {
+  int64_t batch, groups, cinPg, m;
+  SmallVector<int64_t> in, kernel, out, strides, dilations, padBegin;
+  int64_t pixels() const {
+    int64_t p = batch;
+    for (int64_t o : out)
+      p *= o;
+    return p;
+  }
+  int64_t taps() const {
+    int64_t k = cinPg;
+    for (int64_t s : kernel)
+      k *= s;
+    return k;
+  }
+};
+
+class Emitter {
+public:
+  Emitter(OpBuilder &b, Location loc) : b(b), loc(loc) {}
+
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
+  Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
+  Value div(Value x, int64_t d) {
+    return d == 1 ? x : arith::DivUIOp::create(b, loc, x, idx(d)).getResult();
+  }
+  Value rem(Value x, int64_t d) {
+    return arith::RemUIOp::create(b, loc, x, idx(d));
+  }
+  /// `a·x + c` with constant `a`, `c`, skipping the trivial parts.
+  Value affine(Value x, int64_t a, int64_t c) {
+    Value r = a == 1 ? x : mul(x, idx(a));
+    return c == 0 ? r : add(r, idx(c));
+  }
+  Value cmp(arith::CmpIPredicate p, Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, p, x, y);
+  }
+  Value lt(Value x, int64_t bound) {
+    return cmp(arith::CmpIPredicate::slt, x, idx(bound));
+  }
+  Value andAll(ArrayRef<Value> conds) {
+    Value r;
+    for (Value c : conds)
+      r = r ? arith::AndIOp::create(b, loc, r, c).getResult() : c;
+    return r;
+  }
+  Value zero() {
+    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+  }
+
+  /// Loads `mem[indices]` where `cond` holds (null: always), else 0.
+  Value guardedLoad(Value cond, Value mem, ValueRange indices) {
+    if (!cond)
+      return memref::LoadOp::create(b, loc, mem, indices);
+    auto ifOp = scf::IfOp::create(
+        b, loc, cond,
+        [&](OpBuilder &nb, Location nl) {
+          Value v = memref::LoadOp::create(nb, nl, mem, indices);
+          scf::YieldOp::create(nb, nl, v);
+        },
+        [&](OpBuilder &nb, Location nl) {
+          Value z = arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(0.0f));
+          scf::YieldOp::create(nb, nl, z);
+        });
+    return ifOp.getResult(0);
+  }
+
+  /// Runs `body` under `cond` (null: unconditionally).
+  void guarded(Value cond, function_ref<void()> body) {
+    if (!cond)
+      return body();
+    auto ifOp = scf::IfOp::create(b, loc, cond, /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+    body();
+  }
+
+  /// Calls `body(i)` for each `i = tid + r·threads < count`, unrolled,
+  /// guarding only the last round where `threads` does not divide `count`.
+  void forEachShare(Value tid, int64_t threads, int64_t count,
+                    function_ref<void(Value)> body) {
+    for (int64_t base = 0; base < count; base += threads) {
+      Value i = affine(tid, 1, base);
+      guarded(base + threads > count ? lt(i, count) : Value(),
+              [&] { body(i); });
+    }
+  }
+
+  OpBuilder &b;
+  Location loc;
+};
+
+/// One thread phase: a (TY, TX) forall mapped to threads y, x.
+static void threadPhase(OpBuilder &b, Location loc, const Tiles &t,
+                        function_ref<void(Value ty, Value tx)> body) {
+  MLIRContext *ctx = b.getContext();
+  ArrayAttr mapping = b.getArrayAttr(
+      {gpu::GPUThreadMappingAttr::get(ctx, gpu::MappingId::DimY),
+       gpu::GPUThreadMappingAttr::get(ctx, gpu::MappingId::DimX)});
+  SmallVector<OpFoldResult> ubs = {b.getIndexAttr(t.ty()),
+                                   b.getIndexAttr(t.tx())};
+  scf::ForallOp::create(b, loc, ubs, ValueRange(), mapping,
+                        [&](OpBuilder &nb, Location nl, ValueRange ivs) {
+                          body(ivs[0], ivs[1]);
+                          scf::InParallelOp::create(nb, nl);
+                        });
+}
+
+static Value applyActivation(OpBuilder &b, Location loc, Value v,
+                             const FusedActivation &act) {
+  if (act.kind == ActivationKind::none)
+    return v;
+  auto cst = [&](double x) {
+    return arith::ConstantOp::create(b, loc,
+                                     b.getF32FloatAttr(static_cast<float>(x)));
+  };
+  v = arith::MaximumFOp::create(b, loc, v, cst(act.min));
+  if (act.kind == ActivationKind::clamp)
+    v = arith::MinimumFOp::create(b, loc, v, cst(act.max));
+  return v;
+}
+
+static LogicalResult remarkLeft(Operation *op, const Twine &why) {
+  remark::missed(op->getLoc(), remark::RemarkOpts::name("ConvToGPU")
+                                   .category(kRemarkCategory)
+                                   .subCategory("schedule"))
+      << ("left to the generic lowering: " + why).str();
+  return failure();
+}
+
+struct Options {
+  int64_t bm, bn, bk, tm, tn;
+  bool workgroup;
+};
+
+static Tiles chooseTiles(const ConvShape &s, const Options &o) {
+  Tiles t;
+  t.tm = o.tm;
+  t.tn = o.tn;
+  t.bk = o.bk;
+  t.bm = o.bm > 0 ? o.bm : std::clamp<int64_t>(llvm::PowerOf2Ceil(s.m), 16, 64);
+  t.bn = o.bn > 0 ? o.bn : (t.bm == 64 ? 64 : 128);
+  return t;
+}
+
+static LogicalResult lowerConv(ConvOp op, const Options &opts) {
+  auto inType = dyn_cast<RankedTensorType>(op.getInput().getType());
+  auto wType = dyn_cast<RankedTensorType>(op.getWeight().getType());
+  auto outType = dyn_cast<RankedTensorType>(op.getType());
+  if (!inType || !wType || !outType || !inType.hasStaticShape() ||
+      !wType.hasStaticShape() || !outType.hasStaticShape())
+    return remarkLeft(op, "dynamic shapes");
+  if (!inType.getElementType().isF32())
+    return remarkLeft(op, "not f32");
+  int64_t rank = inType.getRank(), sd = rank - 2;
+  ConvShape s;
+  s.batch = inType.getDimSize(0);
+  s.groups = op.getGroups();
+  s.cinPg = wType.getDimSize(1);
+  s.m = wType.getDimSize(0) / s.groups;
+  if (s.m < 2)
+    return remarkLeft(op, "one output channel per group (depthwise): each "
+                          "output is one thread's loop");
+  for (int64_t d = 0; d < sd; ++d) {
+    s.in.push_back(inType.getDimSize(2 + d));
+    s.kernel.push_back(wType.getDimSize(2 + d));
+    s.out.push_back(outType.getDimSize(2 + d));
+    s.strides.push_back(op.getStrides()[d]);
+    s.dilations.push_back(op.getDilations()[d]);
+    s.padBegin.push_back(op.getPadding()[d]);
+  }
+  Tiles t = chooseTiles(s, opts);
+  if (t.tm <= 0 || t.tn <= 0 || t.bk <= 0 || t.bm % t.tm || t.bn % t.tn)
+    return remarkLeft(op, llvm::formatv("tiles {0}x{1} not a multiple of the "
+                                        "thread tile {2}x{3}",
+                                        t.bm, t.bn, t.tm, t.tn)
+                              .str());
+  if (t.threads() > kMaxThreads)
+    return remarkLeft(op, llvm::formatv("{0} threads per block (at most {1})",
+                                        t.threads(), kMaxThreads)
+                              .str());
+  if (opts.workgroup && t.sharedBytes() > kSharedLimit)
+    return remarkLeft(op, llvm::formatv("{0} bytes of shared memory (at most "
+                                        "{1})",
+                                        t.sharedBytes(), kSharedLimit)
+                              .str());
+
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  MLIRContext *ctx = b.getContext();
+  Emitter e(b, loc);
+  Type f32 = b.getF32Type();
+  auto asBuffer = [&](Value tensor) -> Value {
+    auto tt = cast<RankedTensorType>(tensor.getType());
+    auto mt = MemRefType::get(tt.getShape(), tt.getElementType());
+    return bufferization::ToBufferOp::create(b, loc, mt, tensor,
+                                             /*read_only=*/true);
+  };
+  Value x = asBuffer(op.getInput());
+  Value w = asBuffer(op.getWeight());
+  Value bias = op.getBias() ? asBuffer(op.getBias()) : Value();
+  Value out =
+      memref::AllocOp::create(b, loc, MemRefType::get(outType.getShape(), f32));
+  FusedActivation act = getFusedActivation(op);
+
+  int64_t pixels = s.pixels(), taps = s.taps();
+  int64_t mBlocks = llvm::divideCeil(s.m, t.bm);
+  int64_t nBlocks = llvm::divideCeil(pixels, t.bn);
+  Attribute space;
+  if (opts.workgroup)
+    space = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
+  auto scratch = [&](int64_t d0, int64_t d1) -> Value {
+    auto type =
+        MemRefType::get({d0, d1}, f32, MemRefLayoutAttrInterface(), space);
+    return memref::AllocOp::create(b, loc, type);
+  };
+
+  // Output pixel `p` -> (n, o...) and tap `k` -> (ci, k...).
+  auto delinearize = [&](Value v, ArrayRef<int64_t> dims) {
+    SmallVector<Value> r(dims.size());
+    for (int64_t d = dims.size() - 1; d > 0; --d) {
+      r[d] = e.rem(v, dims[d]);
+      v = e.div(v, dims[d]);
+    }
+    r[0] = v;
+    return r;
+  };
+  SmallVector<int64_t> pixelDims = {s.batch}, tapDims = {s.cinPg};
+  llvm::append_range(pixelDims, s.out);
+  llvm::append_range(tapDims, s.kernel);
+
+  ArrayAttr blockMapping = b.getArrayAttr(
+      {gpu::GPUBlockMappingAttr::get(ctx, gpu::MappingId::DimZ),
+       gpu::GPUBlockMappingAttr::get(ctx, gpu::MappingId::DimY),
+       gpu::GPUBlockMappingAttr::get(ctx, gpu::MappingId::DimX)});
+  SmallVector<OpFoldResult> grid = {b.getIndexAttr(s.groups),
+                                    b.getIndexAttr(mBlocks),
+                                    b.getIndexAttr(nBlocks)};
+  scf::ForallOp::create(
+      b, loc, grid, ValueRange(), blockMapping,
+      [&](OpBuilder &, Location, ValueRange blockIvs) {
+        Value g = blockIvs[0];
+        Value m0 = e.mul(blockIvs[1], e.idx(t.bm));
+        Value n0 = e.mul(blockIvs[2], e.idx(t.bn));
+        Value gm = e.mul(g, e.idx(s.m));
+        Value gc = e.mul(g, e.idx(s.cinPg));
+        Value ws = scratch(t.bk, t.bm);
+        Value xs = scratch(t.bk, t.bn);
+        Value acc = scratch(t.bm, t.bn);
+        bool mTail = s.m % t.bm != 0, nTail = pixels % t.bn != 0,
+             kTail = taps % t.bk != 0;
+        // A thread's channel i and pixel j within the block tile.
+        auto row = [&](Value ty, int64_t i) {
+          return e.affine(ty, 1, i * t.ty());
+        };
+        auto col = [&](Value tx, int64_t j) {
+          return e.affine(tx, 1, j * t.tx());
+        };
+
+        // Phase 1: the accumulator tile starts at the bias.
+        threadPhase(b, loc, t, [&](Value ty, Value tx) {
+          for (int64_t i = 0; i < t.tm; ++i) {
+            Value r = row(ty, i);
+            Value co = e.add(m0, r);
+            Value init = bias ? e.guardedLoad(mTail ? e.lt(co, s.m) : Value(),
+                                              bias, {e.add(gm, co)})
+                              : e.zero();
+            for (int64_t j = 0; j < t.tn; ++j)
+              memref::StoreOp::create(b, loc, init, acc,
+                                      ValueRange{r, col(tx, j)});
+          }
+        });
+
+        // The reduction over taps, BK at a time.
+        auto kLoop =
+            scf::ForOp::create(b, loc, e.idx(0), e.idx(taps), e.idx(t.bk));
+        {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(kLoop.getBody()->getTerminator());
+          Value k0 = kLoop.getInductionVar();
+          // Phase 2: stage weights [BK, BM] and input taps [BK, BN], each
+          // thread taking every T-th element (taps fastest for the weights,
+          // which are contiguous along them; pixels fastest for the input).
+          threadPhase(b, loc, t, [&](Value ty, Value tx) {
+            Value tid = e.add(e.mul(ty, e.idx(t.tx())), tx);
+            e.forEachShare(tid, t.threads(), t.bk * t.bm, [&](Value i) {
+              Value mm = e.div(i, t.bk), kk = e.rem(i, t.bk);
+              Value co = e.add(m0, mm), k = e.add(k0, kk);
+              SmallVector<Value> conds;
+              if (mTail)
+                conds.push_back(e.lt(co, s.m));
+              if (kTail)
+                conds.push_back(e.lt(k, taps));
+              SmallVector<Value> tap = delinearize(k, tapDims);
+              SmallVector<Value> widx = {e.add(gm, co)};
+              llvm::append_range(widx, tap);
+              Value v = e.guardedLoad(e.andAll(conds), w, widx);
+              memref::StoreOp::create(b, loc, v, ws, ValueRange{kk, mm});
+            });
+            e.forEachShare(tid, t.threads(), t.bk * t.bn, [&](Value i) {
+              Value kk = e.div(i, t.bn), nn = e.rem(i, t.bn);
+              Value p = e.add(n0, nn), k = e.add(k0, kk);
+              SmallVector<Value> conds;
+              if (nTail)
+                conds.push_back(e.lt(p, pixels));
+              if (kTail)
+                conds.push_back(e.lt(k, taps));
+              SmallVector<Value> pix = delinearize(p, pixelDims);
+              SmallVector<Value> tap = delinearize(k, tapDims);
+              SmallVector<Value> xidx = {pix[0], e.add(gc, tap[0])};
+              for (int64_t d = 0; d < sd; ++d) {
+                // in = o·stride + k·dilation − pad_begin, zero outside.
+                Value pos = e.add(e.mul(pix[1 + d], e.idx(s.strides[d])),
+                                  e.mul(tap[1 + d], e.idx(s.dilations[d])));
+                if (s.padBegin[d])
+                  pos = e.sub(pos, e.idx(s.padBegin[d]));
+                int64_t maxPos = (s.out[d] - 1) * s.strides[d] +
+                                 (s.kernel[d] - 1) * s.dilations[d] -
+                                 s.padBegin[d];
+                if (s.padBegin[d])
+                  conds.push_back(
+                      e.cmp(arith::CmpIPredicate::sge, pos, e.idx(0)));
+                if (maxPos >= s.in[d])
+                  conds.push_back(e.lt(pos, s.in[d]));
+                xidx.push_back(pos);
+              }
+              Value v = e.guardedLoad(e.andAll(conds), x, xidx);
+              memref::StoreOp::create(b, loc, v, xs, ValueRange{kk, nn});
+            });
+          });
+          // Phase 3: TM x TN accumulators in registers, BK fused
+          // multiply-adds each (taps beyond K were staged as zeros).
+          threadPhase(b, loc, t, [&](Value ty, Value tx) {
+            SmallVector<Value> rows, cols, init;
+            for (int64_t i = 0; i < t.tm; ++i)
+              rows.push_back(row(ty, i));
+            for (int64_t j = 0; j < t.tn; ++j)
+              cols.push_back(col(tx, j));
+            for (int64_t i = 0; i < t.tm; ++i)
+              for (int64_t j = 0; j < t.tn; ++j)
+                init.push_back(memref::LoadOp::create(
+                    b, loc, acc, ValueRange{rows[i], cols[j]}));
+            auto inner = scf::ForOp::create(
+                b, loc, e.idx(0), e.idx(t.bk), e.idx(1), init,
+                [&](OpBuilder &nb, Location nl, Value kk, ValueRange accs) {
+                  SmallVector<Value> wv, xv, next;
+                  for (int64_t i = 0; i < t.tm; ++i)
+                    wv.push_back(memref::LoadOp::create(
+                        nb, nl, ws, ValueRange{kk, rows[i]}));
+                  for (int64_t j = 0; j < t.tn; ++j)
+                    xv.push_back(memref::LoadOp::create(
+                        nb, nl, xs, ValueRange{kk, cols[j]}));
+                  for (int64_t i = 0; i < t.tm; ++i)
+                    for (int64_t j = 0; j < t.tn; ++j)
+                      next.push_back(math::FmaOp::create(nb, nl, wv[i], xv[j],
+                                                         accs[i * t.tn + j]));
+                  scf::YieldOp::create(nb, nl, next);
+                });
+            for (int64_t i = 0; i < t.tm; ++i)
+              for (int64_t j = 0; j < t.tn; ++j)
+                memref::StoreOp::create(b, loc, inner.getResult(i * t.tn + j),
+                                        acc, ValueRange{rows[i], cols[j]});
+          });
+        }
+
+        // Phase 4: activation and the store to NCHW.
+        threadPhase(b, loc, t, [&](Value ty, Value tx) {
+          for (int64_t i = 0; i < t.tm; ++i) {
+            Value r = row(ty, i);
+            Value co = e.add(m0, r);
+            for (int64_t j = 0; j < t.tn; ++j) {
+              Value c = col(tx, j);
+              Value p = e.add(n0, c);
+              SmallVector<Value> conds;
+              if (mTail)
+                conds.push_back(e.lt(co, s.m));
+              if (nTail)
+                conds.push_back(e.lt(p, pixels));
+              e.guarded(e.andAll(conds), [&] {
+                Value v = memref::LoadOp::create(b, loc, acc, ValueRange{r, c});
+                v = applyActivation(b, loc, v, act);
+                SmallVector<Value> pix = delinearize(p, pixelDims);
+                SmallVector<Value> oidx = {pix[0], e.add(gm, co)};
+                oidx.append(pix.begin() + 1, pix.end());
+                memref::StoreOp::create(b, loc, v, out, oidx);
+              });
+            }
+          }
+        });
+        scf::InParallelOp::create(b, loc);
+      });
+
+  Value result = bufferization::ToTensorOp::create(
+      b, loc, outType, out, /*restrict=*/true, /*writable=*/true);
+  op.replaceAllUsesWith(result);
+  remark::passed(loc, remark::RemarkOpts::name("ConvToGPU")
+                          .category(kRemarkCategory)
+                          .subCategory("schedule"))
+      << llvm::formatv("tiled schedule: grid {0}x{1}x{2} blocks of {3}x{4} "
+                       "threads, tile {5} channels x {6} pixels x {7} taps, "
+                       "{8}x{9} per thread, {10} bytes staged",
+                       s.groups, mBlocks, nBlocks, t.ty(), t.tx(), t.bm, t.bn,
+                       t.bk, t.tm, t.tn, t.sharedBytes())
+             .str();
+  op.erase();
+  return success();
+}
+
+struct ConvertQFuseToGPUTilesPass
+    : public qfuse::impl::ConvertQFuseToGPUTilesBase<
+          ConvertQFuseToGPUTilesPass> {
+  using Base::Base;
+  void runOnOperation() override {
+    Options opts{tileChannels,   tilePixels,   tileReduction,
+                 threadChannels, threadPixels, memorySpace == "workgroup"};
+    if (memorySpace != "workgroup" && memorySpace != "default") {
+      getOperation()->emitError()
+          << "convert-qfuse-to-gpu-tiles: memory-space must be workgroup or "
+             "default, not '"
+          << memorySpace << "'";
+      return signalPassFailure();
+    }
+    SmallVector<ConvOp> work;
+    getOperation()->walk([&](ConvOp op) { work.push_back(op); });
+    for (ConvOp op : work)
+      (void)lowerConv(op, opts);
+  }
+};
+
+} // namespace

@@ -1,0 +1,90 @@
+// convert-qfuse-to-gpu-tiles: an f32 conv (+bias+relu) becomes one block
+// forall with thread phases (bias, stage, accumulate, activation and store)
+// staging in workgroup memory; convs it cannot take stay, with a remark.
+// RUN: qfuse-opt %s --split-input-file --convert-qfuse-to-gpu-tiles --canonicalize | FileCheck %s
+// RUN: qfuse-opt %s --split-input-file --convert-qfuse-to-gpu-tiles="memory-space=default tile-channels=8 tile-pixels=16 tile-reduction=4 thread-channels=2 thread-pixels=2" | FileCheck %s --check-prefix=SMALL
+// RUN: qfuse-opt %s --split-input-file --convert-qfuse-to-gpu-tiles --remarks-filter=gpu -o /dev/null 2>&1 | FileCheck %s --check-prefix=REMARK
+// RUN: not qfuse-opt %s --split-input-file --convert-qfuse-to-gpu-tiles=memory-space=global -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADSPACE
+
+// CHECK-LABEL: func.func @conv_bias_relu
+// CHECK: %[[OUT:.*]] = memref.alloc() : memref<1x16x8x8xf32>
+// CHECK: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (1, 1, 1) {
+// CHECK-DAG: %[[WS:.*]] = memref.alloc() : memref<16x16xf32, #gpu.address_space<workgroup>>
+// CHECK-DAG: %[[XS:.*]] = memref.alloc() : memref<16x128xf32, #gpu.address_space<workgroup>>
+// CHECK-DAG: %[[ACC:.*]] = memref.alloc() : memref<16x128xf32, #gpu.address_space<workgroup>>
+// The bias phase.
+// CHECK: scf.forall (%{{.*}}, %{{.*}}) in (4, 32) {
+// CHECK: tensor.extract %arg2
+// CHECK: memref.store %{{.*}}, %[[ACC]]
+// CHECK: } {mapping = [#gpu.thread<y>, #gpu.thread<x>]}
+// 72 taps in steps of 16: staging, zero outside the image and past tap 72.
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} {
+// CHECK: scf.forall (%{{.*}}, %{{.*}}) in (4, 32) {
+// CHECK: memref.store %{{.*}}, %[[WS]]
+// CHECK: arith.cmpi sge
+// CHECK: scf.if %{{.*}} -> (f32) {
+// CHECK: tensor.extract %arg0
+// CHECK: } else {
+// CHECK: memref.store %{{.*}}, %[[XS]]
+// CHECK: } {mapping = [#gpu.thread<y>, #gpu.thread<x>]}
+// Accumulation: 16 accumulators carried through the taps of the slab.
+// CHECK: scf.forall (%{{.*}}, %{{.*}}) in (4, 32) {
+// CHECK: scf.for {{.*}} iter_args({{(%[^,]*, ){15}%[^)]*}}) -> ({{(f32, ){15}f}}32) {
+// CHECK-COUNT-16: math.fma
+// CHECK: } {mapping = [#gpu.thread<y>, #gpu.thread<x>]}
+// CHECK: }
+// The epilogue: relu and the store, in the same schedule.
+// CHECK: scf.forall (%{{.*}}, %{{.*}}) in (4, 32) {
+// CHECK: arith.maximumf
+// CHECK: memref.store %{{.*}}, %[[OUT]]
+// CHECK: } {mapping = [#gpu.thread<y>, #gpu.thread<x>]}
+// CHECK: } {mapping = [#gpu.block<z>, #gpu.block<y>, #gpu.block<x>]}
+// CHECK: bufferization.to_tensor %[[OUT]] restrict writable
+// CHECK-NOT: qfuse.conv
+
+// SMALL-LABEL: func.func @conv_bias_relu
+// SMALL: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (1, 2, 4) {
+// SMALL: memref.alloc() : memref<4x8xf32>
+// SMALL: memref.alloc() : memref<4x16xf32>
+// SMALL: memref.alloc() : memref<8x16xf32>
+// SMALL: scf.forall (%{{.*}}, %{{.*}}) in (4, 8) {
+// SMALL: iter_args({{(%[^,]*, ){3}%[^)]*}}) -> (f32, f32, f32, f32)
+// SMALL-COUNT-4: math.fma
+
+// REMARK: remark: [Passed] ConvToGPU | Category:gpu:schedule | Remark="tiled schedule: grid 1x1x1 blocks of 4x32 threads, tile 16 channels x 128 pixels x 16 taps, 4x4 per thread, 17408 bytes staged"
+// BADSPACE: error: convert-qfuse-to-gpu-tiles: memory-space must be workgroup or default, not 'global'
+func.func @conv_bias_relu(%x: tensor<1x8x8x8xf32>, %w: tensor<16x8x3x3xf32>, %b: tensor<16xf32>) -> tensor<1x16x8x8xf32> {
+  %0 = qfuse.conv %x, %w, %b {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, activation = #qfuse.activation<relu>} : (tensor<1x8x8x8xf32>, tensor<16x8x3x3xf32>, tensor<16xf32>) -> tensor<1x16x8x8xf32>
+  return %0 : tensor<1x16x8x8xf32>
+}
+
+// -----
+
+// Must not take: depthwise (one channel per group), dynamic shapes, f16.
+// CHECK-LABEL: func.func @depthwise
+// CHECK: qfuse.conv
+// REMARK: remark: [Missed] ConvToGPU | Category:gpu:schedule | Remark="left to the generic lowering: one output channel per group (depthwise): each output is one thread's loop"
+func.func @depthwise(%x: tensor<1x8x8x8xf32>, %w: tensor<8x1x3x3xf32>) -> tensor<1x8x6x6xf32> {
+  %0 = qfuse.conv %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 8 : i64} : (tensor<1x8x8x8xf32>, tensor<8x1x3x3xf32>) -> tensor<1x8x6x6xf32>
+  return %0 : tensor<1x8x6x6xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @dynamic
+// CHECK: qfuse.conv
+// REMARK: Remark="left to the generic lowering: dynamic shapes"
+func.func @dynamic(%x: tensor<?x8x8x8xf32>, %w: tensor<16x8x3x3xf32>) -> tensor<?x16x6x6xf32> {
+  %0 = qfuse.conv %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<?x8x8x8xf32>, tensor<16x8x3x3xf32>) -> tensor<?x16x6x6xf32>
+  return %0 : tensor<?x16x6x6xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @half
+// CHECK: qfuse.conv
+// REMARK: Remark="left to the generic lowering: not f32"
+func.func @half(%x: tensor<1x8x8x8xf16>, %w: tensor<16x8x3x3xf16>) -> tensor<1x16x6x6xf16> {
+  %0 = qfuse.conv %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x8x8x8xf16>, tensor<16x8x3x3xf16>) -> tensor<1x16x6x6xf16>
+  return %0 : tensor<1x16x6x6xf16>
+}
