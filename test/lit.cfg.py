@@ -13,7 +13,7 @@ config.suffixes = [".mlir", ".test", ".py"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.qfuse_obj_root, "test")
 config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py",
-                   "qfuse-capi-test.c",
+                   "qfuse-capi-test.c", "fake-cuda-driver.c",
                    "errors.test.mlir",
                    "Downstream", "lib"]
 
@@ -38,6 +38,10 @@ config.substitutions.append(("%onnx_node", "/usr/share/libonnx-testdata/data/nod
 config.substitutions.append(("%cmake_generator", config.cmake_generator))
 config.substitutions.append(("%cmake", config.cmake_command))
 config.substitutions.append(("%cxx", config.cxx_compiler))
+# The directory holding the stand-in CUDA driver (libcuda.so.1).
+config.substitutions.append(("%fake_cuda",
+                             os.path.join(config.qfuse_obj_root, "test",
+                                          "Runtime", "fake-cuda")))
 
 # The numerical oracle is Debian's CPU PyTorch, run with the system python
 # (not whatever python3 comes first on PATH).
@@ -61,6 +65,17 @@ if os.path.isdir("/usr/share/libonnx-testdata/data/node"):
 
 if os.path.exists(os.path.join(tools_dir, "qfuse-bench")):
     config.available_features.add("qfuse-bench")
+
+# A real GPU: qfuse-run --list-devices succeeds (a driver, a device).
+try:
+    probe = subprocess.run([os.path.join(tools_dir, "qfuse-run"),
+                            "--list-devices"], capture_output=True, text=True,
+                           timeout=120)
+    if probe.returncode == 0 and "fake" not in probe.stdout:
+        config.available_features.add("cuda-gpu")
+        lit_config.note("CUDA GPU: " + probe.stdout.strip().splitlines()[0])
+except Exception:
+    pass
 
 if os.path.exists("/usr/local/cuda/bin/ptxas"):
     config.available_features.add("ptxas")

@@ -9,12 +9,13 @@
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Dialect/GPU/Pipelines/Passes.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/Transforms/OptimizeForNVVM.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
@@ -155,6 +156,8 @@ void qfuse::buildLowerToLLVMPipeline(OpPassManager &pm,
 
 void qfuse::buildLowerToNVVMPipeline(OpPassManager &pm,
                                      const LowerToNVVMOptions &options) {
+  if (options.hostRuntime)
+    pm.addPass(std::make_unique<EmitCInterfacePass>());
   if (options.tiledConv) {
     qfuse::ConvertQFuseToGPUTilesOptions tiles;
     tiles.memorySpace = "workgroup";
@@ -163,6 +166,12 @@ void qfuse::buildLowerToNVVMPipeline(OpPassManager &pm,
     pm.addPass(qfuse::createConvertQFuseToGPUTiles(tiles));
   }
   addLowerToBuffersPasses(pm);
+  if (options.hostRuntime) {
+    bufferization::BufferResultsToOutParamsPassOptions outParams;
+    outParams.hoistStaticAllocs = true;
+    outParams.modifyPublicFunctions = true;
+    pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
+  }
   // The parallel dimensions of every other linalg op become scf.parallel;
   // the conv schedules (block/thread foralls) and those loops each become
   // one gpu.launch.
@@ -172,15 +181,47 @@ void qfuse::buildLowerToNVVMPipeline(OpPassManager &pm,
   map.blockSize = options.blockSize;
   pm.addNestedPass<func::FuncOp>(qfuse::createMapToGPU(map));
   pm.addPass(createCanonicalizerPass());
+  if (options.hostRuntime)
+    pm.addNestedPass<func::FuncOp>(qfuse::createGpuDeviceBuffers());
   // Constants (tile sizes, shapes) go into the kernels, so that divisions
   // by them are strength-reduced rather than passed as kernel arguments.
   pm.addPass(createGpuLaunchSinkIndexComputationsPass());
-  gpu::GPUToNVVMPipelineOptions nvvm;
-  nvvm.cubinChip = options.chip;
-  nvvm.cubinFeatures = options.features;
-  nvvm.cubinFormat = options.format;
-  nvvm.optLevel = options.optLevel;
-  gpu::buildLowerToNVVMPassPipeline(pm, nvvm);
+  pm.addPass(createGpuKernelOutliningPass());
+  // Host-side gpu ops on streams (mgpuStreamCreate / Synchronize / Destroy
+  // around each chain), which the runtime calls need.
+  if (options.hostRuntime)
+    pm.addNestedPass<func::FuncOp>(createGpuAsyncRegionPass());
+
+  // Everything to LLVM: the kernels to NVVM, serialized for the target; the
+  // host to LLVM calls of the mgpu* runtime ABI (qfuse's CUDA runtime).
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(createConvertNVVMToLLVMPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  GpuNVVMAttachTargetOptions target;
+  target.chip = options.chip;
+  target.features = options.features;
+  target.optLevel = options.optLevel;
+  pm.addPass(createGpuNVVMAttachTarget(target));
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addNestedPass<gpu::GPUModuleOp>(createStripDebugInfoPass());
+  pm.addNestedPass<gpu::GPUModuleOp>(createConvertGpuOpsToNVVMOps());
+  pm.addNestedPass<gpu::GPUModuleOp>(LLVM::createNVVMOptimizeForTargetPass());
+  pm.addNestedPass<gpu::GPUModuleOp>(createCanonicalizerPass());
+  pm.addNestedPass<gpu::GPUModuleOp>(createCSEPass());
+  pm.addNestedPass<gpu::GPUModuleOp>(createReconcileUnrealizedCastsPass());
+  pm.addPass(createGpuToLLVMConversionPass());
+  GpuModuleToBinaryPassOptions binary;
+  binary.compilationTarget = options.format;
+  pm.addPass(createGpuModuleToBinaryPass(binary));
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
 void qfuse::registerPipelines() {
@@ -211,7 +252,8 @@ void qfuse::registerPipelines() {
       "as tiled kernels with shared-memory staging "
       "(convert-qfuse-to-gpu-tiles), the rest through "
       "convert-qfuse-to-linalg, bufferization, loops mapped to blocks and "
-      "threads (qfuse-map-to-gpu), then upstream gpu-lower-to-nvvm-pipeline "
-      "(options: chip, features, format, opt-level)",
+      "threads (qfuse-map-to-gpu), kernels outlined and serialized for the "
+      "chip; with host-runtime=true the host code moves every buffer to the "
+      "device (qfuse-gpu-device-buffers) and calls qfuse's CUDA runtime",
       buildLowerToNVVMPipeline);
 }

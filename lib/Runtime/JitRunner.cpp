@@ -14,6 +14,7 @@
 
 #include "qfuse/Runtime/JitRunner.h"
 #include "qfuse/Pipelines/Pipelines.h"
+#include "qfuse/Runtime/CudaRuntime.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
@@ -22,6 +23,8 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "llvm/Support/TargetSelect.h"
@@ -89,7 +92,7 @@ JitFunction::~JitFunction() = default;
 llvm::Expected<std::unique_ptr<JitFunction>>
 JitFunction::compile(ModuleOp module, llvm::StringRef entry,
                      unsigned optLevel, unsigned numThreads,
-                     llvm::StringRef loweringOptions) {
+                     llvm::StringRef loweringOptions, Device device) {
   static bool targetsReady = [] {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
@@ -102,6 +105,20 @@ JitFunction::compile(ModuleOp module, llvm::StringRef entry,
     return fn.takeError();
   std::unique_ptr<JitFunction> jit(new JitFunction());
   jit->symbol = fn->getSymName().str();
+  jit->target = device;
+  // The device first: no point lowering for a GPU that is not there.
+  std::optional<cuda::DeviceInfo> gpu;
+  if (device == Device::CUDA) {
+    if (numThreads > 0)
+      return makeError("--num-threads is a CPU option; the CUDA lowering "
+                       "maps every loop to the GPU");
+    if (llvm::Error err = cuda::initialize())
+      return makeError("--device=cuda: " + llvm::toString(std::move(err)));
+    auto info = cuda::currentDevice();
+    if (!info)
+      return info.takeError();
+    gpu = *info;
+  }
   FunctionType type = fn->getFunctionType();
   for (auto [i, t] : llvm::enumerate(type.getInputs())) {
     auto spec = specOf(t, static_cast<bool>(fn->getArgAttr(i, "qfuse.uint8")),
@@ -132,6 +149,14 @@ JitFunction::compile(ModuleOp module, llvm::StringRef entry,
   registerBuiltinDialectTranslation(*ctx);
   registerLLVMDialectTranslation(*ctx);
   registerOpenMPDialectTranslation(*ctx);
+  registerGPUDialectTranslation(*ctx);
+  registerNVVMDialectTranslation(*ctx);
+  {
+    // gpu.binary embeds its object and loads it in a global constructor.
+    DialectRegistry offloading;
+    gpu::registerOffloadingLLVMTranslationInterfaceExternalModels(offloading);
+    ctx->appendDialectRegistry(offloading);
+  }
   std::string diagnostics;
   llvm::raw_string_ostream diagOS(diagnostics);
   {
@@ -140,15 +165,27 @@ JitFunction::compile(ModuleOp module, llvm::StringRef entry,
       return success();
     });
     PassManager pm(ctx);
-    LowerToLLVMOptions options;
     std::string optionErrors;
     llvm::raw_string_ostream optionOS(optionErrors);
-    if (failed(options.parseFromString(loweringOptions, optionOS)))
-      return makeError("bad qfuse-lower-to-llvm options '" + loweringOptions +
-                       "': " + optionErrors);
-    options.resultsToOutParams = true;
-    options.numThreads = numThreads;
-    buildLowerToLLVMPipeline(pm, options);
+    if (gpu) {
+      LowerToNVVMOptions options;
+      // The device's own target unless the options name one.
+      options.chip = gpu->chip();
+      options.features = gpu->ptxFeatures();
+      if (failed(options.parseFromString(loweringOptions, optionOS)))
+        return makeError("bad qfuse-lower-to-nvvm options '" +
+                         loweringOptions + "': " + optionErrors);
+      options.hostRuntime = true;
+      buildLowerToNVVMPipeline(pm, options);
+    } else {
+      LowerToLLVMOptions options;
+      if (failed(options.parseFromString(loweringOptions, optionOS)))
+        return makeError("bad qfuse-lower-to-llvm options '" +
+                         loweringOptions + "': " + optionErrors);
+      options.resultsToOutParams = true;
+      options.numThreads = numThreads;
+      buildLowerToLLVMPipeline(pm, options);
+    }
     if (failed(pm.run(*lowered)))
       return makeError("lowering @" + jit->symbol + " failed:\n" + diagnostics);
   }
@@ -174,6 +211,22 @@ JitFunction::compile(ModuleOp module, llvm::StringRef entry,
     return makeError("JIT compilation of @" + jit->symbol + " failed: " +
                      llvm::toString(engine.takeError()));
   jit->engine = std::move(*engine);
+  if (gpu) {
+    // The host code calls the mgpu* ABI; its global constructors load the
+    // kernels (PTX, compiled by the driver) when the engine initializes.
+    jit->engine->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+      llvm::orc::SymbolMap map;
+      cuda::forEachRuntimeSymbol([&](llvm::StringRef name, void *address) {
+        map[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(address),
+                               llvm::JITSymbolFlags::Exported};
+      });
+      return map;
+    });
+    jit->engine->initialize();
+    if (llvm::Error err = cuda::takeError())
+      return makeError("loading the kernels of @" + jit->symbol +
+                       " on the GPU failed: " + llvm::toString(std::move(err)));
+  }
   return jit;
 }
 
@@ -236,5 +289,9 @@ llvm::Error JitFunction::run(llvm::ArrayRef<HostTensor> args,
   if (llvm::Error err =
           engine->invokePacked("_mlir_ciface_" + symbol, packed))
     return err;
+  if (target == Device::CUDA)
+    if (llvm::Error err = cuda::takeError())
+      return makeError("@" + symbol + " failed on the GPU: " +
+                       llvm::toString(std::move(err)));
   return llvm::Error::success();
 }

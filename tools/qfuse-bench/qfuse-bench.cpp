@@ -19,10 +19,17 @@
 // scales and a relu post-op; "gflops" counts 2 ops per multiply-add there
 // too, and "max_abs_diff" is in output quantization steps.
 //
+// --device=cuda times qfuse's GPU kernels instead (--qfuse-lower-to-nvvm,
+// CUDA events around the launches, best of N, default batches 1 and 32) and
+// checks their output against oneDNN on the CPU. There is no GPU peer in
+// those rows ("cudnn_ms": null): cuDNN is not among the packages qfuse may
+// use, and Debian's PyTorch is CPU-only.
+//
 //===----------------------------------------------------------------------===//
 
 #include "qfuse/InitAllDialects.h"
 #include "qfuse/Dialect/QFuse/IR/QFuseOps.h"
+#include "qfuse/Runtime/CudaRuntime.h"
 #include "qfuse/Runtime/JitRunner.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -94,6 +101,11 @@ cl::opt<std::string> lowering(
     cl::desc("Further --qfuse-lower-to-llvm options for qfuse's kernels, "
              "e.g. 'vectorize=false' or 'tile-pixels=4 loop-order=weights'"),
     cl::init(""));
+cl::opt<std::string> deviceName(
+    "device",
+    cl::desc("cpu (qfuse vs oneDNN, the default) or cuda (qfuse's GPU "
+             "kernels, checked against oneDNN; f32 rows)"),
+    cl::init("cpu"));
 
 /// The ISA oneDNN actually uses here (the cap, or less on a CPU without it).
 const char *effectiveIsa() {
@@ -460,6 +472,36 @@ llvm::Expected<double> timeQfuse(ModuleOp module, int threads,
   });
 }
 
+/// max |got − ref| / max |ref| of an f32 result against oneDNN's.
+double maxRelErr(const HostTensor &got, const std::vector<float> &ref) {
+  double maxErr = 0, maxRef = 0;
+  const float *g = static_cast<const float *>(got.data());
+  for (size_t i = 0; i < ref.size(); ++i) {
+    maxErr = std::max(maxErr, (double)std::fabs(g[i] - ref[i]));
+    maxRef = std::max(maxRef, (double)std::fabs(ref[i]));
+  }
+  return maxErr / std::max(maxRef, 1e-30);
+}
+
+/// qfuse's kernels on CUDA device 0: the best over `repeat` runs of the
+/// kernels' own time (CUDA events), after a warm-up run.
+llvm::Expected<double> timeQfuseCuda(ModuleOp module, const HostTensor &x,
+                                     SmallVector<HostTensor> &results) {
+  auto jit = JitFunction::compile(module, "f", 3, 0, lowering, Device::CUDA);
+  if (!jit)
+    return jit.takeError();
+  if (llvm::Error e = (*jit)->run({x}, results))
+    return std::move(e);
+  double best = INFINITY;
+  for (unsigned i = 0; i < std::max(1u, (unsigned)repeat); ++i) {
+    cuda::resetKernelTime();
+    if (llvm::Error e = (*jit)->run({x}, results))
+      return std::move(e);
+    best = std::min(best, cuda::kernelTimeMs());
+  }
+  return best;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -474,9 +516,28 @@ int main(int argc, char **argv) {
       llvm::outs() << l.name << "\n";
     return 0;
   }
+  bool onCuda = deviceName == "cuda";
+  if (!onCuda && deviceName != "cpu") {
+    llvm::errs() << "qfuse-bench: --device must be cpu or cuda\n";
+    return 2;
+  }
+  std::string gpuName;
+  if (onCuda && llvm::is_contained(dtypes, "int8")) {
+    llvm::errs() << "qfuse-bench: --device=cuda times f32 rows only (the "
+                    "integer kernels are CPU kernels)\n";
+    return 2;
+  }
+  if (onCuda) {
+    if (llvm::Error err = cuda::initialize()) {
+      llvm::errs() << "qfuse-bench: --device=cuda: "
+                   << llvm::toString(std::move(err)) << "\n";
+      return 3;
+    }
+    gpuName = cuda::currentDevice()->name;
+  }
   SmallVector<int64_t> bs(batches.begin(), batches.end());
   if (bs.empty())
-    bs = {1, 8};
+    bs = onCuda ? SmallVector<int64_t>{1, 32} : SmallVector<int64_t>{1, 8};
   SmallVector<int> ts(threadCounts.begin(), threadCounts.end());
   if (ts.empty())
     ts = {1, 2};
@@ -560,6 +621,27 @@ int main(int argc, char **argv) {
         HostTensor x(DType::F32, {n, l.c, l.h, l.w});
         std::memcpy(x.data(), d.x.data(), d.x.size() * sizeof(float));
         SmallVector<HostTensor> results;
+        if (onCuda) {
+          llvm::Expected<double> qTime = timeQfuseCuda(*module, x, results);
+          if (!qTime) {
+            llvm::errs() << "qfuse-bench: " << llvm::toString(qTime.takeError())
+                         << "\n";
+            return 3;
+          }
+          std::vector<float> ref;
+          std::string impl;
+          runOneDNN(l, d, fused, ref, impl);
+          double relErr = maxRelErr(results[0], ref);
+          llvm::outs() << llvm::formatv(
+              "{{\"layer\":\"{0}\", \"form\":\"{1}\", \"dtype\":\"f32\", "
+              "\"device\":\"cuda\", \"gpu\":\"{2}\", \"batch\":{3}, "
+              "\"qfuse_ms\":{4:F4}, \"gflops\":{5:F1}, \"cudnn_ms\":null, "
+              "\"max_rel_err_vs_onednn\":{6:E2}}\n",
+              l.name, fused ? "fused" : "unfused", gpuName, n, *qTime,
+              flops / *qTime * 1e-6, relErr);
+          llvm::outs().flush();
+          continue;
+        }
         for (int t : ts) {
           llvm::Expected<double> qTime = timeQfuse(*module, t, x, results);
           if (!qTime) {
@@ -571,12 +653,7 @@ int main(int argc, char **argv) {
           std::vector<float> ref;
           std::string impl;
           double dnnlMs = runOneDNN(l, d, fused, ref, impl);
-          double maxErr = 0, maxRef = 0;
-          const float *got = static_cast<const float *>(results[0].data());
-          for (size_t i = 0; i < ref.size(); ++i) {
-            maxErr = std::max(maxErr, (double)std::fabs(got[i] - ref[i]));
-            maxRef = std::max(maxRef, (double)std::fabs(ref[i]));
-          }
+          double relErr = maxRelErr(results[0], ref);
           llvm::outs() << llvm::formatv(
               "{{\"layer\":\"{0}\", \"form\":\"{1}\", \"dtype\":\"f32\", "
               "\"batch\":{2}, \"threads\":{3}, \"qfuse_ms\":{4:F3}, "
@@ -586,7 +663,7 @@ int main(int argc, char **argv) {
               "\"peak_fraction\":{12:F2}}\n",
               l.name, fused ? "fused" : "unfused", n, t, qMs, dnnlMs,
               qMs / dnnlMs, flops / qMs * 1e-6, flops / dnnlMs * 1e-6,
-              maxErr / std::max(maxRef, 1e-30), impl, effectiveIsa(),
+              relErr, impl, effectiveIsa(),
               peak > 0 ? flops / qMs * 1e-6 / (peak * t) : 0.0);
           llvm::outs().flush();
         }

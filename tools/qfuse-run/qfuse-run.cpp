@@ -3,6 +3,8 @@
 //   qfuse-run model.mlir --input a.npy [--input b.npy ...] --output out.npy
 //   qfuse-run model.mlir --random-inputs 7 --repeat 50
 //   qfuse-run model.mlir --random-inputs 7 --compare-after=qfuse-ptq
+//   qfuse-run model.mlir --device=cuda --random-inputs 7 --repeat 50
+//   qfuse-run --list-devices
 //
 // Exit codes: 0 success; 1 --tolerance exceeded; 2 bad command line, model or
 // input file; 3 lowering, compilation or execution failed.
@@ -11,6 +13,7 @@
 
 #include "qfuse/InitAllDialects.h"
 #include "qfuse/InitAllPasses.h"
+#include "qfuse/Runtime/CudaRuntime.h"
 #include "qfuse/Runtime/JitRunner.h"
 #include "qfuse/Target/ONNX/ImportONNX.h"
 
@@ -87,9 +90,25 @@ static cl::opt<unsigned> numThreads(
 
 static cl::opt<std::string> lowering(
     "lowering",
-    cl::desc("Further --qfuse-lower-to-llvm options, e.g. 'vectorize=false' "
-             "(generic loops only) or 'tile-pixels=4 loop-order=weights'"),
+    cl::desc("Further options of the lowering pipeline: --qfuse-lower-to-llvm "
+             "on the CPU, e.g. 'vectorize=false' (generic loops only) or "
+             "'tile-pixels=4 loop-order=weights'; --qfuse-lower-to-nvvm with "
+             "--device=cuda, e.g. 'tiled-conv=false' or 'tile-channels=32'"),
     cl::value_desc("options"), cl::init(""), cl::cat(category));
+static cl::opt<Device> device(
+    "device", cl::desc("Where the model runs"),
+    cl::values(clEnumValN(Device::CPU, "cpu",
+                          "this CPU (--qfuse-lower-to-llvm), the default"),
+               clEnumValN(Device::CUDA, "cuda",
+                          "CUDA device 0 (--qfuse-lower-to-nvvm, PTX for the "
+                          "device's chip compiled by its driver); .npy files "
+                          "stay on the host, copied in and out by the model")),
+    cl::init(Device::CPU), cl::cat(category));
+static cl::opt<bool> listDevices(
+    "list-devices",
+    cl::desc("Print the CUDA devices the driver reports and exit (exit 3 "
+             "when there is no driver or no device)"),
+    cl::init(false), cl::cat(category));
 
 static int fail(int code, const llvm::Twine &msg) {
   llvm::errs() << "qfuse-run: error: " << msg << "\n";
@@ -149,19 +168,36 @@ static std::string describe(const HostTensor &t) {
   return s;
 }
 
-static llvm::Expected<std::vector<double>>
-timeRuns(JitFunction &fn, llvm::ArrayRef<HostTensor> inputs, unsigned n) {
-  std::vector<double> ms;
+/// Wall time of each run; on a GPU also the kernels' time (CUDA events).
+static llvm::Error timeRuns(JitFunction &fn, llvm::ArrayRef<HostTensor> inputs,
+                            unsigned n, std::vector<double> &ms,
+                            std::vector<double> &kernelMs) {
   llvm::SmallVector<HostTensor> scratch;
   for (unsigned i = 0; i < n; ++i) {
+    cuda::resetKernelTime();
     auto start = std::chrono::steady_clock::now();
     if (llvm::Error err = fn.run(inputs, scratch))
-      return std::move(err);
+      return err;
     auto stop = std::chrono::steady_clock::now();
     ms.push_back(std::chrono::duration<double, std::milli>(stop - start)
                      .count());
+    kernelMs.push_back(cuda::kernelTimeMs());
   }
-  return ms;
+  return llvm::Error::success();
+}
+
+static int printDevices() {
+  auto devices = cuda::listDevices();
+  if (!devices)
+    return fail(3, llvm::toString(devices.takeError()));
+  if (devices->empty())
+    return fail(3, "the CUDA driver reports no device");
+  for (const cuda::DeviceInfo &d : *devices)
+    llvm::outs() << llvm::formatv("cuda:{0}: {1}, {2}, {3} SMs, {4:F1} GiB\n",
+                                  d.ordinal, d.name, d.chip(),
+                                  d.multiprocessors,
+                                  d.memoryBytes / double(1ull << 30));
+  return 0;
 }
 
 int main(int argc, char **argv) {
@@ -172,8 +208,11 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(
       argc, argv,
       "qfuse-run: lower a function through --qfuse-lower-to-llvm, JIT-compile "
-      "it on this CPU, run it on .npy inputs, write .npy results, time it, and "
-      "compare it with itself after a pass pipeline.\n");
+      "it on this CPU (or through --qfuse-lower-to-nvvm for a CUDA GPU with "
+      "--device=cuda), run it on .npy inputs, write .npy results, time it, "
+      "and compare it with itself after a pass pipeline.\n");
+  if (listDevices)
+    return printDevices();
 
   DialectRegistry registry;
   mlir::registerAllDialects(registry);
@@ -223,9 +262,8 @@ int main(int argc, char **argv) {
       return fail(2, "cannot parse " + modelPath);
   }
 
-  auto compiled =
-      JitFunction::compile(*module, entryName, optLevel, numThreads,
-                           lowering);
+  auto compiled = JitFunction::compile(*module, entryName, optLevel,
+                                       numThreads, lowering, device);
   if (!compiled)
     return fail(3, llvm::toString(compiled.takeError()));
   JitFunction &fn = **compiled;
@@ -268,14 +306,19 @@ int main(int argc, char **argv) {
   }
 
   if (repeat > 0) {
-    auto ms = timeRuns(fn, inputs, repeat);
-    if (!ms)
-      return fail(3, llvm::toString(ms.takeError()));
-    std::sort(ms->begin(), ms->end());
+    std::vector<double> ms, kernelMs;
+    if (llvm::Error err = timeRuns(fn, inputs, repeat, ms, kernelMs))
+      return fail(3, llvm::toString(std::move(err)));
+    std::sort(ms.begin(), ms.end());
+    std::sort(kernelMs.begin(), kernelMs.end());
     llvm::outs() << llvm::formatv("time: median {0:F3} ms, min {1:F3} ms "
                                   "over {2} runs\n",
-                                  (*ms)[ms->size() / 2], ms->front(),
-                                  ms->size());
+                                  ms[ms.size() / 2], ms.front(), ms.size());
+    if (device == Device::CUDA)
+      llvm::outs() << llvm::formatv(
+          "gpu kernels: median {0:F3} ms, min {1:F3} ms (CUDA events; the "
+          "time above adds the copies in and out and the weight uploads)\n",
+          kernelMs[kernelMs.size() / 2], kernelMs.front());
   }
 
   if (compareAfter.empty())
@@ -294,9 +337,8 @@ int main(int argc, char **argv) {
                        "': " + pipelineErr);
   if (failed(pm.run(*transformed)))
     return fail(3, "the --compare-after pipeline failed");
-  auto after =
-      JitFunction::compile(*transformed, entryName, optLevel,
-                           numThreads, lowering);
+  auto after = JitFunction::compile(*transformed, entryName, optLevel,
+                                    numThreads, lowering, device);
   if (!after)
     return fail(3, "after " + compareAfter + ": " +
                        llvm::toString(after.takeError()));

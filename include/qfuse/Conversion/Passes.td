@@ -249,4 +249,27 @@ def MapToGPU : Pass<"qfuse-map-to-gpu"> {
                            "::mlir::scf::SCFDialect"];
 }
 
+def GpuDeviceBuffers : Pass<"qfuse-gpu-device-buffers", "::mlir::func::FuncOp"> {
+  let summary = "Give the host code of mapped functions device buffers";
+  let description = [{
+    Runs after `qfuse-map-to-gpu`, before kernel outlining, on functions
+    that launch kernels, so that they run on the host with every kernel
+    reading and writing device memory (the calling convention of
+    `qfuse-run --device=cuda`):
+    * each memref argument is copied to a `gpu.alloc` at entry, and copied
+      back before each return when the function writes it (stores in
+      kernels, copy targets, through views);
+    * `memref.alloc` becomes `gpu.alloc`, freed before each return
+      (`memref.dealloc` becomes `gpu.dealloc`);
+    * `memref.get_global` (constant weights) is copied to a `gpu.alloc`
+      where it is taken, and freed before each return;
+    * `memref.copy` becomes `gpu.memcpy` (both sides contiguous).
+    A host op that would read or write device memory (a load, a store, a
+    call, a loop left on the host, memref results) is an error at its
+    location: nothing falls back silently to host pointers.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 #endif // QFUSE_CONVERSION_PASSES_TD

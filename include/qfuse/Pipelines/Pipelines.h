@@ -128,6 +128,13 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
       *this, "block-size",
       llvm::cl::desc("Threads per block for every other parallel loop"),
       llvm::cl::init(256)};
+  Option<bool> hostRuntime{
+      *this, "host-runtime",
+      llvm::cl::desc("Make the host code runnable on qfuse's CUDA runtime "
+                     "(qfuse-run --device=cuda): results through "
+                     "out-parameters, every buffer copied to device memory "
+                     "(qfuse-gpu-device-buffers), streams, C interfaces"),
+      llvm::cl::init(false)};
   Option<unsigned> optLevel{
       *this, "opt-level",
       llvm::cl::desc("Optimization level of the NVPTX code generation"),

@@ -28,17 +28,26 @@ struct TensorSpec {
 /// function with a body.
 llvm::Expected<func::FuncOp> findEntry(ModuleOp module, llvm::StringRef name);
 
-/// A function lowered through --qfuse-lower-to-llvm and JIT-compiled.
+/// Where a JitFunction's kernels run.
+enum class Device { CPU, CUDA };
+
+/// A function lowered through --qfuse-lower-to-llvm (CPU) or
+/// --qfuse-lower-to-nvvm{host-runtime} (CUDA) and JIT-compiled.
 class JitFunction {
 public:
   /// Lowers a clone of `module` and compiles `entry`. The signature must be
   /// static ranked tensors of supported element types. `numThreads` > 0 runs
   /// the outer parallel loops on that many OpenMP threads (needs libomp).
-  /// `loweringOptions` are further --qfuse-lower-to-llvm options, e.g.
-  /// "vectorize=false" or "tile-pixels=4 loop-order=weights".
+  /// `loweringOptions` are further options of the pipeline, e.g.
+  /// "vectorize=false" or "tile-pixels=4 loop-order=weights" on the CPU,
+  /// "tiled-conv=false" or "chip=sm_80" for CUDA (chip and PTX features
+  /// default to the device's). With Device::CUDA the kernels run on CUDA
+  /// device 0 through qfuse's runtime (CudaRuntime.h); arguments and
+  /// results stay host buffers, copied in and out by the compiled code.
   static llvm::Expected<std::unique_ptr<JitFunction>>
   compile(ModuleOp module, llvm::StringRef entry, unsigned optLevel = 3,
-          unsigned numThreads = 0, llvm::StringRef loweringOptions = "");
+          unsigned numThreads = 0, llvm::StringRef loweringOptions = "",
+          Device device = Device::CPU);
   ~JitFunction();
 
   llvm::ArrayRef<TensorSpec> inputs() const { return inputSpecs; }
@@ -51,8 +60,11 @@ public:
   llvm::Error run(llvm::ArrayRef<HostTensor> args,
                   llvm::SmallVectorImpl<HostTensor> &results);
 
+  Device device() const { return target; }
+
 private:
   JitFunction() = default;
+  Device target = Device::CPU;
   std::unique_ptr<ExecutionEngine> engine;
   std::string symbol;
   llvm::SmallVector<TensorSpec> inputSpecs, outputSpecs;
