@@ -161,7 +161,11 @@ def SequentializeNestedParallel : Pass<"qfuse-sequentialize-nested-parallel"> {
     Rewrites every `scf.parallel` (without reductions) that is nested in
     another loop into a nest of `scf.for`, so that `convert-scf-to-openmp`
     forks threads once per linalg op, over its outer parallel dimensions,
-    and never inside a reduction loop.
+    and never inside a reduction loop. An outermost loop keeps only the
+    shortest prefix of its dimensions with at least 64 iterations (static
+    counts) parallel; the remaining dimensions become a sequential nest
+    inside, so each OpenMP iteration is a vectorizable row rather than one
+    element.
   }];
   let dependentDialects = ["::mlir::scf::SCFDialect"];
 }

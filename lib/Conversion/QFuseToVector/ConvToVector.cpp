@@ -915,6 +915,40 @@ static Value padPlane(
   return rows(dest, pad[0] + h, hp, zeroRow);
 }
 
+/// An f32 NCHW tensor zero-padded by pad = {top, left, bottom, right}: one
+/// vector-store padPlane per (n, c) plane, the planes shared among threads
+/// (a tensor.pad lowers to element-by-element loops and a separate fill).
+static Value padPlanes(OpBuilder &b, Location loc, Value input,
+                       ArrayRef<int64_t> pad) {
+  auto type = cast<RankedTensorType>(input.getType());
+  int64_t n = type.getDimSize(0), c = type.getDimSize(1);
+  int64_t h = type.getDimSize(2), w = type.getDimSize(3);
+  int64_t hp = h + pad[0] + pad[2], wp = w + pad[1] + pad[3];
+  Value empty = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{n, c, hp, wp},
+                                        b.getF32Type());
+  auto forall = scf::ForallOp::create(
+      b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(n), b.getIndexAttr(c)},
+      ValueRange{empty}, std::nullopt);
+  OpBuilder fb = OpBuilder::atBlockBegin(forall.getBody());
+  SmallVector<OpFoldResult> ones(4, fb.getIndexAttr(1));
+  SmallVector<OpFoldResult> at = {forall.getInductionVar(0),
+                                  forall.getInductionVar(1),
+                                  fb.getIndexAttr(0), fb.getIndexAttr(0)};
+  Value plane = tensor::ExtractSliceOp::create(
+      fb, loc, RankedTensorType::get({h, w}, fb.getF32Type()), input, at,
+      ArrayRef<OpFoldResult>{fb.getIndexAttr(1), fb.getIndexAttr(1),
+                             fb.getIndexAttr(h), fb.getIndexAttr(w)},
+      ones);
+  Value padded = padPlane(fb, loc, plane, pad, /*slack=*/0);
+  OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(
+      tb, loc, padded, forall.getRegionIterArgs()[0], at,
+      ArrayRef<OpFoldResult>{tb.getIndexAttr(1), tb.getIndexAttr(1),
+                             tb.getIndexAttr(hp), tb.getIndexAttr(wp)},
+      ones);
+  return forall.getResult(0);
+}
+
 static Value emitDepthwise(OpBuilder &b, Location loc,
                            const DepthwiseProblem &pr, Value out) {
   auto f32 = b.getF32Type();
@@ -1110,8 +1144,13 @@ static LogicalResult lowerConv(ConvOp op, const Options &opts) {
                                         coutPg, kLanes)
                               .str());
 
+  // 2-D f32 inputs are padded plane by plane with vector stores; others
+  // by tensor.pad.
   Value input =
-      padSpatial(b, loc, op.getInput(), pad.take_front(s), pad.drop_front(s));
+      s == 2 && llvm::any_of(pad, [](int64_t v) { return v != 0; })
+          ? padPlanes(b, loc, op.getInput(), {pad[0], pad[1], pad[2], pad[3]})
+          : padSpatial(b, loc, op.getInput(), pad.take_front(s),
+                       pad.drop_front(s));
   DenseProblem pr;
   pr.batch = inType.getDimSize(0);
   pr.groups = groups;
