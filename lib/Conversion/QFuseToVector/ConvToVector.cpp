@@ -127,7 +127,11 @@ static Value activate(OpBuilder &b, Location loc, Value v,
   return v;
 }
 
-/// Zero-pads the spatial dims of an NCHW-style tensor by [low, high].
+static Value padPlanes(OpBuilder &b, Location loc, Value input,
+                       ArrayRef<int64_t> pad, Value padValue);
+
+/// Pads the spatial dims of an NCHW-style tensor by [low, high] with
+/// `padValue` (null: zero).
 static Value padSpatial(OpBuilder &b, Location loc, Value input,
                         ArrayRef<int64_t> low, ArrayRef<int64_t> high,
                         Value padValue = Value()) {
@@ -136,6 +140,10 @@ static Value padSpatial(OpBuilder &b, Location loc, Value input,
     return input;
   auto type = cast<RankedTensorType>(input.getType());
   int64_t rank = type.getRank();
+  // 2-D planes of f32 or i32 (packed channels): vector stores per plane.
+  if (rank == 4 && type.getElementTypeBitWidth() == 32)
+    return padPlanes(b, loc, input, {low[0], low[1], high[0], high[1]},
+                     padValue);
   SmallVector<int64_t> shape(type.getShape());
   SmallVector<OpFoldResult> lo(rank, b.getIndexAttr(0)),
       hi(rank, b.getIndexAttr(0));
@@ -144,11 +152,10 @@ static Value padSpatial(OpBuilder &b, Location loc, Value input,
     hi[2 + i] = b.getIndexAttr(high[i]);
     shape[2 + i] += l + high[i];
   }
-  Value zero =
-      padValue ? padValue
-               : arith::ConstantOp::create(
-                     b, loc, b.getZeroAttr(type.getElementType()))
-                     .getResult();
+  Value zero = padValue ? padValue
+                        : arith::ConstantOp::create(
+                              b, loc, b.getZeroAttr(type.getElementType()))
+                              .getResult();
   return tensor::PadOp::create(
       b, loc, RankedTensorType::get(shape, type.getElementType()), input, lo,
       hi, zero);
@@ -160,8 +167,8 @@ static Value padSpatial(OpBuilder &b, Location loc, Value input,
 
 /// How one dense contraction is tiled.
 struct DenseTiling {
-  int64_t vectors = 0; // V: 8-lane vectors per tile (channels, or pixels
-                       // for a pointwise kernel)
+  int64_t vectors = 0;  // V: 8-lane vectors per tile (channels, or pixels
+                        // for a pointwise kernel)
   int64_t channels = 0; // output channels per tile
   int64_t pixels = 0;   // output pixels per tile
   bool weightsOuter = false;
@@ -171,13 +178,13 @@ struct DenseTiling {
 struct DenseProblem {
   int64_t batch = 1, groups = 1, cinPg = 0, coutPg = 0, cout = 0;
   SmallVector<int64_t> kernel, strides, dilations, out; // spatial
-  int64_t pixels = 0;   // product of `out` (linear: the batch)
-  bool linear = false;  // x[q, ci], out[q, co]
+  int64_t pixels = 0;     // product of `out` (linear: the batch)
+  bool linear = false;    // x[q, ci], out[q, co]
   bool pointwise = false; // 1x1, stride 1, no padding: x[n, ci, q]
-  Value input;          // conv: padded [N, Cin, D...]; pointwise [N, Cin,
-                        // Q]; linear: [N, Cin]
-  Value packed;         // [Cout/8V, Cin/G, K..., 8V]
-  Value bias;           // [Cout] or null
+  Value input;            // conv: padded [N, Cin, D...]; pointwise [N, Cin,
+                          // Q]; linear: [N, Cin]
+  Value packed;           // [Cout/8V, Cin/G, K..., 8V]
+  Value bias;             // [Cout] or null
   FusedActivation act;
   DenseTiling tiling;
   /// Integer mode (qfuse.qconv): `input` holds channel pairs as i32 [N,
@@ -185,14 +192,14 @@ struct DenseProblem {
   /// the accumulators i32; `requant` set when the result is requantized.
   bool integer = false;
   std::optional<quant::RequantParams> requant;
-  Type outElt;          // element type of the result
+  Type outElt; // element type of the result
   /// Quads form of integer mode: `input` holds four shifted uint8 channels
   /// per i32, `packed` is i8 [Cout/T, Cin/G/4, K..., 4T], the accumulators
   /// start at bias − zx'·compensation[c] (the input zero point, shifted,
   /// times the sum of the channel's centred weights).
   bool quads = false;
   bool pairsFitI16 = false;
-  Value compensation;   // i32 [Cout]
+  Value compensation;     // i32 [Cout]
   Value shiftedZeroPoint; // i32 scalar zx'
 };
 
@@ -236,8 +243,7 @@ static DenseTiling chooseDenseTiling(int64_t coutPg, int64_t weightBytes,
 static DenseTiling choosePointwiseTiling(int64_t coutPg, int64_t weightBytes,
                                          int64_t inputBytes, int64_t pixels,
                                          int64_t forceVectors,
-                                         int64_t forcePixels,
-                                         StringRef order) {
+                                         int64_t forcePixels, StringRef order) {
   DenseTiling t;
   for (int64_t c : {6, 4, 3, 2, 1})
     if (coutPg % c == 0) {
@@ -375,16 +381,15 @@ static Value emitDenseTile(OpBuilder &b, Location loc, const DenseProblem &pr,
 
   SmallVector<Value> biasVec;
   for (int64_t v = 0; v < numVec; ++v)
-    biasVec.push_back(pr.bias ? readVector(b, loc, pr.bias,
-                                           {addIdx(b, loc, co0, v * kLanes)},
-                                           kLanes)
-                              : arith::ConstantOp::create(
-                                    b, loc, b.getZeroAttr(vecType))
-                                    .getResult());
+    biasVec.push_back(
+        pr.bias ? readVector(b, loc, pr.bias, {addIdx(b, loc, co0, v * kLanes)},
+                             kLanes)
+                : arith::ConstantOp::create(b, loc, b.getZeroAttr(vecType))
+                      .getResult());
   if (pr.quads) {
     // The shifted input zero point times the centred weights' sum.
-    Value zx = vector::BroadcastOp::create(b, loc, vecType,
-                                           pr.shiftedZeroPoint);
+    Value zx =
+        vector::BroadcastOp::create(b, loc, vecType, pr.shiftedZeroPoint);
     for (int64_t v = 0; v < numVec; ++v) {
       Value comp = readVector(b, loc, pr.compensation,
                               {addIdx(b, loc, co0, v * kLanes)}, kLanes);
@@ -471,9 +476,8 @@ static Value emitDenseTile(OpBuilder &b, Location loc, const DenseProblem &pr,
       return cur;
     }
     auto loop = scf::ForOp::create(
-        nb, nl, cIdx(nb, nl, 0), cIdx(nb, nl, pr.kernel[dim]),
-        cIdx(nb, nl, 1), accs,
-        [&](OpBuilder &lb, Location ll, Value k, ValueRange iter) {
+        nb, nl, cIdx(nb, nl, 0), cIdx(nb, nl, pr.kernel[dim]), cIdx(nb, nl, 1),
+        accs, [&](OpBuilder &lb, Location ll, Value k, ValueRange iter) {
           SmallVector<Value> t = taps;
           t.push_back(k);
           scf::YieldOp::create(lb, ll, overTaps(lb, ll, ci, dim + 1, t, iter));
@@ -580,11 +584,11 @@ static Value emitDense(OpBuilder &b, Location loc, const DenseProblem &pr,
       [&](Value dest, int64_t count,
           function_ref<Slice(OpBuilder &, Value, Value)> sliceFor,
           function_ref<Value(OpBuilder &, Value, Value, Value)> body) {
-        auto forall = scf::ForallOp::create(
-            b, loc,
-            ArrayRef<OpFoldResult>{b.getIndexAttr(images),
-                                   b.getIndexAttr(count)},
-            ValueRange{dest}, std::nullopt);
+        auto forall =
+            scf::ForallOp::create(b, loc,
+                                  ArrayRef<OpFoldResult>{b.getIndexAttr(images),
+                                                         b.getIndexAttr(count)},
+                                  ValueRange{dest}, std::nullopt);
         OpBuilder fb = OpBuilder::atBlockBegin(forall.getBody());
         Value n = forall.getInductionVar(0), i = forall.getInductionVar(1);
         Value shared = forall.getRegionIterArgs()[0];
@@ -594,8 +598,7 @@ static Value emitDense(OpBuilder &b, Location loc, const DenseProblem &pr,
         slice = body(fb, n, i, slice);
         OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
         tensor::ParallelInsertSliceOp::create(tb, loc, slice, shared,
-                                              sl.offsets, sl.sizes,
-                                              sl.strides);
+                                              sl.offsets, sl.sizes, sl.strides);
         return forall.getResult(0);
       };
 
@@ -604,8 +607,8 @@ static Value emitDense(OpBuilder &b, Location loc, const DenseProblem &pr,
     return forallTiles(
         out, numCb,
         [&](OpBuilder &fb, Value n, Value cb) {
-          return sliceOf(fb, n, mulIdx(fb, loc, cb, cot), cot,
-                         cIdx(fb, loc, 0), pr.pixels);
+          return sliceOf(fb, n, mulIdx(fb, loc, cb, cot), cot, cIdx(fb, loc, 0),
+                         pr.pixels);
         },
         [&](OpBuilder &fb, Value n, Value cb, Value slice) {
           Value zero = cIdx(fb, loc, 0);
@@ -616,15 +619,13 @@ static Value emitDense(OpBuilder &b, Location loc, const DenseProblem &pr,
                 [&](OpBuilder &tb, Location tl, Value q0, ValueRange it) {
                   scf::YieldOp::create(
                       tb, tl,
-                      emitTile(tb, tl, pr, n, cb, q0, P, it[0], {}, zero,
-                                    q0));
+                      emitTile(tb, tl, pr, n, cb, q0, P, it[0], {}, zero, q0));
                 });
             slice = tiles.getResult(0);
           }
           if (rem) {
             Value q0 = cIdx(fb, loc, numTiles * P);
-            slice = emitTile(fb, loc, pr, n, cb, q0, rem, slice, {}, zero,
-                                  q0);
+            slice = emitTile(fb, loc, pr, n, cb, q0, rem, slice, {}, zero, q0);
           }
           return slice;
         });
@@ -678,9 +679,9 @@ static Value emitDense(OpBuilder &b, Location loc, const DenseProblem &pr,
           SmallVector<Value> prefix;
           if (!pr.linear)
             prefix.push_back(ivs[0]);
-          return scf::ValueVector{emitTile(
-              tb, tl, pr, ivs[0], ivs[1], q0, rem, it[0], prefix,
-              mulIdx(tb, tl, ivs[1], cot), q0)};
+          return scf::ValueVector{emitTile(tb, tl, pr, ivs[0], ivs[1], q0, rem,
+                                           it[0], prefix,
+                                           mulIdx(tb, tl, ivs[1], cot), q0)};
         });
     out = nest.results[0];
   }
@@ -711,7 +712,8 @@ static Value packWeights(OpBuilder &b, Location loc, Value weight,
   packedShape.append(shape.begin() + 1, shape.end());
   packedShape.push_back(tile);
   auto packedType = RankedTensorType::get(packedShape, b.getF32Type());
-  if (std::optional<SmallVector<double>> values = fold::getConstantValues(weight)) {
+  if (std::optional<SmallVector<double>> values =
+          fold::getConstantValues(weight)) {
     SmallVector<float> packed(values->size());
     for (int64_t co = 0; co < cout; ++co)
       for (int64_t r = 0; r < inner; ++r)
@@ -747,9 +749,9 @@ constexpr int64_t kDepthwiseVectors = 4;
 struct DepthwiseProblem {
   int64_t batch, channels, kh, kw, sh, sw, dh, dw, oh, ow;
   SmallVector<int64_t> pad; // top, left, bottom, right
-  Value input;  // [N, C, H, W], padded per plane by the kernel
-  Value weight; // [C, 1, KH, KW]
-  Value bias;   // [C] or null
+  Value input;              // [N, C, H, W], padded per plane by the kernel
+  Value weight;             // [C, 1, KH, KW]
+  Value bias;               // [C] or null
   FusedActivation act;
   /// Integer mode (depthwise qfuse.qconv): `input` is 8-bit, centred on
   /// `zeroPoint` (an i32 scalar) into f32 as each plane is padded; the f32
@@ -788,10 +790,10 @@ static Value emitDepthwiseChunk(OpBuilder &b, Location loc,
   SmallVector<Value> accs;
   for (int64_t w : widths) {
     auto type = VectorType::get({w}, b.getF32Type());
-    accs.push_back(biasScalar && !pr.integer
-                       ? vector::BroadcastOp::create(b, loc, type, biasScalar)
-                             .getResult()
-                       : splat(b, loc, w, 0.0));
+    accs.push_back(
+        biasScalar && !pr.integer
+            ? vector::BroadcastOp::create(b, loc, type, biasScalar).getResult()
+            : splat(b, loc, w, 0.0));
   }
   Value ihBase = mulIdx(b, loc, oh, pr.sh);
   Value iwBase = mulIdx(b, loc, ow0, pr.sw);
@@ -800,12 +802,12 @@ static Value emitDepthwiseChunk(OpBuilder &b, Location loc,
     for (int64_t j = 0; j < pr.kw; ++j) {
       int64_t col = j * pr.dw, offset = 0;
       for (auto [u, w] : llvm::enumerate(widths)) {
-        Value x = readStrided(b, loc, plane, {ih},
-                              addIdx(b, loc, iwBase, col + offset * pr.sw), w,
-                              pr.sw);
+        Value x =
+            readStrided(b, loc, plane, {ih},
+                        addIdx(b, loc, iwBase, col + offset * pr.sw), w, pr.sw);
         auto type = VectorType::get({w}, b.getF32Type());
-        Value wv = vector::BroadcastOp::create(b, loc, type,
-                                               taps[i * pr.kw + j]);
+        Value wv =
+            vector::BroadcastOp::create(b, loc, type, taps[i * pr.kw + j]);
         accs[u] = vector::FMAOp::create(b, loc, x, wv, accs[u]);
         offset += w;
       }
@@ -820,7 +822,8 @@ static Value emitDepthwiseChunk(OpBuilder &b, Location loc,
       v = arith::FPToSIOp::create(b, loc, i32Type, v);
       if (pr.intBias)
         v = arith::AddIOp::create(
-            b, loc, v, vector::BroadcastOp::create(b, loc, i32Type, biasScalar));
+            b, loc, v,
+            vector::BroadcastOp::create(b, loc, i32Type, biasScalar));
       if (pr.requant)
         v = quant::requantizeValue(
             b, loc, v,
@@ -848,10 +851,9 @@ static Value writeRowChunks(
         b, loc, cIdx(b, loc, col0), cIdx(b, loc, col0 + full * kLanes),
         cIdx(b, loc, kLanes), ValueRange{dest},
         [&](OpBuilder &nb, Location nl, Value col, ValueRange it) {
-          scf::YieldOp::create(
-              nb, nl,
-              writeVector(nb, nl, value(nb, nl, col, kLanes), it[0],
-                          {row, col}));
+          scf::YieldOp::create(nb, nl,
+                               writeVector(nb, nl, value(nb, nl, col, kLanes),
+                                           it[0], {row, col}));
         });
     dest = loop.getResult(0);
   }
@@ -865,21 +867,26 @@ static Value writeRowChunks(
 /// `plane` [H, W] zero-padded by pad = {top, left, bottom, right} plus
 /// `slack` zero columns on the right, written with vector stores (the
 /// generic tensor.pad lowering is scalar).
-static Value padPlane(
-    OpBuilder &b, Location loc, Value plane, ArrayRef<int64_t> pad,
-    int64_t slack,
-    function_ref<Value(OpBuilder &, Location, Value)> convert = nullptr) {
+static Value
+padPlane(OpBuilder &b, Location loc, Value plane, ArrayRef<int64_t> pad,
+         int64_t slack,
+         function_ref<Value(OpBuilder &, Location, Value)> convert = nullptr,
+         Value padValue = Value()) {
   auto type = cast<RankedTensorType>(plane.getType());
   int64_t h = type.getDimSize(0), w = type.getDimSize(1);
   int64_t hp = h + pad[0] + pad[2], wp = w + pad[1] + pad[3] + slack;
-  Value dest = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{hp, wp},
-                                       b.getF32Type());
-  auto zeros = [](OpBuilder &nb, Location nl, Value, int64_t width) {
-    return splat(nb, nl, width, 0.0);
+  // `convert` makes f32 planes; otherwise the plane keeps its type.
+  Type elt = convert ? b.getF32Type() : type.getElementType();
+  Value dest = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{hp, wp}, elt);
+  auto zeros = [&](OpBuilder &nb, Location nl, Value, int64_t width) -> Value {
+    auto vt = VectorType::get({width}, elt);
+    if (padValue)
+      return vector::BroadcastOp::create(nb, nl, vt, padValue);
+    return arith::ConstantOp::create(nb, nl, nb.getZeroAttr(vt));
   };
   auto rows = [&](Value dest, int64_t from, int64_t to,
-                  function_ref<Value(OpBuilder &, Location, Value, Value)>
-                      body) -> Value {
+                  function_ref<Value(OpBuilder &, Location, Value, Value)> body)
+      -> Value {
     if (from >= to)
       return dest;
     return scf::ForOp::create(
@@ -894,52 +901,53 @@ static Value padPlane(
     return writeRowChunks(nb, nl, d, r, 0, wp, zeros);
   };
   dest = rows(dest, 0, pad[0], zeroRow);
-  dest = rows(dest, pad[0], pad[0] + h,
-              [&](OpBuilder &nb, Location nl, Value r, Value d) {
-                if (pad[1])
-                  d = writeRowChunks(nb, nl, d, r, 0, pad[1], zeros);
-                Value srcRow = addIdx(nb, nl, r, -pad[0]);
-                d = writeRowChunks(
-                    nb, nl, d, r, pad[1], w,
-                    [&](OpBuilder &vb, Location vl, Value col, int64_t width) {
-                      Value v = readVector(
-                          vb, vl, plane,
-                          {srcRow, addIdx(vb, vl, col, -pad[1])}, width);
-                      return convert ? convert(vb, vl, v) : v;
-                    });
-                if (wp > pad[1] + w)
-                  d = writeRowChunks(nb, nl, d, r, pad[1] + w, wp - pad[1] - w,
-                                     zeros);
-                return d;
-              });
+  dest = rows(
+      dest, pad[0], pad[0] + h,
+      [&](OpBuilder &nb, Location nl, Value r, Value d) {
+        if (pad[1])
+          d = writeRowChunks(nb, nl, d, r, 0, pad[1], zeros);
+        Value srcRow = addIdx(nb, nl, r, -pad[0]);
+        d = writeRowChunks(
+            nb, nl, d, r, pad[1], w,
+            [&](OpBuilder &vb, Location vl, Value col, int64_t width) {
+              Value v = readVector(
+                  vb, vl, plane, {srcRow, addIdx(vb, vl, col, -pad[1])}, width);
+              return convert ? convert(vb, vl, v) : v;
+            });
+        if (wp > pad[1] + w)
+          d = writeRowChunks(nb, nl, d, r, pad[1] + w, wp - pad[1] - w, zeros);
+        return d;
+      });
   return rows(dest, pad[0] + h, hp, zeroRow);
 }
 
-/// An f32 NCHW tensor zero-padded by pad = {top, left, bottom, right}: one
-/// vector-store padPlane per (n, c) plane, the planes shared among threads
-/// (a tensor.pad lowers to element-by-element loops and a separate fill).
+/// A 4-D NCHW tensor of 32-bit elements padded by pad = {top, left, bottom,
+/// right} with `padValue` (null: zero): one vector-store padPlane per (n, c)
+/// plane, the planes shared among threads (a tensor.pad lowers to
+/// element-by-element loops and a separate fill).
 static Value padPlanes(OpBuilder &b, Location loc, Value input,
-                       ArrayRef<int64_t> pad) {
+                       ArrayRef<int64_t> pad, Value padValue) {
   auto type = cast<RankedTensorType>(input.getType());
+  Type elt = type.getElementType();
   int64_t n = type.getDimSize(0), c = type.getDimSize(1);
   int64_t h = type.getDimSize(2), w = type.getDimSize(3);
   int64_t hp = h + pad[0] + pad[2], wp = w + pad[1] + pad[3];
-  Value empty = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{n, c, hp, wp},
-                                        b.getF32Type());
+  Value empty =
+      tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{n, c, hp, wp}, elt);
   auto forall = scf::ForallOp::create(
       b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(n), b.getIndexAttr(c)},
       ValueRange{empty}, std::nullopt);
   OpBuilder fb = OpBuilder::atBlockBegin(forall.getBody());
   SmallVector<OpFoldResult> ones(4, fb.getIndexAttr(1));
   SmallVector<OpFoldResult> at = {forall.getInductionVar(0),
-                                  forall.getInductionVar(1),
-                                  fb.getIndexAttr(0), fb.getIndexAttr(0)};
+                                  forall.getInductionVar(1), fb.getIndexAttr(0),
+                                  fb.getIndexAttr(0)};
   Value plane = tensor::ExtractSliceOp::create(
-      fb, loc, RankedTensorType::get({h, w}, fb.getF32Type()), input, at,
+      fb, loc, RankedTensorType::get({h, w}, elt), input, at,
       ArrayRef<OpFoldResult>{fb.getIndexAttr(1), fb.getIndexAttr(1),
                              fb.getIndexAttr(h), fb.getIndexAttr(w)},
       ones);
-  Value padded = padPlane(fb, loc, plane, pad, /*slack=*/0);
+  Value padded = padPlane(fb, loc, plane, pad, /*slack=*/0, nullptr, padValue);
   OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
   tensor::ParallelInsertSliceOp::create(
       tb, loc, padded, forall.getRegionIterArgs()[0], at,
@@ -958,11 +966,11 @@ static Value emitDepthwise(OpBuilder &b, Location loc,
   for (int64_t t = tail; t > 0; t -= std::min(t, kLanes))
     tailWidths.push_back(std::min(t, kLanes));
 
-  auto forall = scf::ForallOp::create(
-      b, loc,
-      ArrayRef<OpFoldResult>{b.getIndexAttr(pr.batch),
-                             b.getIndexAttr(pr.channels)},
-      ValueRange{out}, std::nullopt);
+  auto forall =
+      scf::ForallOp::create(b, loc,
+                            ArrayRef<OpFoldResult>{b.getIndexAttr(pr.batch),
+                                                   b.getIndexAttr(pr.channels)},
+                            ValueRange{out}, std::nullopt);
   OpBuilder fb = OpBuilder::atBlockBegin(forall.getBody());
   Value n = forall.getInductionVar(0), c = forall.getInductionVar(1);
   Value shared = forall.getRegionIterArgs()[0];
@@ -979,28 +987,27 @@ static Value emitDepthwise(OpBuilder &b, Location loc,
   // on the right) into a buffer that stays in cache.
   auto inType = cast<RankedTensorType>(pr.input.getType());
   int64_t h = inType.getDimSize(2), w = inType.getDimSize(3);
-  int64_t slack = std::max<int64_t>(
-      0, pr.ow * pr.sw + (pr.kw - 1) * pr.dw - (w + pr.pad[1] + pr.pad[3]));
+  int64_t slack = std::max<int64_t>(0, pr.ow * pr.sw + (pr.kw - 1) * pr.dw -
+                                           (w + pr.pad[1] + pr.pad[3]));
   Value input = tensor::ExtractSliceOp::create(
-      fb, loc, RankedTensorType::get({h, w}, inType.getElementType()),
-      pr.input,
+      fb, loc, RankedTensorType::get({h, w}, inType.getElementType()), pr.input,
       ArrayRef<OpFoldResult>{n, c, fb.getIndexAttr(0), fb.getIndexAttr(0)},
       ArrayRef<OpFoldResult>{fb.getIndexAttr(1), fb.getIndexAttr(1),
                              fb.getIndexAttr(h), fb.getIndexAttr(w)},
       ones);
   if (pr.integer) {
     // Centred into f32 on the way into the padded plane (always built).
-    input = padPlane(fb, loc, input, pr.pad, slack,
-                     [&](OpBuilder &vb, Location vl, Value v) -> Value {
-                       auto vt = cast<VectorType>(v.getType());
-                       Type i32 = vb.getI32Type();
-                       Value x = quant::castInt(vb, vl, v, i32, pr.inputUint8);
-                       Value z = vector::BroadcastOp::create(
-                           vb, vl, vt.clone(i32), pr.zeroPoint);
-                       return arith::SIToFPOp::create(
-                           vb, vl, vt.clone(f32),
-                           arith::SubIOp::create(vb, vl, x, z));
-                     });
+    input = padPlane(
+        fb, loc, input, pr.pad, slack,
+        [&](OpBuilder &vb, Location vl, Value v) -> Value {
+          auto vt = cast<VectorType>(v.getType());
+          Type i32 = vb.getI32Type();
+          Value x = quant::castInt(vb, vl, v, i32, pr.inputUint8);
+          Value z =
+              vector::BroadcastOp::create(vb, vl, vt.clone(i32), pr.zeroPoint);
+          return arith::SIToFPOp::create(vb, vl, vt.clone(f32),
+                                         arith::SubIOp::create(vb, vl, x, z));
+        });
   } else if (pr.pad[0] || pr.pad[1] || pr.pad[2] || pr.pad[3] || slack) {
     input = padPlane(fb, loc, input, pr.pad, slack);
   }
@@ -1013,18 +1020,16 @@ static Value emitDepthwise(OpBuilder &b, Location loc,
           ValueRange{c, zero, cIdx(fb, loc, i), cIdx(fb, loc, j)}));
   Value biasTensor = pr.integer ? pr.intBias : pr.bias;
   Value biasScalar =
-      biasTensor
-          ? tensor::ExtractOp::create(fb, loc, biasTensor, ValueRange{c})
-                .getResult()
-          : Value();
+      biasTensor ? tensor::ExtractOp::create(fb, loc, biasTensor, ValueRange{c})
+                       .getResult()
+                 : Value();
   Value multiplier =
       pr.requant ? tensor::ExtractOp::create(fb, loc, pr.requant->multiplier,
                                              ValueRange{c})
                        .getResult()
                  : Value();
   auto rows = scf::ForOp::create(
-      fb, loc, zero, cIdx(fb, loc, pr.oh), cIdx(fb, loc, 1),
-      ValueRange{plane},
+      fb, loc, zero, cIdx(fb, loc, pr.oh), cIdx(fb, loc, 1), ValueRange{plane},
       [&](OpBuilder &rb, Location rl, Value oh, ValueRange it) {
         Value cur = it[0];
         if (fullChunks > 0) {
@@ -1041,9 +1046,8 @@ static Value emitDepthwise(OpBuilder &b, Location loc,
         }
         if (tail)
           cur = emitDepthwiseChunk(rb, rl, pr, input, oh,
-                                   cIdx(rb, rl, fullChunks * chunk),
-                                   tailWidths, taps, biasScalar, multiplier,
-                                   cur);
+                                   cIdx(rb, rl, fullChunks * chunk), tailWidths,
+                                   taps, biasScalar, multiplier, cur);
         scf::YieldOp::create(rb, rl, cur);
       });
   OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
@@ -1059,7 +1063,7 @@ static Value emitDepthwise(OpBuilder &b, Location loc,
 struct Options {
   int64_t vectors = 0, pixels = 0;
   std::string order = "auto";
-  bool integerKernels = true; // take qfuse.qconv
+  bool integerKernels = true;           // take qfuse.qconv
   IntegerIsa isa = IntegerIsa::Generic; // what the integer kernels target
 };
 
@@ -1069,8 +1073,7 @@ static std::string unsupportedReason(Operation *op) {
     auto shaped = cast<ShapedType>(t);
     if (!shaped.getElementType().isF32())
       return "the vector kernels are f32; this op has " +
-             llvm::formatv("{0}", shaped.getElementType()).str() +
-             " operands";
+             llvm::formatv("{0}", shaped.getElementType()).str() + " operands";
     if (!shaped.hasStaticShape())
       return "dynamic shapes";
   }
@@ -1127,8 +1130,8 @@ static LogicalResult lowerConv(ConvOp op, const Options &opts) {
                         op.getBias(),
                         getFusedActivation(op)};
     pr.outElt = b.getF32Type();
-    Value empty = tensor::EmptyOp::create(b, loc, outType.getShape(),
-                                          b.getF32Type());
+    Value empty =
+        tensor::EmptyOp::create(b, loc, outType.getShape(), b.getF32Type());
     op.replaceAllUsesWith(emitDepthwise(b, loc, pr, empty));
     remarkTaken(op, "depthwise vector kernel: 8-wide output-row vectors");
     op.erase();
@@ -1144,13 +1147,8 @@ static LogicalResult lowerConv(ConvOp op, const Options &opts) {
                                         coutPg, kLanes)
                               .str());
 
-  // 2-D f32 inputs are padded plane by plane with vector stores; others
-  // by tensor.pad.
   Value input =
-      s == 2 && llvm::any_of(pad, [](int64_t v) { return v != 0; })
-          ? padPlanes(b, loc, op.getInput(), {pad[0], pad[1], pad[2], pad[3]})
-          : padSpatial(b, loc, op.getInput(), pad.take_front(s),
-                       pad.drop_front(s));
+      padSpatial(b, loc, op.getInput(), pad.take_front(s), pad.drop_front(s));
   DenseProblem pr;
   pr.batch = inType.getDimSize(0);
   pr.groups = groups;
@@ -1166,8 +1164,7 @@ static LogicalResult lowerConv(ConvOp op, const Options &opts) {
     pr.pixels *= o;
   pr.act = getFusedActivation(op);
   int64_t inputBytes =
-      4 * cast<RankedTensorType>(input.getType()).getNumElements() /
-      pr.batch;
+      4 * cast<RankedTensorType>(input.getType()).getNumElements() / pr.batch;
   pr.pointwise = pointwise;
   pr.tiling = (pointwise ? choosePointwiseTiling : chooseDenseTiling)(
       coutPg, 4 * wType.getNumElements(), inputBytes, pr.pixels, opts.vectors,
@@ -1188,14 +1185,14 @@ static LogicalResult lowerConv(ConvOp op, const Options &opts) {
   pr.outElt = b.getF32Type();
 
   op.replaceAllUsesWith(emitDenseConv(b, loc, pr, outType));
-  remarkTaken(op, llvm::formatv("{0} vector kernel: {1} output channels x "
-                                "{2} pixels per register tile, {3} loop "
-                                "outermost",
-                                pointwise ? "pointwise" : "dense",
-                                pr.tiling.channels, pr.tiling.pixels,
-                                pr.tiling.weightsOuter ? "channel-block"
-                                                       : "pixel-tile")
-                          .str());
+  remarkTaken(
+      op, llvm::formatv("{0} vector kernel: {1} output channels x "
+                        "{2} pixels per register tile, {3} loop "
+                        "outermost",
+                        pointwise ? "pointwise" : "dense", pr.tiling.channels,
+                        pr.tiling.pixels,
+                        pr.tiling.weightsOuter ? "channel-block" : "pixel-tile")
+              .str());
   op.erase();
   return success();
 }
@@ -1221,9 +1218,9 @@ static LogicalResult lowerLinear(LinearOp op, const Options &opts) {
   pr.coutPg = pr.cout = cout;
   pr.pixels = batch;
   pr.act = getFusedActivation(op);
-  pr.tiling = chooseDenseTiling(cout, 4 * wType.getNumElements(),
-                                4 * batch * pr.cinPg, batch, opts.vectors,
-                                opts.pixels, opts.order);
+  pr.tiling =
+      chooseDenseTiling(cout, 4 * wType.getNumElements(), 4 * batch * pr.cinPg,
+                        batch, opts.vectors, opts.pixels, opts.order);
   pr.input = op.getInput();
   pr.packed = packWeights(b, loc, op.getWeight(), pr.tiling.channels);
   pr.bias = op.getBias();
@@ -1234,7 +1231,7 @@ static LogicalResult lowerLinear(LinearOp op, const Options &opts) {
   remarkTaken(op, llvm::formatv("dense vector kernel: {0} output features x "
                                 "{1} rows per register tile",
                                 pr.tiling.channels, pr.tiling.pixels)
-                          .str());
+                      .str());
   op.erase();
   return success();
 }
@@ -1293,9 +1290,8 @@ static Value pairChannels(OpBuilder &b, Location loc, Value x, Value zx,
 /// [Cout/T, Cin/G/2, K..., 2T] with element 2·(co mod T) + (ci mod 2).
 /// An odd channel count is padded with a zero weight channel.
 static Value packIntegerWeights(OpBuilder &b, Location loc,
-                                ArrayRef<int64_t> shape,
-                                ArrayRef<int64_t> w, ArrayRef<int64_t> zw,
-                                int64_t tile) {
+                                ArrayRef<int64_t> shape, ArrayRef<int64_t> w,
+                                ArrayRef<int64_t> zw, int64_t tile) {
   int64_t cout = shape[0], cinPg = shape[1], pairs = (cinPg + 1) / 2;
   int64_t taps = 1;
   for (int64_t k : shape.drop_front(2))
@@ -1541,21 +1537,21 @@ static void finishDense(OpBuilder &b, QConvOp op, DenseProblem &pr,
   if (op.hasRequantize())
     pr.requant = quant::buildRequantParams(b, loc, op, pr.cout);
   op.replaceAllUsesWith(emitDenseConv(b, loc, pr, outType));
-  remarkTaken(op, llvm::formatv("integer dense vector kernel: {0} output "
-                                "channels x {1} pixels per register tile, {2}, "
-                                "{3} loop outermost",
-                                pr.tiling.channels, pr.tiling.pixels, what,
-                                pr.tiling.weightsOuter ? "channel-block"
-                                                       : "pixel-tile")
-                          .str());
+  remarkTaken(
+      op, llvm::formatv("integer dense vector kernel: {0} output "
+                        "channels x {1} pixels per register tile, {2}, "
+                        "{3} loop outermost",
+                        pr.tiling.channels, pr.tiling.pixels, what,
+                        pr.tiling.weightsOuter ? "channel-block" : "pixel-tile")
+              .str());
   op.erase();
 }
 
 /// The quads form of the dense integer kernel (see lowerQConv).
 static LogicalResult lowerQConvQuads(QConvOp op, const Options &opts,
                                      ArrayRef<int64_t> weights,
-                                     ArrayRef<int64_t> weightZps,
-                                     int64_t shift, bool pairsFit) {
+                                     ArrayRef<int64_t> weightZps, int64_t shift,
+                                     bool pairsFit) {
   OpBuilder b(op);
   Location loc = op.getLoc();
   int64_t s = op.getNumSpatialDims();
@@ -1568,7 +1564,8 @@ static LogicalResult lowerQConvQuads(QConvOp op, const Options &opts,
   Value zxs = arith::AndIOp::create(
       b, loc,
       arith::AddIOp::create(
-          b, loc, zx, arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(shift))),
+          b, loc, zx,
+          arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(shift))),
       arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0xFF)));
   Value fill = arith::MulIOp::create(
       b, loc, zxs,
@@ -1586,10 +1583,9 @@ static LogicalResult lowerQConvQuads(QConvOp op, const Options &opts,
   int64_t inputBytes =
       4 * cast<RankedTensorType>(pr.input.getType()).getNumElements() /
       pr.batch;
-  pr.tiling = chooseDenseTiling(pr.coutPg, op.getWeight().getType()
-                                               .getNumElements(),
-                                inputBytes, pr.pixels, opts.vectors,
-                                opts.pixels, opts.order);
+  pr.tiling = chooseDenseTiling(
+      pr.coutPg, op.getWeight().getType().getNumElements(), inputBytes,
+      pr.pixels, opts.vectors, opts.pixels, opts.order);
   std::tie(pr.packed, pr.compensation) =
       packQuadWeights(b, loc, op.getWeight().getType().getShape(), weights,
                       weightZps, pr.tiling.channels);
@@ -1678,8 +1674,8 @@ static LogicalResult lowerQConv(QConvOp op, const Options &opts) {
     cin += 1;
     cinPg += 1;
   }
-  Value pairs = pairChannels(b, loc, x, op.getInputZeroPoint(),
-                             op.getInputUint8());
+  Value pairs =
+      pairChannels(b, loc, x, op.getInputZeroPoint(), op.getInputUint8());
   DenseProblem pr;
   fillDenseShape(pr, op);
   pr.cinPg = cinPg; // padded to a pair
@@ -1687,11 +1683,11 @@ static LogicalResult lowerQConv(QConvOp op, const Options &opts) {
   int64_t inputBytes =
       4 * cast<RankedTensorType>(pr.input.getType()).getNumElements() /
       pr.batch;
-  pr.tiling = chooseDenseTiling(coutPg, 2 * wType.getNumElements(), inputBytes,
-                                pr.pixels, opts.vectors, opts.pixels,
-                                opts.order);
-  pr.packed = packIntegerWeights(b, loc, wType.getShape(), *weights,
-                                 *weightZps, pr.tiling.channels);
+  pr.tiling =
+      chooseDenseTiling(coutPg, 2 * wType.getNumElements(), inputBytes,
+                        pr.pixels, opts.vectors, opts.pixels, opts.order);
+  pr.packed = packIntegerWeights(b, loc, wType.getShape(), *weights, *weightZps,
+                                 pr.tiling.channels);
   finishDense(b, op, pr, "int16 channel pairs through qfuse.dot_pairs");
   return success();
 }

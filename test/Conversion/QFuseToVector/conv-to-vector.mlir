@@ -122,7 +122,7 @@ func.func @left(%x: tensor<1x4x6x6xf16>, %w: tensor<8x4x3x3xf16>, %y: tensor<1x4
 // CHECK:           arith.shli %{{.*}}, %{{.*}} : i32
 // CHECK:           arith.andi
 // CHECK:           arith.ori
-// CHECK:         tensor.pad %{{.*}} low[0, 0, 1, 1] high[0, 0, 1, 1]
+// CHECK:         scf.forall (%{{.*}}, %{{.*}}) in (1, 2) shared_outs(%{{.*}} = %{{.*}}) -> (tensor<1x2x8x8xi32>)
 // CHECK:         %[[W:[a-z0-9_]+]] = arith.constant dense<2> : tensor<1x2x3x3x32xi16>
 // CHECK:         scf.forall {{.*}} -> (tensor<1x16x36xi8>)
 // CHECK:           vector.transfer_read %{{.*}} : tensor<16xi32>, vector<8xi32>

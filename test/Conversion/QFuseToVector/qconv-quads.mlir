@@ -16,8 +16,9 @@
 // VNNI: linalg.generic {{.*}} ins(%arg0, %arg0, %arg0, %arg0 : {{.*}}) outs(%{{.*}} : tensor<1x2x6x6xi32>)
 // VNNI:   arith.xori %{{.*}}, %c128_i32
 // VNNI:   arith.shli
-// VNNI: tensor.pad {{.*}} low[0, 0, 1, 1] high[0, 0, 1, 1]
-// VNNI:   tensor.yield %[[FILL]] : i32
+// The quads are padded plane by plane with the zero point's four bytes.
+// VNNI: scf.forall (%{{.*}}, %{{.*}}) in (1, 2) shared_outs(%{{.*}} = %{{.*}}) -> (tensor<1x2x8x8xi32>)
+// VNNI:   vector.broadcast %[[FILL]] : i32 to vector<8xi32>
 // VNNI: arith.constant dense<127> : tensor<1x2x3x3x64xi8>
 // VNNI: %[[COMP:.*]] = arith.constant dense<9144> : tensor<16xi32>
 // VNNI: scf.forall
