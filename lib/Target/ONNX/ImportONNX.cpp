@@ -978,9 +978,11 @@ void Importer::importIntegerConv(const onnx::NodeProto &n, bool requantize) {
   define(n, 0, conv);
 }
 
-/// QLinearMatMul (requantize) and MatMulInteger, 2-D: Y = A·B is
-/// qfuse.qlinear with the weight Bᵀ (per-column B parameters become
-/// per-output-channel ones).
+/// QLinearMatMul (requantize) and MatMulInteger: Y = A·B is qfuse.qlinear
+/// with the weight Bᵀ (per-column B parameters become per-output-channel
+/// ones). Batched operands (numpy matmul broadcasting over the leading
+/// dimensions, static shapes): with a 2-D B the rows of every batch are one
+/// qlinear; otherwise one qlinear per batch, inserted into the result.
 void Importer::importIntegerMatMul(const onnx::NodeProto &n,
                                    bool requantize) {
   checkAttrs(n, {});
@@ -989,14 +991,33 @@ void Importer::importIntegerMatMul(const onnx::NodeProto &n,
   // MatMulInteger: A, B, a_zp, b_zp.
   int ai = 0, bi = requantize ? 3 : 1;
   Value a = require(n, ai, "A"), bm = require(n, bi, "B");
-  if (typeOf(a).getRank() != 2 || typeOf(bm).getRank() != 2)
-    failNode(n, "only 2-D operands are supported");
-  if (!typeOf(a).getElementType().isInteger(8) ||
-      !typeOf(bm).getElementType().isInteger(8))
+  RankedTensorType aType = typeOf(a), bType = typeOf(bm);
+  int64_t ar = aType.getRank(), br = bType.getRank();
+  if (ar < 2 || br < 2)
+    failNode(n, "A and B need at least 2 dimensions");
+  if ((ar > 2 || br > 2) &&
+      (!aType.hasStaticShape() || !bType.hasStaticShape()))
+    failNode(n, "batched operands need static shapes");
+  if (!aType.getElementType().isInteger(8) ||
+      !bType.getElementType().isInteger(8))
     failNode(n, "A and B must be int8 or uint8");
-  if (typeOf(a).getDimSize(1) != typeOf(bm).getDimSize(0))
+  int64_t m = aType.getDimSize(ar - 2), k = aType.getDimSize(ar - 1),
+          nOut = bType.getDimSize(br - 1);
+  if (k != bType.getDimSize(br - 2))
     failNode(n, "A and B have different inner dimensions");
-  Value w = transpose2D(loc, bm);
+  // The broadcast batch shape, right-aligned.
+  int64_t batchRank = std::max(ar, br) - 2;
+  SmallVector<int64_t> batch(batchRank);
+  auto batchDim = [&](RankedTensorType t, int64_t d) -> int64_t {
+    int64_t i = d - (batchRank - (t.getRank() - 2));
+    return i < 0 ? 1 : t.getDimSize(i);
+  };
+  for (int64_t d = 0; d < batchRank; ++d) {
+    int64_t x = batchDim(aType, d), y = batchDim(bType, d);
+    if (x != y && x != 1 && y != 1)
+      failNode(n, "the batch dimensions of A and B do not broadcast");
+    batch[d] = std::max(x, y);
+  }
   Value aScale, aZp, bScale, bZp, yScale, yZp;
   bool yUint8 = false;
   if (requantize) {
@@ -1017,18 +1038,87 @@ void Importer::importIntegerMatMul(const onnx::NodeProto &n,
   }
   auto unit = [&](bool f) { return f ? b.getUnitAttr() : UnitAttr(); };
   Type outElt = requantize ? b.getI8Type() : b.getI32Type();
-  auto mm = QLinearOp::create(
-      b, loc,
-      RankedTensorType::get({typeOf(a).getDimSize(0), typeOf(w).getDimSize(0)},
-                            outElt),
-      a, w, Value(), aZp, bZp, aScale, bScale, yScale, yZp,
-      unit(isUint8(n, ai)), unit(isUint8(n, bi)), unit(yUint8),
-      requantize ? b.getI64IntegerAttr(yUint8 ? 0 : -128) : IntegerAttr(),
-      requantize ? b.getI64IntegerAttr(yUint8 ? 255 : 127) : IntegerAttr(),
-      noAct(), FloatAttr(), FloatAttr());
+  // a2 [rows, K] · b2 [K, N] -> [rows, N].
+  auto matmul2D = [&](Value a2, Value b2) -> Value {
+    Value w = transpose2D(loc, b2);
+    return QLinearOp::create(
+        b, loc,
+        RankedTensorType::get({typeOf(a2).getDimSize(0), nOut}, outElt), a2,
+        w, Value(), aZp, bZp, aScale, bScale, yScale, yZp,
+        unit(isUint8(n, ai)), unit(isUint8(n, bi)), unit(yUint8),
+        requantize ? b.getI64IntegerAttr(yUint8 ? 0 : -128) : IntegerAttr(),
+        requantize ? b.getI64IntegerAttr(yUint8 ? 255 : 127) : IntegerAttr(),
+        noAct(), FloatAttr(), FloatAttr());
+  };
+  SmallVector<int64_t> outShape(batch);
+  outShape.append({m, nOut});
+  auto outType = RankedTensorType::get(outShape, outElt);
+  Value result;
+  if (batchRank == 0) {
+    result = matmul2D(a, bm);
+  } else if (br == 2) {
+    // Every row of every batch against the one B.
+    SmallVector<ReassociationIndices> groups(2);
+    for (int64_t d = 0; d < ar - 1; ++d)
+      groups[0].push_back(d);
+    groups[1].push_back(ar - 1);
+    Value rows = tensor::CollapseShapeOp::create(b, loc, a, groups);
+    Value flat = matmul2D(rows, bm);
+    SmallVector<ReassociationIndices> out(2);
+    for (int64_t d = 0; d < batchRank + 1; ++d)
+      out[0].push_back(d);
+    out[1].push_back(batchRank + 1);
+    result = tensor::ExpandShapeOp::create(b, loc, outType, flat, out);
+  } else {
+    int64_t count = 1;
+    for (int64_t d : batch)
+      count *= d;
+    if (count > 4096)
+      failNode(n, "more than 4096 batched products");
+    result = tensor::EmptyOp::create(b, loc, outShape, outElt);
+    // The 2-D slice of `v` (rank r) at batch index `idx` (broadcast dims
+    // read index 0).
+    auto slice2D = [&](Value v, ArrayRef<int64_t> idx) -> Value {
+      RankedTensorType t = typeOf(v);
+      int64_t r = t.getRank();
+      SmallVector<OpFoldResult> offs, sizes, strides(r, b.getIndexAttr(1));
+      for (int64_t i = 0; i < r - 2; ++i) {
+        int64_t d = i + batchRank - (r - 2);
+        offs.push_back(b.getIndexAttr(t.getDimSize(i) == 1 ? 0 : idx[d]));
+        sizes.push_back(b.getIndexAttr(1));
+      }
+      for (int64_t i = r - 2; i < r; ++i) {
+        offs.push_back(b.getIndexAttr(0));
+        sizes.push_back(b.getIndexAttr(t.getDimSize(i)));
+      }
+      auto type = RankedTensorType::get(
+          {t.getDimSize(r - 2), t.getDimSize(r - 1)}, t.getElementType());
+      return tensor::ExtractSliceOp::create(b, loc, type, v, offs, sizes,
+                                            strides);
+    };
+    SmallVector<int64_t> idx(batchRank, 0);
+    for (int64_t i = 0; i < count; ++i) {
+      int64_t rest = i;
+      for (int64_t d = batchRank - 1; d >= 0; --d) {
+        idx[d] = rest % batch[d];
+        rest /= batch[d];
+      }
+      Value prod = matmul2D(slice2D(a, idx), slice2D(bm, idx));
+      SmallVector<OpFoldResult> offs, sizes,
+          strides(batchRank + 2, b.getIndexAttr(1));
+      for (int64_t d = 0; d < batchRank; ++d) {
+        offs.push_back(b.getIndexAttr(idx[d]));
+        sizes.push_back(b.getIndexAttr(1));
+      }
+      offs.append({b.getIndexAttr(0), b.getIndexAttr(0)});
+      sizes.append({b.getIndexAttr(m), b.getIndexAttr(nOut)});
+      result = tensor::InsertSliceOp::create(b, loc, prod, result, offs,
+                                             sizes, strides);
+    }
+  }
   if (yUint8 && requantize)
-    uint8Values.insert(mm);
-  define(n, 0, mm);
+    uint8Values.insert(result);
+  define(n, 0, result);
 }
 
 void Importer::importNode(const onnx::NodeProto &n) {

@@ -59,7 +59,6 @@ EXPECTED_FAILURES = {
     "test_MaxPool3d_stride": "3-D pooling is not supported (2-D only)",
     "test_MaxPool3d_stride_padding": "3-D pooling is not supported (2-D only)",
     "test_matmul_3d": "batched (3-D) MatMul is not supported",
-    "test_qlinearmatmul_3D": "batched (3-D) QLinearMatMul is not supported",
     "test_matmul_4d": "batched (4-D) MatMul is not supported",
     "test_reshape_allowzero_reordered": "Reshape to a zero-sized tensor",
     "test_dropout_default_mask": "Dropout mask output",
