@@ -87,6 +87,13 @@ def ConvertQFuseToVector : Pass<"convert-qfuse-to-vector"> {
       contiguous inputs and keeps every `s`-th; `scf.forall` over channels.
     * Linear layers: the dense kernel with the batch rows as pixels, stored
       row-major.
+    * Transposed convolutions with a constant weight: a stride-1 `qfuse.conv`
+      on the input dilated by the stride and padded by
+      `dilation·(K−1) − pad` (+ `output_padding` at the end), the weight
+      transposed per group to `[Cout, Cin/G, K...]` and flipped at compile
+      time, then the kernels above (stride^S times the multiply-adds, in
+      exchange for the vector kernel). Padding beyond the kernel's reach and
+      run-time weights stay with the generic lowering.
     * Integer `qfuse.qconv` (constant weights and weight zero points, output
       channels per group a multiple of 8; `integer-kernels`), two forms of
       the dense kernel, both exact, with the requantize and the activation

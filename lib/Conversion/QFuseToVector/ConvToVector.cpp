@@ -1095,6 +1095,107 @@ static LogicalResult remarkLeft(Operation *op, StringRef why) {
   return failure();
 }
 
+/// A transposed convolution as the ordinary convolution the vector kernels
+/// take: the input dilated by the stride (zeros between the elements) and
+/// padded by dilation·(K−1) − pad (+ output_padding at the end), the
+/// constant weight transposed per group to [Cout, Cin/G, K...] and flipped,
+/// stride 1. The zeros cost stride^S times the multiply-adds, which the
+/// vector kernel still runs far faster than the generic loops. Fails with a
+/// remark when it does not apply (then the generic lowering runs it).
+static FailureOr<ConvOp> asDilatedConv(ConvTransposeOp op) {
+  std::string why = unsupportedReason(op);
+  if (!why.empty())
+    return remarkLeft(op, why);
+  std::optional<SmallVector<double>> w =
+      fold::getConstantValues(op.getWeight());
+  if (!w)
+    return remarkLeft(op, "a transposed convolution needs a constant weight "
+                          "(flipped and transposed at compile time)");
+  auto inType = op.getInput().getType();
+  auto wType = op.getWeight().getType();
+  int64_t s = op.getNumSpatialDims(), groups = op.getGroups();
+  int64_t cin = inType.getDimSize(1), cinPg = cin / groups;
+  int64_t coutPg = wType.getDimSize(1), cout = coutPg * groups;
+  SmallVector<int64_t> lo(s), hi(s), dilatedShape = {inType.getDimSize(0), cin};
+  for (int64_t d = 0; d < s; ++d) {
+    int64_t reach = op.getDilations()[d] * (wType.getDimSize(2 + d) - 1);
+    lo[d] = reach - op.getPadding()[d];
+    hi[d] = reach - op.getPadding()[s + d] + op.getOutputPadding()[d];
+    if (lo[d] < 0 || hi[d] < 0)
+      return remarkLeft(op, "a transposed convolution with more padding than "
+                            "its kernel reach (the input would be cropped)");
+    dilatedShape.push_back((inType.getDimSize(2 + d) - 1) * op.getStrides()[d] +
+                           1 + lo[d] + hi[d]);
+  }
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  Type f32 = b.getF32Type();
+  // The dilated, padded input: zeros, then x inserted with the stride.
+  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+  Value dilated =
+      linalg::FillOp::create(
+          b, loc, ValueRange{zero},
+          ValueRange{tensor::EmptyOp::create(b, loc, dilatedShape, f32)})
+          .getResult(0);
+  SmallVector<OpFoldResult> offs(2, b.getIndexAttr(0)), sizes,
+      strides(2, b.getIndexAttr(1));
+  for (int64_t d = 0; d < 2 + s; ++d)
+    sizes.push_back(b.getIndexAttr(inType.getDimSize(d)));
+  for (int64_t d = 0; d < s; ++d) {
+    offs.push_back(b.getIndexAttr(lo[d]));
+    strides.push_back(b.getIndexAttr(op.getStrides()[d]));
+  }
+  dilated = tensor::InsertSliceOp::create(b, loc, op.getInput(), dilated, offs,
+                                          sizes, strides);
+  // W'[g·CoutPg + co, ci, k] = W[g·CinPg + ci, co, K−1−k] (every spatial
+  // dimension flipped); exact (a permutation).
+  SmallVector<int64_t> kernel(wType.getShape().drop_front(2));
+  int64_t taps = 1;
+  for (int64_t k : kernel)
+    taps *= k;
+  SmallVector<float> flipped(w->size());
+  for (int64_t g = 0; g < groups; ++g)
+    for (int64_t co = 0; co < coutPg; ++co)
+      for (int64_t ci = 0; ci < cinPg; ++ci)
+        for (int64_t t = 0; t < taps; ++t) {
+          // Tap t's multi-index, flipped in every dimension.
+          int64_t rest = t, flippedTap = 0, stride = 1;
+          for (int64_t d = s - 1; d >= 0; --d) {
+            int64_t k = rest % kernel[d];
+            rest /= kernel[d];
+            flippedTap += (kernel[d] - 1 - k) * stride;
+            stride *= kernel[d];
+          }
+          int64_t from = ((g * cinPg + ci) * coutPg + co) * taps + flippedTap;
+          int64_t to = ((g * coutPg + co) * cinPg + ci) * taps + t;
+          flipped[to] = static_cast<float>((*w)[from]);
+        }
+  SmallVector<int64_t> convWShape = {cout, cinPg};
+  llvm::append_range(convWShape, kernel);
+  auto convWType = RankedTensorType::get(convWShape, f32);
+  Value convW = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(convWType, ArrayRef<float>(flipped)));
+  SmallVector<NamedAttribute> attrs;
+  for (NamedAttribute a : op->getAttrs())
+    if (a.getName() != "output_padding" && a.getName() != "strides" &&
+        a.getName() != "padding")
+      attrs.push_back(a);
+  attrs.push_back(b.getNamedAttr(
+      "strides", b.getDenseI64ArrayAttr(SmallVector<int64_t>(s, 1))));
+  attrs.push_back(b.getNamedAttr(
+      "padding", b.getDenseI64ArrayAttr(SmallVector<int64_t>(2 * s, 0))));
+  SmallVector<Value> operands = {dilated, convW};
+  if (op.getBias())
+    operands.push_back(op.getBias());
+  auto conv = ConvOp::create(b, loc, TypeRange{op.getType()}, operands, attrs);
+  remarkTaken(op, "transposed convolution as a stride-1 convolution on the "
+                  "input dilated by the stride (the constant weight flipped "
+                  "and transposed at compile time)");
+  op.replaceAllUsesWith(conv.getResult());
+  op.erase();
+  return conv;
+}
+
 static LogicalResult lowerConv(ConvOp op, const Options &opts) {
   std::string why = unsupportedReason(op);
   if (!why.empty())
@@ -1719,10 +1820,16 @@ struct ConvertQFuseToVectorPass
     opts.isa = *target;
     SmallVector<Operation *> work;
     getOperation()->walk([&](Operation *op) {
-      if (isa<ConvOp, LinearOp, QConvOp>(op))
+      if (isa<ConvOp, LinearOp, QConvOp, ConvTransposeOp>(op))
         work.push_back(op);
     });
     for (Operation *op : work) {
+      if (auto transposed = dyn_cast<ConvTransposeOp>(op)) {
+        FailureOr<ConvOp> conv = asDilatedConv(transposed);
+        if (succeeded(conv))
+          (void)lowerConv(*conv, opts);
+        continue;
+      }
       if (auto conv = dyn_cast<ConvOp>(op))
         (void)lowerConv(conv, opts);
       else if (auto qconv = dyn_cast<QConvOp>(op))

@@ -165,3 +165,24 @@ func.func @qconv_left(%x: tensor<1x6x6x6xi8>, %x2: tensor<1x4x6x6xi8>, %w2: tens
   %b = qfuse.qconv %x2, %w2 zero_points(%z, %z) {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x4x6x6xi8>, tensor<8x4x1x1xi8>, tensor<i32>, tensor<i32>) -> tensor<1x8x6x6xi32>
   return %a, %b : tensor<1x16x6x6xi32>, tensor<1x8x6x6xi32>
 }
+
+// -----
+
+// A transposed convolution with a constant weight becomes a stride-1
+// convolution on the input dilated by the stride: zeros, x inserted with
+// stride 2 after dilation·(K−1) − pad = 1 leading zeros (and 1 + the output
+// padding trailing ones), the weight transposed per group and flipped at
+// compile time; then the dense kernel.
+// CHECK-LABEL: func.func @transposed
+// CHECK:         %[[Z:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<1x4x10x10xf32>)
+// CHECK:         tensor.insert_slice %arg0 into %[[Z]][0, 0, 1, 1] [1, 4, 4, 4] [1, 1, 2, 2] : tensor<1x4x4x4xf32> into tensor<1x4x10x10xf32>
+// CHECK:         arith.constant dense<{{.*}}> : tensor<2x2x3x3x8xf32>
+// CHECK:         scf.forall
+// CHECK-NOT:     qfuse.conv
+func.func @transposed(%x: tensor<1x4x4x4xf32>) -> tensor<1x16x8x8xf32> {
+  %w = arith.constant dense<0.25> : tensor<4x8x3x3xf32>
+  // expected-remark @+2 {{transposed convolution as a stride-1 convolution on the input dilated by the stride (the constant weight flipped and transposed at compile time)}}
+  // expected-remark @+1 {{dense vector kernel: 8 output channels x 12 pixels per register tile}}
+  %y = qfuse.conv_transpose %x, %w {strides = array<i64: 2, 2>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, output_padding = array<i64: 1, 1>, groups = 2 : i64} : (tensor<1x4x4x4xf32>, tensor<4x8x3x3xf32>) -> tensor<1x16x8x8xf32>
+  return %y : tensor<1x16x8x8xf32>
+}

@@ -152,5 +152,50 @@ linear_case("13x33 -> 16, const weights", "16 output features x 6 rows", 13, 33,
             16, const_w=True)
 linear_case("2x7 -> 10", LEFT + ": 10 output features", 2, 7, 10)
 
+
+
+def transpose_case(name, expect, nd, n, cin, cout, k, size, stride, pads, dil,
+                   out_pad, groups, act=None, const_w=True):
+    """qfuse.conv_transpose against F.conv_transpose{1,2,3}d."""
+    x = torch.randn(n, cin, *[size] * nd)
+    w = torch.randn(cin, cout // groups, *[k] * nd) * 0.4
+    b = torch.randn(cout) * 0.1
+    convf = [None, F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d][nd]
+    # PyTorch pads symmetrically: its result cropped for asymmetric pads.
+    lo, hi = pads[:nd], pads[nd:]
+    ref = convf(x.to(D), w.to(D), b.to(D), stride, 0, out_pad, groups, dil)
+    for d in range(nd):
+        ref = ref.narrow(2 + d, lo[d], ref.shape[2 + d] - lo[d] - hi[d])
+    ref = apply_act(ref, act)
+    sig = [tt(x.shape)] + ([] if const_w else [tt(w.shape)]) + [tt(b.shape)]
+    args = ", ".join(f"%a{i}: {t}" for i, t in enumerate(sig))
+    wname = "%w" if const_w else "%a1"
+    out_t = tt(ref.shape)
+    mlir = (f"func.func @f({args}) -> {out_t} {{\n"
+            f"{constant('w', w) if const_w else ''}"
+            f"  %0 = qfuse.conv_transpose %a0, {wname}, %a{len(sig) - 1} {{strides = {arr([stride] * nd)}, "
+            f"padding = {arr(pads)}, dilations = {arr([dil] * nd)}, output_padding = {arr(out_pad)}, "
+            f"groups = {groups} : i64{act_attrs(act)}}} : "
+            f"({tt(x.shape)}, {tt(w.shape)}, {tt(b.shape)}) -> {out_t}\n"
+            f"  return %0 : {out_t}\n}}\n")
+    ins = [x.numpy()] + ([] if const_w else [w.numpy()]) + [b.numpy()]
+    check_all(f"conv_transpose {name}", mlir, ins, ref, expect)
+
+
+TRANSPOSED = "transposed convolution as a stride-1 convolution"
+transpose_case("2x2/2 U-Net upsampling 16->8", TRANSPOSED, 2, 1, 16, 8, 2, 7,
+               2, [0, 0, 0, 0], 1, [0, 0], 1, act="relu")
+transpose_case("3x3/2 pad 1 output_padding 1, groups 2", TRANSPOSED, 2, 2, 8,
+               16, 3, 5, 2, [1, 1, 1, 1], 1, [1, 1], 2)
+transpose_case("asymmetric pad, dilation 2", TRANSPOSED, 2, 1, 4, 8, 3, 6, 1,
+               [1, 2, 2, 0], 2, [0, 0], 1, act="relu6")
+transpose_case("1-D k4/2", TRANSPOSED, 1, 2, 3, 8, 4, 9, 2, [1, 1], 1, [0], 1)
+transpose_case("run-time weight", LEFT + ": a transposed convolution needs a "
+               "constant weight", 2, 1, 4, 8, 3, 5, 2, [1, 1, 1, 1], 1, [1, 1],
+               1, const_w=False)
+transpose_case("padding beyond the kernel reach", LEFT + ": a transposed "
+               "convolution with more padding", 2, 1, 4, 8, 2, 6, 2,
+               [2, 2, 2, 2], 1, [0, 0], 1)
+
 print(f"bit-equal to the generic lowering: {bit_equal} cases")
 sys.exit(chk.close())
