@@ -127,22 +127,31 @@ conv_case("6 output channels per group (3x3)", LEFT + ": 6 output channels", 2,
 conv_case("depth multiplier 2", LEFT, 2, 1, 4, 8, 3, 6, 1, [1, 1, 1, 1], 1, 4)
 
 
+def one_op(opname, attrs, x, w, b, ref, const_w):
+    """A function of one qfuse op on (x, w, b) (w an arith.constant with
+    const_w, else an argument) with `attrs` (text inside the braces), and
+    its numpy inputs."""
+    sig = [tt(x.shape)] + ([] if const_w else [tt(w.shape)]) + [tt(b.shape)]
+    args = ", ".join(f"%a{i}: {t}" for i, t in enumerate(sig))
+    wname = "%w" if const_w else "%a1"
+    out_t = tt(ref.shape)
+    attr_text = f" {{{attrs}}}" if attrs else ""
+    mlir = (f"func.func @f({args}) -> {out_t} {{\n"
+            f"{constant('w', w) if const_w else ''}"
+            f"  %0 = {opname} %a0, {wname}, %a{len(sig) - 1}{attr_text} : "
+            f"({tt(x.shape)}, {tt(w.shape)}, {tt(b.shape)}) -> {out_t}\n"
+            f"  return %0 : {out_t}\n}}\n")
+    ins = [x.numpy()] + ([] if const_w else [w.numpy()]) + [b.numpy()]
+    return mlir, ins
+
+
 def linear_case(name, expect, n, fin, fout, act=None, const_w=False):
     x = torch.randn(n, fin)
     w = torch.randn(fout, fin) * 0.3
     b = torch.randn(fout) * 0.1
     ref = apply_act(F.linear(x.to(D), w.to(D), b.to(D)), act)
-    sig = [tt(x.shape)] + ([] if const_w else [tt(w.shape)]) + [tt(b.shape)]
-    args = ", ".join(f"%a{i}: {t}" for i, t in enumerate(sig))
-    wname = "%w" if const_w else "%a1"
-    out_t = tt(ref.shape)
-    mlir = (f"func.func @f({args}) -> {out_t} {{\n"
-            f"{constant('w', w) if const_w else ''}"
-            f"  %0 = qfuse.linear %a0, {wname}, %a{len(sig) - 1} {{{act_attrs(act)[2:]}}} : "
-            f"({tt(x.shape)}, {tt(w.shape)}, {tt(b.shape)}) -> {out_t}\n"
-            f"  return %0 : {out_t}\n}}\n")
-    mlir = mlir.replace(" {} :", " :")
-    ins = [x.numpy()] + ([] if const_w else [w.numpy()]) + [b.numpy()]
+    mlir, ins = one_op("qfuse.linear", act_attrs(act)[2:], x, w, b, ref,
+                       const_w)
     check_all(f"linear {name}", mlir, ins, ref, expect)
 
 
@@ -151,7 +160,6 @@ linear_case("5x20 -> 24 relu", "24 output features x 4 rows", 5, 20, 24,
 linear_case("13x33 -> 16, const weights", "16 output features x 6 rows", 13, 33,
             16, const_w=True)
 linear_case("2x7 -> 10", LEFT + ": 10 output features", 2, 7, 10)
-
 
 
 def transpose_case(name, expect, nd, n, cin, cout, k, size, stride, pads, dil,
@@ -167,18 +175,10 @@ def transpose_case(name, expect, nd, n, cin, cout, k, size, stride, pads, dil,
     for d in range(nd):
         ref = ref.narrow(2 + d, lo[d], ref.shape[2 + d] - lo[d] - hi[d])
     ref = apply_act(ref, act)
-    sig = [tt(x.shape)] + ([] if const_w else [tt(w.shape)]) + [tt(b.shape)]
-    args = ", ".join(f"%a{i}: {t}" for i, t in enumerate(sig))
-    wname = "%w" if const_w else "%a1"
-    out_t = tt(ref.shape)
-    mlir = (f"func.func @f({args}) -> {out_t} {{\n"
-            f"{constant('w', w) if const_w else ''}"
-            f"  %0 = qfuse.conv_transpose %a0, {wname}, %a{len(sig) - 1} {{strides = {arr([stride] * nd)}, "
-            f"padding = {arr(pads)}, dilations = {arr([dil] * nd)}, output_padding = {arr(out_pad)}, "
-            f"groups = {groups} : i64{act_attrs(act)}}} : "
-            f"({tt(x.shape)}, {tt(w.shape)}, {tt(b.shape)}) -> {out_t}\n"
-            f"  return %0 : {out_t}\n}}\n")
-    ins = [x.numpy()] + ([] if const_w else [w.numpy()]) + [b.numpy()]
+    attrs = (f"strides = {arr([stride] * nd)}, padding = {arr(pads)}, "
+             f"dilations = {arr([dil] * nd)}, output_padding = {arr(out_pad)}, "
+             f"groups = {groups} : i64{act_attrs(act)}")
+    mlir, ins = one_op("qfuse.conv_transpose", attrs, x, w, b, ref, const_w)
     check_all(f"conv_transpose {name}", mlir, ins, ref, expect)
 
 
