@@ -91,6 +91,8 @@ void qfuse::buildLowerToLLVMPipeline(OpPassManager &pm,
                                      const LowerToLLVMOptions &options) {
   if (options.emitCInterface)
     pm.addPass(std::make_unique<EmitCInterfacePass>());
+  // QAT ops first, so that their convolutions take the kernels below.
+  pm.addPass(qfuse::createExpandQat());
   if (options.gpuSchedule) {
     qfuse::ConvertQFuseToGPUTilesOptions tiles;
     tiles.memorySpace = "default";
@@ -158,6 +160,7 @@ void qfuse::buildLowerToNVVMPipeline(OpPassManager &pm,
                                      const LowerToNVVMOptions &options) {
   if (options.hostRuntime)
     pm.addPass(std::make_unique<EmitCInterfacePass>());
+  pm.addPass(qfuse::createExpandQat());
   if (options.tiledConv) {
     qfuse::ConvertQFuseToGPUTilesOptions tiles;
     tiles.memorySpace = "workgroup";

@@ -1,7 +1,7 @@
 # PTX from --qfuse-lower-to-nvvm, for sm_80 and sm_90, assembled by the CUDA
 # toolkit's ptxas when it is installed: the bundled ResNet block after
 # --qfuse-ptq (fused conv + bias + relu), a per-channel fake_quant, a frozen
-# and a train-mode QAT op, and the ResNet-18 conv layers (conv1 7x7/2 and the
+# and a train-mode QAT op (whose convolution must be the tiled kernel), and the ResNet-18 conv layers (conv1 7x7/2 and the
 # four 3x3 stages, fused with relu) at batch 1 and 32, each of which must be
 # one kernel staging in shared memory. Every kernel must assemble with no
 # spills; registers and shared memory are reported. Nothing runs on a GPU
@@ -93,6 +93,10 @@ for chip in ("sm_80", "sm_90"):
         if name.startswith("resnet18"):
             chk.check(f"{chip} {name}: staged in shared memory",
                       smem and min(smem) > 0, f"({max(smem or [0])} bytes)")
+        if name.startswith("qat"):
+            # The QAT convolution is the tiled kernel too (qfuse-expand-qat).
+            chk.check(f"{chip} {name}: its conv staged in shared memory",
+                      smem and max(smem) > 0, f"({max(smem or [0])} bytes)")
         chk.check(f"{chip} {name}: ptxas accepts every kernel, no spills",
                   not bad and spills == 0,
                   f"(max {max(regs) if regs else 0} registers, {spills} bytes spilled{', failed: ' + ','.join(bad) if bad else ''})")

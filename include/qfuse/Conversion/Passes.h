@@ -27,6 +27,12 @@ namespace qfuse {
 /// tensor, arith and math on tensors.
 void populateQFuseToLinalgPatterns(RewritePatternSet &patterns);
 
+/// The pattern expanding qfuse.qat_conv_bn into a qfuse.conv /
+/// conv_transpose / linear on the fake-quantized scaled weight, a
+/// qfuse.fake_quant and linalg ops for the rest (its part of
+/// populateQFuseToLinalgPatterns).
+void populateExpandQatPatterns(RewritePatternSet &patterns);
+
 #define GEN_PASS_REGISTRATION
 #include "qfuse/Conversion/Passes.h.inc"
 

@@ -139,6 +139,25 @@ def ConvertQFuseToVector : Pass<"convert-qfuse-to-vector"> {
                            "::mlir::vector::VectorDialect"];
 }
 
+def ExpandQat : Pass<"qfuse-expand-qat"> {
+  let summary = "Expand qfuse.qat_conv_bn so that its convolution is a qfuse op";
+  let description = [{
+    Rewrites each `qfuse.qat_conv_bn` (static shapes) the way
+    `convert-qfuse-to-linalg` lowers it, but leaves the pieces that are qfuse
+    ops as qfuse ops: the convolution on `fq(W·k)` is a `qfuse.conv` (or
+    `conv_transpose` / `linear`) and the weight fake-quant a
+    `qfuse.fake_quant`; k, `y / k + b`, the batch statistics, their running
+    update and the normalisation are linalg ops. The lowering pipelines run it
+    first, so that the QAT convolution gets the CPU vector kernels and the
+    GPU tiled schedule like any other convolution. Same arithmetic as
+    `convert-qfuse-to-linalg`.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def CheckLowered : Pass<"qfuse-check-lowered"> {
   let summary = "Fail, naming each one, if any qfuse op is left";
   let description = [{

@@ -23,11 +23,13 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/DialectConversion.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir {
 namespace qfuse {
 #define GEN_PASS_DEF_CONVERTQFUSETOLINALG
 #define GEN_PASS_DEF_CHECKLOWERED
+#define GEN_PASS_DEF_EXPANDQAT
 #include "qfuse/Conversion/Passes.h.inc"
 } // namespace qfuse
 } // namespace mlir
@@ -1034,6 +1036,19 @@ struct ConvertQFuseToLinalgPass
   }
 };
 
+struct ExpandQatPass : public qfuse::impl::ExpandQatBase<ExpandQatPass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    populateExpandQatPatterns(patterns);
+    // Only the QAT ops are rewritten; the qfuse ops they expand into stay.
+    GreedyRewriteConfig config;
+    config.setStrictness(GreedyRewriteStrictness::ExistingOps);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns),
+                                     config)))
+      signalPassFailure();
+  }
+};
+
 struct CheckLoweredPass
     : public qfuse::impl::CheckLoweredBase<CheckLoweredPass> {
   void runOnOperation() override {
@@ -1063,4 +1078,8 @@ void mlir::qfuse::populateQFuseToLinalgPatterns(RewritePatternSet &patterns) {
                QatConvBnLowering, QuantizeLowering, DequantizeLowering,
                QConvLowering, QLinearLowering>(
       patterns.getContext());
+}
+
+void mlir::qfuse::populateExpandQatPatterns(RewritePatternSet &patterns) {
+  patterns.add<QatConvBnLowering>(patterns.getContext());
 }

@@ -104,4 +104,24 @@ case("thread tile not dividing the block", LEFT + ": tiles 16x30", 2, 1, 4, 16,
 case("too many threads", LEFT + ": 2048 threads", 2, 1, 4, 16, 3, 5, 1,
      [1, 1, 1, 1], 1, 1, tiles="tile-channels=64 tile-pixels=512")
 
+# A train-mode QAT op: its convolution takes the schedule too (qfuse-expand-
+# qat runs first); outputs and running statistics against the CPU's vector
+# kernels.
+QAT = """
+func.func @qat(%x: tensor<4x8x6x6xf32>, %w: tensor<16x8x3x3xf32>, %m: tensor<16xf32>, %v: tensor<16xf32>, %s: tensor<16xf32>, %zp: tensor<16xi32>) -> (tensor<4x16x6x6xf32>, tensor<16xf32>, tensor<16xf32>) {
+  %y, %m1, %v1 = qfuse.qat_conv_bn %x, %w stats(%m, %v) weight_quant(%s, %zp) {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, output_padding = array<i64>, epsilon = 1.0e-05 : f64, momentum = 1.0e-01 : f64, mode = #qfuse.qat_mode<train>, weight_axis = 0 : i64, weight_quant_min = -127 : i64, weight_quant_max = 127 : i64, activation = #qfuse.activation<relu>} : (tensor<4x8x6x6xf32>, tensor<16x8x3x3xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xi32>) -> (tensor<4x16x6x6xf32>, tensor<16xf32>, tensor<16xf32>)
+  return %y, %m1, %v1 : tensor<4x16x6x6xf32>, tensor<16xf32>, tensor<16xf32>
+}
+"""
+qat_ins = [torch.randn(4, 8, 6, 6).numpy(), (torch.randn(16, 8, 3, 3) * 0.3).numpy(),
+           (torch.randn(16) * 0.1).numpy(), (torch.rand(16) + 0.5).numpy(),
+           (torch.rand(16) * 0.01 + 0.005).numpy(), np.zeros(16, np.int32)]
+sched = run_model(QAT, qat_ins, ["--lowering=gpu-schedule=true"])
+base = run_model(QAT, qat_ins)
+for i, what in enumerate(["output", "running mean", "running variance"]):
+    err = np.abs(sched[i].astype(np.float64) - base[i]).max() / \
+        max(np.abs(base[i]).max(), 1e-30)
+    chk.check(f"QAT train {what}: schedule vs CPU kernels", err <= 1e-5,
+              f"(rel err {err:.2e})")
+
 raise SystemExit(chk.close())
