@@ -106,6 +106,12 @@ static LogicalResult mapSchedule(scf::ForallOp forall) {
                            "must be mapped to threads, on buffers";
       return WalkResult::interrupt();
     }
+    // Each thread phase is all the block's threads at once: nested phases
+    // would reuse the thread ids.
+    if (inner->getParentOfType<scf::ForallOp>() != forall) {
+      inner.emitError() << "qfuse-map-to-gpu: thread foralls cannot nest";
+      return WalkResult::interrupt();
+    }
     threadLoops.push_back(inner);
     return WalkResult::advance();
   });
@@ -129,6 +135,16 @@ static LogicalResult mapSchedule(scf::ForallOp forall) {
   // Workgroup allocations directly in the block body become shared memory.
   SmallVector<memref::AllocOp> shared;
   SmallVector<Type> sharedTypes;
+  WalkResult nestedShared = forall.getBody()->walk([&](memref::AllocOp alloc) {
+    if (isWorkgroup(alloc.getType()) && alloc->getParentOp() != forall) {
+      alloc.emitError() << "qfuse-map-to-gpu: shared memory must be "
+                           "allocated directly in the block forall";
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  if (nestedShared.wasInterrupted())
+    return failure();
   for (auto alloc : forall.getBody()->getOps<memref::AllocOp>())
     if (isWorkgroup(alloc.getType())) {
       if (!alloc.getType().hasStaticShape())

@@ -114,3 +114,42 @@ func.func @too_many_threads(%out: memref<2048xf32>) {
   } {mapping = [#gpu.block<x>]}
   return
 }
+
+// -----
+
+func.func @nested_threads(%out: memref<4x8xf32>) {
+  %v = arith.constant 1.0 : f32
+  scf.forall (%b) in (1) {
+    scf.forall (%t) in (4) {
+      // expected-error @+1 {{qfuse-map-to-gpu: thread foralls cannot nest}}
+      scf.forall (%u) in (8) {
+        memref.store %v, %out[%t, %u] : memref<4x8xf32>
+        scf.forall.in_parallel {}
+      } {mapping = [#gpu.thread<x>]}
+      scf.forall.in_parallel {}
+    } {mapping = [#gpu.thread<y>]}
+    scf.forall.in_parallel {}
+  } {mapping = [#gpu.block<x>]}
+  return
+}
+
+// -----
+
+func.func @nested_shared(%out: memref<4xf32>) {
+  %c0 = arith.constant 0 : index
+  %c2 = arith.constant 2 : index
+  %c1 = arith.constant 1 : index
+  %v = arith.constant 1.0 : f32
+  scf.forall (%b) in (1) {
+    scf.for %i = %c0 to %c2 step %c1 {
+      // expected-error @+1 {{qfuse-map-to-gpu: shared memory must be allocated directly in the block forall}}
+      %sh = memref.alloc() : memref<4xf32, #gpu.address_space<workgroup>>
+      scf.forall (%t) in (4) {
+        memref.store %v, %sh[%t] : memref<4xf32, #gpu.address_space<workgroup>>
+        scf.forall.in_parallel {}
+      } {mapping = [#gpu.thread<x>]}
+    }
+    scf.forall.in_parallel {}
+  } {mapping = [#gpu.block<x>]}
+  return
+}
