@@ -252,3 +252,21 @@ def conv_problem(nd, n, cin, cout, k, size, stride, pads, dil, groups,
     ins = [x.numpy()] + ([] if const_w else [w.numpy()]) + \
         ([b.numpy()] if bias else [])
     return mlir, ins, ref
+
+
+def pass_remarks(mlir, pass_flag, category):
+    """Runs qfuse-opt `pass_flag` (e.g. "--convert-qfuse-to-vector=...") on
+    `mlir`; returns (the output IR, the text of its remarks of `category`
+    joined by spaces)."""
+    import tempfile
+    with tempfile.NamedTemporaryFile("w", suffix=".mlir", delete=False) as f:
+        f.write(mlir)
+        path = f.name
+    try:
+        proc = run("qfuse-opt", [path, pass_flag, f"--remarks-filter={category}",
+                                 "--remark-format=emitRemark"])
+    finally:
+        os.unlink(path)
+    remark = " ".join(l.split("Remark=", 1)[1] for l in proc.stderr.splitlines()
+                      if "Remark=" in l)
+    return proc.stdout, remark

@@ -515,6 +515,16 @@ private:
   /// The scale and zero point of a per-tensor operand (inputs `si`, `zi`).
   std::pair<Value, Value> perTensorQuant(const onnx::NodeProto &n, int si,
                                          int zi, StringRef what);
+  /// The quantization of QLinearConv / QLinearMatMul: per-tensor input
+  /// (inputs 1, 2), per-tensor or per-channel weight (4, 5), per-tensor
+  /// output (6, 7; an absent output zero point is uint8 0). `x` and `w` name
+  /// the operands in messages.
+  struct RequantInputs {
+    Value xScale, xZp, wScale, wZp, yScale, yZp;
+    bool yUint8 = false;
+  };
+  RequantInputs requantInputs(const onnx::NodeProto &n, StringRef x,
+                              StringRef w);
 };
 
 /// Explicit begin/end pads for auto_pad SAME_UPPER / SAME_LOWER / VALID.
@@ -928,6 +938,20 @@ std::pair<Value, Value> Importer::perTensorQuant(const onnx::NodeProto &n,
   return {scale, zp};
 }
 
+Importer::RequantInputs Importer::requantInputs(const onnx::NodeProto &n,
+                                                StringRef x, StringRef w) {
+  RequantInputs r;
+  std::tie(r.xScale, r.xZp) = perTensorQuant(n, 1, 2, x);
+  std::tie(r.yScale, r.yZp) = perTensorQuant(n, 6, 7, "y");
+  r.wScale = require(n, 4, (w + "_scale").str());
+  r.wZp = zeroPointOf(n, 5, typeOf(r.wScale).getShape());
+  if (typeOf(r.wZp).getShape() != typeOf(r.wScale).getShape() &&
+      typeOf(r.wZp).getNumElements() != 1)
+    failNode(n, w + "_scale and " + w + "_zero_point must have the same shape");
+  r.yUint8 = n.input_size() <= 7 || n.input(7).empty() || isUint8(n, 7);
+  return r;
+}
+
 /// QLinearConv (requantize) and ConvInteger (the int32 accumulator).
 void Importer::importIntegerConv(const onnx::NodeProto &n, bool requantize) {
   checkAttrs(n, {"auto_pad", "dilations", "group", "kernel_shape", "pads",
@@ -945,17 +969,12 @@ void Importer::importIntegerConv(const onnx::NodeProto &n, bool requantize) {
   Value xScale, xZp, wScale, wZp, yScale, yZp, bias;
   bool yUint8 = false;
   if (requantize) {
-    std::tie(xScale, xZp) = perTensorQuant(n, 1, 2, "x");
-    std::tie(yScale, yZp) = perTensorQuant(n, 6, 7, "y");
-    wScale = require(n, 4, "w_scale");
-    wZp = zeroPointOf(n, 5, typeOf(wScale).getShape());
-    if (typeOf(wZp).getShape() != typeOf(wScale).getShape() &&
-        typeOf(wZp).getNumElements() != 1)
-      failNode(n, "w_scale and w_zero_point must have the same shape");
+    RequantInputs r = requantInputs(n, "x", "w");
+    xScale = r.xScale, xZp = r.xZp, wScale = r.wScale, wZp = r.wZp;
+    yScale = r.yScale, yZp = r.yZp, yUint8 = r.yUint8;
     bias = get(n, 8);
     if (bias && !typeOf(bias).getElementType().isInteger(32))
       failNode(n, "B must be int32");
-    yUint8 = n.input_size() <= 7 || n.input(7).empty() || isUint8(n, 7);
   } else {
     xZp = zeroPointOf(n, 2, {});
     wZp = zeroPointOf(n, wzi, {});
@@ -1021,14 +1040,9 @@ void Importer::importIntegerMatMul(const onnx::NodeProto &n,
   Value aScale, aZp, bScale, bZp, yScale, yZp;
   bool yUint8 = false;
   if (requantize) {
-    std::tie(aScale, aZp) = perTensorQuant(n, 1, 2, "a");
-    std::tie(yScale, yZp) = perTensorQuant(n, 6, 7, "y");
-    bScale = require(n, 4, "b_scale");
-    bZp = zeroPointOf(n, 5, typeOf(bScale).getShape());
-    if (typeOf(bZp).getShape() != typeOf(bScale).getShape() &&
-        typeOf(bZp).getNumElements() != 1)
-      failNode(n, "b_scale and b_zero_point must have the same shape");
-    yUint8 = isUint8(n, 7);
+    RequantInputs r = requantInputs(n, "a", "b");
+    aScale = r.xScale, aZp = r.xZp, bScale = r.wScale, bZp = r.wZp;
+    yScale = r.yScale, yZp = r.yZp, yUint8 = r.yUint8;
   } else {
     aZp = zeroPointOf(n, 2, {});
     bZp = zeroPointOf(n, 3, {});

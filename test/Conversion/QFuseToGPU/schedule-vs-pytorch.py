@@ -11,39 +11,21 @@
 # CHECK-NOT: FAIL
 # CHECK: {{[0-9]+}} passed, 0 failed
 
-import os
-import tempfile
-
 import numpy as np
 import torch
 
-from qfuse_testing import Checker, conv_problem, run, run_model
+from qfuse_testing import Checker, conv_problem, pass_remarks, run_model
 
 torch.manual_seed(5)
 chk = Checker()
-
-
-def with_pass(mlir, options):
-    """`mlir` after convert-qfuse-to-gpu-tiles{options}; and its remarks."""
-    with tempfile.NamedTemporaryFile("w", suffix=".mlir", delete=False) as f:
-        f.write(mlir)
-        path = f.name
-    try:
-        proc = run("qfuse-opt", [path, f"--convert-qfuse-to-gpu-tiles={options}",
-                                 "--remarks-filter=gpu",
-                                 "--remark-format=emitRemark"])
-    finally:
-        os.unlink(path)
-    remark = " ".join(l.split("Remark=", 1)[1] for l in proc.stderr.splitlines()
-                      if "Remark=" in l)
-    return proc.stdout, remark
 
 
 def case(name, expect, nd, n, cin, cout, k, size, stride, pads, dil, groups,
          bias=True, act=None, const_w=False, tiles=""):
     mlir, ins, ref = conv_problem(nd, n, cin, cout, k, size, stride, pads, dil,
                                   groups, bias, act, const_w)
-    scheduled, remark = with_pass(mlir, "memory-space=default " + tiles)
+    scheduled, remark = pass_remarks(
+        mlir, "--convert-qfuse-to-gpu-tiles=memory-space=default " + tiles, "gpu")
     chk.check(f"{name}: remark", expect in remark,
               f"(expected '{expect}' in: {remark})")
     if tiles:

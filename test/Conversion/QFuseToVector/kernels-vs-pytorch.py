@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from qfuse_testing import (Checker, act_attrs, apply_act, arr, constant,
-                           conv_problem, run, run_model)
+                           conv_problem, pass_remarks, run_model)
 
 torch.manual_seed(11)
 chk = Checker()
@@ -33,26 +33,10 @@ def tt(shape, elt="f32"):
     return "tensor<" + "".join(f"{d}x" for d in shape) + elt + ">"
 
 
-def kernel_remark(mlir, extra=""):
-    import os
-    import tempfile
-    with tempfile.NamedTemporaryFile("w", suffix=".mlir", delete=False) as f:
-        f.write(mlir)
-        path = f.name
-    try:
-        proc = run("qfuse-opt", [path, f"--convert-qfuse-to-vector{extra}",
-                                 "--remarks-filter=vectorize",
-                                 "--remark-format=emitRemark", "-o", "/dev/null"])
-    finally:
-        os.unlink(path)
-    return proc.stderr
-
-
 def check_all(name, mlir, ins, ref, expect, lowering=""):
     global bit_equal
-    remark = kernel_remark(mlir, "=" + lowering if lowering else "")
-    remark = " ".join(l.split("Remark=", 1)[1] for l in remark.splitlines()
-                      if "Remark=" in l)
+    _, remark = pass_remarks(mlir, "--convert-qfuse-to-vector" +
+                             ("=" + lowering if lowering else ""), "vectorize")
     chk.check(f"{name}: kernel", expect in remark,
               f"(expected '{expect}' in: {remark})")
     extra = [f"--lowering={lowering}"] if lowering else []
