@@ -87,13 +87,18 @@ def ConvertQFuseToVector : Pass<"convert-qfuse-to-vector"> {
       contiguous inputs and keeps every `s`-th; `scf.forall` over channels.
     * Linear layers: the dense kernel with the batch rows as pixels, stored
       row-major.
-    * Transposed convolutions with a constant weight: a stride-1 `qfuse.conv`
-      on the input dilated by the stride and padded by
-      `dilation·(K−1) − pad` (+ `output_padding` at the end), the weight
-      transposed per group to `[Cout, Cin/G, K...]` and flipped at compile
-      time, then the kernels above (stride^S times the multiply-adds, in
-      exchange for the vector kernel). Padding beyond the kernel's reach and
-      run-time weights stay with the generic lowering.
+    * Transposed convolutions with a constant weight. Strided ones with
+      dilation 1 and every kernel dimension at least its stride: one
+      stride-1 `qfuse.conv` per output phase (stride^S of them), each on the
+      undilated input (cropped or padded as the phase needs) with its
+      sub-kernel of taps `r + j·s`, transposed per group and flipped at
+      compile time, inserted into the output with the stride; no
+      multiply-add hits a zero. Otherwise (dilation, a kernel smaller than
+      its stride, stride 1): one stride-1 convolution on the input dilated
+      by the stride and padded by `dilation·(K−1) − pad` (+ `output_padding`
+      at the end). Then the kernels above. Padding beyond the kernel's reach
+      on that second path, and run-time weights, stay with the generic
+      lowering.
     * Integer `qfuse.qconv` (constant weights and weight zero points, output
       channels per group a multiple of 8; `integer-kernels`), two forms of
       the dense kernel, both exact, with the requantize and the activation

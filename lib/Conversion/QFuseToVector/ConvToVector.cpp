@@ -1095,6 +1095,183 @@ static LogicalResult remarkLeft(Operation *op, StringRef why) {
   return failure();
 }
 
+/// A transposed convolution (dilation 1, every kernel dimension at least its
+/// stride) as stride^S ordinary stride-1 convolutions, one per output phase
+/// r (output o with (o + pad_begin) mod s = r in every dimension): phase r
+/// reads only the taps k = r + j·s, so it is a convolution of the undilated
+/// input with that sub-kernel, flipped; its outputs are inserted with stride
+/// s. No multiply-add hits a zero, unlike asDilatedConv. Returns the convs
+/// made (for the kernels), or failure, without a remark, where it does not
+/// apply.
+static FailureOr<SmallVector<ConvOp>> asPhaseConvs(ConvTransposeOp op) {
+  if (!unsupportedReason(op).empty())
+    return failure();
+  std::optional<SmallVector<double>> w =
+      fold::getConstantValues(op.getWeight());
+  if (!w)
+    return failure();
+  auto inType = op.getInput().getType();
+  auto wType = op.getWeight().getType();
+  auto outType = op.getType();
+  int64_t sd = op.getNumSpatialDims(), groups = op.getGroups();
+  int64_t cinPg = inType.getDimSize(1) / groups, coutPg = wType.getDimSize(1);
+  SmallVector<int64_t> kernel(wType.getShape().drop_front(2));
+  ArrayRef<int64_t> strides = op.getStrides();
+  bool strided = false;
+  for (int64_t d = 0; d < sd; ++d) {
+    if (op.getDilations()[d] != 1 || kernel[d] < strides[d])
+      return failure();
+    strided |= strides[d] > 1;
+  }
+  if (!strided)
+    return failure();
+
+  // Per dimension and residue r: the taps, the first and last q, the crop
+  // and padding of the input.
+  struct Phase1D {
+    int64_t taps, q0, len, cropBegin, cropEnd, padBegin, padEnd, out0;
+  };
+  SmallVector<SmallVector<Phase1D>> phases(sd);
+  for (int64_t d = 0; d < sd; ++d) {
+    int64_t st = strides[d], pb = op.getPadding()[d];
+    int64_t in = inType.getDimSize(2 + d), out = outType.getDimSize(2 + d);
+    for (int64_t r = 0; r < st; ++r) {
+      Phase1D p;
+      p.taps = llvm::divideCeil(kernel[d] - r, st);
+      p.q0 = llvm::divideCeilSigned(pb - r, st);
+      int64_t q1 = llvm::divideFloorSigned(out - 1 + pb - r, st);
+      p.len = q1 - p.q0 + 1;
+      p.out0 = p.q0 * st + r - pb;
+      // Output t reads inputs t + q0 − (taps − 1) + j', j' < taps.
+      int64_t begin = p.q0 - (p.taps - 1);
+      p.cropBegin = std::max<int64_t>(0, begin);
+      p.padBegin = std::max<int64_t>(0, -begin);
+      int64_t last = p.q0 + p.len - 1; // the last input read
+      p.cropEnd = std::max<int64_t>(0, in - 1 - last);
+      p.padEnd = std::max<int64_t>(0, last - (in - 1));
+      if (p.len > 0 && in - p.cropBegin - p.cropEnd <= 0)
+        return failure();
+      phases[d].push_back(p);
+    }
+  }
+
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  Type f32 = b.getF32Type();
+  Value result = tensor::EmptyOp::create(b, loc, outType.getShape(), f32);
+  SmallVector<ConvOp> convs;
+  SmallVector<NamedAttribute> baseAttrs;
+  for (NamedAttribute a : op->getAttrs())
+    if (a.getName() != "output_padding" && a.getName() != "strides" &&
+        a.getName() != "padding")
+      baseAttrs.push_back(a);
+  int64_t count = 1;
+  for (int64_t st : strides)
+    count *= st;
+  for (int64_t idx = 0; idx < count; ++idx) {
+    SmallVector<int64_t> r(sd);
+    for (int64_t d = sd - 1, rest = idx; d >= 0; --d) {
+      r[d] = rest % strides[d];
+      rest /= strides[d];
+    }
+    SmallVector<Phase1D> ph;
+    bool empty = false;
+    for (int64_t d = 0; d < sd; ++d) {
+      ph.push_back(phases[d][r[d]]);
+      empty |= ph.back().len <= 0;
+    }
+    if (empty)
+      continue;
+    // The input, cropped where the phase reads less of it.
+    Value x = op.getInput();
+    SmallVector<int64_t> xShape(inType.getShape());
+    bool crop = false;
+    SmallVector<OpFoldResult> offs(2, b.getIndexAttr(0)), sizes,
+        ones(2 + sd, b.getIndexAttr(1));
+    sizes.push_back(b.getIndexAttr(xShape[0]));
+    sizes.push_back(b.getIndexAttr(xShape[1]));
+    for (int64_t d = 0; d < sd; ++d) {
+      xShape[2 + d] -= ph[d].cropBegin + ph[d].cropEnd;
+      crop |= ph[d].cropBegin || ph[d].cropEnd;
+      offs.push_back(b.getIndexAttr(ph[d].cropBegin));
+      sizes.push_back(b.getIndexAttr(xShape[2 + d]));
+    }
+    if (crop)
+      x = tensor::ExtractSliceOp::create(
+          b, loc, RankedTensorType::get(xShape, f32), x, offs, sizes, ones);
+    // The phase's sub-kernel, flipped: W'[g·CoutPg + co, ci, j'] =
+    // W[g·CinPg + ci, co, r + (taps − 1 − j')·s].
+    SmallVector<int64_t> subK;
+    int64_t subTaps = 1, taps = 1;
+    for (int64_t d = 0; d < sd; ++d) {
+      subK.push_back(ph[d].taps);
+      subTaps *= ph[d].taps;
+      taps *= kernel[d];
+    }
+    SmallVector<float> sub(groups * coutPg * cinPg * subTaps);
+    for (int64_t g = 0; g < groups; ++g)
+      for (int64_t co = 0; co < coutPg; ++co)
+        for (int64_t ci = 0; ci < cinPg; ++ci)
+          for (int64_t t = 0; t < subTaps; ++t) {
+            int64_t rest = t, tap = 0, stride = 1;
+            for (int64_t d = sd - 1; d >= 0; --d) {
+              int64_t j = rest % subK[d];
+              rest /= subK[d];
+              tap += (r[d] + (subK[d] - 1 - j) * strides[d]) * stride;
+              stride *= kernel[d];
+            }
+            sub[((g * coutPg + co) * cinPg + ci) * subTaps + t] =
+                static_cast<float>(
+                    (*w)[((g * cinPg + ci) * coutPg + co) * taps + tap]);
+          }
+    SmallVector<int64_t> subShape = {groups * coutPg, cinPg};
+    llvm::append_range(subShape, subK);
+    Value subW = arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(RankedTensorType::get(subShape, f32),
+                               ArrayRef<float>(sub)));
+    SmallVector<int64_t> pads,
+        yShape = {outType.getDimSize(0), outType.getDimSize(1)};
+    for (int64_t d = 0; d < sd; ++d)
+      pads.push_back(ph[d].padBegin);
+    for (int64_t d = 0; d < sd; ++d) {
+      pads.push_back(ph[d].padEnd);
+      yShape.push_back(ph[d].len);
+    }
+    SmallVector<NamedAttribute> attrs(baseAttrs);
+    attrs.push_back(b.getNamedAttr(
+        "strides", b.getDenseI64ArrayAttr(SmallVector<int64_t>(sd, 1))));
+    attrs.push_back(b.getNamedAttr("padding", b.getDenseI64ArrayAttr(pads)));
+    SmallVector<Value> operands = {x, subW};
+    if (op.getBias())
+      operands.push_back(op.getBias());
+    auto conv = ConvOp::create(
+        b, loc, TypeRange{RankedTensorType::get(yShape, f32)}, operands, attrs);
+    convs.push_back(conv);
+    // Into the output with stride s from the phase's first output.
+    SmallVector<OpFoldResult> oOffs(2, b.getIndexAttr(0)), oSizes,
+        oStrides(2, b.getIndexAttr(1));
+    oSizes.push_back(b.getIndexAttr(yShape[0]));
+    oSizes.push_back(b.getIndexAttr(yShape[1]));
+    for (int64_t d = 0; d < sd; ++d) {
+      oOffs.push_back(b.getIndexAttr(ph[d].out0));
+      oSizes.push_back(b.getIndexAttr(ph[d].len));
+      oStrides.push_back(b.getIndexAttr(strides[d]));
+    }
+    result = tensor::InsertSliceOp::create(b, loc, conv.getResult(), result,
+                                           oOffs, oSizes, oStrides);
+  }
+  remarkTaken(op, llvm::formatv("transposed convolution as {0} stride-1 "
+                                "convolutions, one per output phase (the "
+                                "constant weight split, flipped and "
+                                "transposed at compile time)",
+                                convs.size())
+                      .str());
+  op.replaceAllUsesWith(result);
+  op.erase();
+  return convs;
+}
+
 /// A transposed convolution as the ordinary convolution the vector kernels
 /// take: the input dilated by the stride (zeros between the elements) and
 /// padded by dilation·(K−1) − pad (+ output_padding at the end), the
@@ -1825,6 +2002,13 @@ struct ConvertQFuseToVectorPass
     });
     for (Operation *op : work) {
       if (auto transposed = dyn_cast<ConvTransposeOp>(op)) {
+        // Phase convolutions where they apply, else the dilated input.
+        if (FailureOr<SmallVector<ConvOp>> convs = asPhaseConvs(transposed);
+            succeeded(convs)) {
+          for (ConvOp conv : *convs)
+            (void)lowerConv(conv, opts);
+          continue;
+        }
         FailureOr<ConvOp> conv = asDilatedConv(transposed);
         if (succeeded(conv))
           (void)lowerConv(*conv, opts);

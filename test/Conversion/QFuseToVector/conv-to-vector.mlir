@@ -168,21 +168,40 @@ func.func @qconv_left(%x: tensor<1x6x6x6xi8>, %x2: tensor<1x4x6x6xi8>, %w2: tens
 
 // -----
 
-// A transposed convolution with a constant weight becomes a stride-1
-// convolution on the input dilated by the stride: zeros, x inserted with
-// stride 2 after dilation·(K−1) − pad = 1 leading zeros (and 1 + the output
-// padding trailing ones), the weight transposed per group and flipped at
-// compile time; then the dense kernel.
+// A strided transposed convolution with a constant weight becomes one
+// stride-1 convolution per output phase (stride 2: two), each on the
+// undilated input with its sub-kernel (taps 0 and 2 of the 3, or tap 1),
+// transposed and flipped at compile time, its output inserted with stride 2
+// from the phase's first output (1 and 0); then the kernels.
 // CHECK-LABEL: func.func @transposed
-// CHECK:         %[[Z:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<1x4x10x10xf32>)
-// CHECK:         tensor.insert_slice %arg0 into %[[Z]][0, 0, 1, 1] [1, 4, 4, 4] [1, 1, 2, 2] : tensor<1x4x4x4xf32> into tensor<1x4x10x10xf32>
-// CHECK:         arith.constant dense<{{.*}}> : tensor<2x2x3x3x8xf32>
+// CHECK:         %[[E:.*]] = tensor.empty() : tensor<1x8x10xf32>
+// CHECK:         arith.constant dense<{{.*}}> : tensor<8x4x2xf32>
+// CHECK:         %[[P0:.*]] = tensor.insert_slice %{{.*}} into %[[E]][0, 0, 1] [1, 8, 5] [1, 1, 2]
+// CHECK:         arith.constant dense<{{.*}}> : tensor<8x4x1xf32>
+// CHECK:         tensor.insert_slice %{{.*}} into %[[P0]][0, 0, 0] [1, 8, 5] [1, 1, 2]
+// CHECK-NOT:     qfuse.conv
+func.func @transposed(%x: tensor<1x4x5xf32>) -> tensor<1x8x10xf32> {
+  %w = arith.constant dense<0.25> : tensor<4x8x3xf32>
+  // expected-remark @+3 {{transposed convolution as 2 stride-1 convolutions, one per output phase (the constant weight split, flipped and transposed at compile time)}}
+  // expected-remark @+2 {{dense vector kernel: 8 output channels}}
+  // expected-remark @+1 {{pointwise vector kernel}}
+  %y = qfuse.conv_transpose %x, %w {strides = array<i64: 2>, padding = array<i64: 1, 1>, dilations = array<i64: 1>, output_padding = array<i64: 1>} : (tensor<1x4x5xf32>, tensor<4x8x3xf32>) -> tensor<1x8x10xf32>
+  return %y : tensor<1x8x10xf32>
+}
+
+// -----
+
+// Dilation 2 (stride 1): one convolution on the input padded by
+// dilation·(K−1) − pad = 3 and 1 (zeros, x inserted), the weight flipped.
+// CHECK-LABEL: func.func @transposed_dilated
+// CHECK:         %[[Z:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<1x4x8x8xf32>)
+// CHECK:         tensor.insert_slice %arg0 into %[[Z]][0, 0, 3, 1] [1, 4, 4, 4] [1, 1, 1, 1]
 // CHECK:         scf.forall
 // CHECK-NOT:     qfuse.conv
-func.func @transposed(%x: tensor<1x4x4x4xf32>) -> tensor<1x16x8x8xf32> {
+func.func @transposed_dilated(%x: tensor<1x4x4x4xf32>) -> tensor<1x8x4x4xf32> {
   %w = arith.constant dense<0.25> : tensor<4x8x3x3xf32>
   // expected-remark @+2 {{transposed convolution as a stride-1 convolution on the input dilated by the stride (the constant weight flipped and transposed at compile time)}}
-  // expected-remark @+1 {{dense vector kernel: 8 output channels x 12 pixels per register tile}}
-  %y = qfuse.conv_transpose %x, %w {strides = array<i64: 2, 2>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, output_padding = array<i64: 1, 1>, groups = 2 : i64} : (tensor<1x4x4x4xf32>, tensor<4x8x3x3xf32>) -> tensor<1x16x8x8xf32>
-  return %y : tensor<1x16x8x8xf32>
+  // expected-remark @+1 {{dense vector kernel: 8 output channels}}
+  %y = qfuse.conv_transpose %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 1, 3, 3, 1>, dilations = array<i64: 2, 2>, output_padding = array<i64: 0, 0>} : (tensor<1x4x4x4xf32>, tensor<4x8x3x3xf32>) -> tensor<1x8x4x4xf32>
+  return %y : tensor<1x8x4x4xf32>
 }

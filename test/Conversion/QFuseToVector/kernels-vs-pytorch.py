@@ -149,7 +149,8 @@ linear_case("2x7 -> 10", LEFT + ": 10 output features", 2, 7, 10)
 def transpose_case(name, expect, nd, n, cin, cout, k, size, stride, pads, dil,
                    out_pad, groups, act=None, const_w=True):
     """qfuse.conv_transpose against F.conv_transpose{1,2,3}d."""
-    x = torch.randn(n, cin, *[size] * nd)
+    sizes = size if isinstance(size, (list, tuple)) else [size] * nd
+    x = torch.randn(n, cin, *sizes)
     w = torch.randn(cin, cout // groups, *[k] * nd) * 0.4
     b = torch.randn(cout) * 0.1
     convf = [None, F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d][nd]
@@ -166,19 +167,32 @@ def transpose_case(name, expect, nd, n, cin, cout, k, size, stride, pads, dil,
     check_all(f"conv_transpose {name}", mlir, ins, ref, expect)
 
 
-TRANSPOSED = "transposed convolution as a stride-1 convolution"
-transpose_case("2x2/2 U-Net upsampling 16->8", TRANSPOSED, 2, 1, 16, 8, 2, 7,
-               2, [0, 0, 0, 0], 1, [0, 0], 1, act="relu")
-transpose_case("3x3/2 pad 1 output_padding 1, groups 2", TRANSPOSED, 2, 2, 8,
-               16, 3, 5, 2, [1, 1, 1, 1], 1, [1, 1], 2)
-transpose_case("asymmetric pad, dilation 2", TRANSPOSED, 2, 1, 4, 8, 3, 6, 1,
+DILATED = "transposed convolution as a stride-1 convolution on the input dilated"
+PHASES = "stride-1 convolutions, one per output phase"
+transpose_case("2x2/2 U-Net upsampling 16->8", "as 4 " + PHASES, 2, 1, 16, 8,
+               2, 7, 2, [0, 0, 0, 0], 1, [0, 0], 1, act="relu")
+transpose_case("3x3/2 pad 1 output_padding 1, groups 2", "as 4 " + PHASES, 2,
+               2, 8, 16, 3, 5, 2, [1, 1, 1, 1], 1, [1, 1], 2)
+transpose_case("3x3/2 asymmetric pad, 8 channels", "as 4 " + PHASES, 2, 1, 4,
+               8, 3, [6, 7], 2, [0, 2, 1, 0], 1, [1, 0], 1, act="relu6")
+transpose_case("4x4/3 (phases of 2 and 1 taps)", "as 9 " + PHASES, 2, 1, 3, 8,
+               4, 5, 3, [1, 2, 0, 1], 1, [2, 1], 1)
+transpose_case("1-D k4/2", "as 2 " + PHASES, 1, 2, 3, 8, 4, 9, 2, [1, 1], 1,
+               [0], 1)
+transpose_case("3-D 2x2x2/2", "as 8 " + PHASES, 3, 1, 4, 8, 2, 3, 2,
+               [0, 0, 0, 0, 0, 0], 1, [0, 0, 0], 1)
+# Dilation, or a kernel smaller than its stride: the dilated input.
+transpose_case("asymmetric pad, dilation 2", DILATED, 2, 1, 4, 8, 3, 6, 1,
                [1, 2, 2, 0], 2, [0, 0], 1, act="relu6")
-transpose_case("1-D k4/2", TRANSPOSED, 1, 2, 3, 8, 4, 9, 2, [1, 1], 1, [0], 1)
+transpose_case("1x1/2 (kernel smaller than the stride)", DILATED, 2, 1, 8, 8,
+               1, 5, 2, [0, 0, 0, 0], 1, [1, 1], 1)
 transpose_case("run-time weight", LEFT + ": a transposed convolution needs a "
                "constant weight", 2, 1, 4, 8, 3, 5, 2, [1, 1, 1, 1], 1, [1, 1],
                1, const_w=False)
-transpose_case("padding beyond the kernel reach", LEFT + ": a transposed "
-               "convolution with more padding", 2, 1, 4, 8, 2, 6, 2,
+transpose_case("2x2/2 padding 2 (phases crop the input)", "as 4 " + PHASES, 2,
+               1, 4, 8, 2, 6, 2, [2, 2, 2, 2], 1, [0, 0], 1)
+transpose_case("stride 1, padding beyond the kernel reach", LEFT + ": a "
+               "transposed convolution with more padding", 2, 1, 4, 8, 2, 6, 1,
                [2, 2, 2, 2], 1, [0, 0], 1)
 
 print(f"bit-equal to the generic lowering: {bit_equal} cases")
