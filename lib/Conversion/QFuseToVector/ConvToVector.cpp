@@ -1095,6 +1095,45 @@ static LogicalResult remarkLeft(Operation *op, StringRef why) {
   return failure();
 }
 
+/// The constant weight `w` of a transposed convolution, [Cin, Cout/G, K...],
+/// as the weight of an ordinary convolution, [Cout, Cin/G, subK...], over
+/// the taps r + (subK − 1 − j)·s of each dimension (flipped):
+///   W'[g·CoutPg + co, ci, j] = W[g·CinPg + ci, co, r + (subK − 1 − j)·s].
+/// r = 0, s = 1 and subK = K give the whole kernel flipped. Exact (a
+/// selection of the values).
+static Value transposedWeight(OpBuilder &b, Location loc, ArrayRef<double> w,
+                              int64_t groups, int64_t cinPg, int64_t coutPg,
+                              ArrayRef<int64_t> kernel, ArrayRef<int64_t> subK,
+                              ArrayRef<int64_t> r, ArrayRef<int64_t> strides) {
+  int64_t sd = kernel.size(), taps = 1, subTaps = 1;
+  for (int64_t d = 0; d < sd; ++d) {
+    taps *= kernel[d];
+    subTaps *= subK[d];
+  }
+  SmallVector<float> out(groups * coutPg * cinPg * subTaps);
+  for (int64_t g = 0; g < groups; ++g)
+    for (int64_t co = 0; co < coutPg; ++co)
+      for (int64_t ci = 0; ci < cinPg; ++ci)
+        for (int64_t t = 0; t < subTaps; ++t) {
+          int64_t rest = t, tap = 0, stride = 1;
+          for (int64_t d = sd - 1; d >= 0; --d) {
+            int64_t j = rest % subK[d];
+            rest /= subK[d];
+            tap += (r[d] + (subK[d] - 1 - j) * strides[d]) * stride;
+            stride *= kernel[d];
+          }
+          out[((g * coutPg + co) * cinPg + ci) * subTaps + t] =
+              static_cast<float>(
+                  w[((g * cinPg + ci) * coutPg + co) * taps + tap]);
+        }
+  SmallVector<int64_t> shape = {groups * coutPg, cinPg};
+  llvm::append_range(shape, subK);
+  return arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(RankedTensorType::get(shape, b.getF32Type()),
+                             ArrayRef<float>(out)));
+}
+
 /// A transposed convolution (dilation 1, every kernel dimension at least its
 /// stride) as stride^S ordinary stride-1 convolutions, one per output phase
 /// r (output o with (o + pad_begin) mod s = r in every dimension): phase r
@@ -1199,37 +1238,12 @@ static FailureOr<SmallVector<ConvOp>> asPhaseConvs(ConvTransposeOp op) {
     if (crop)
       x = tensor::ExtractSliceOp::create(
           b, loc, RankedTensorType::get(xShape, f32), x, offs, sizes, ones);
-    // The phase's sub-kernel, flipped: W'[g·CoutPg + co, ci, j'] =
-    // W[g·CinPg + ci, co, r + (taps − 1 − j')·s].
+    // The phase's sub-kernel: taps r + j·s, flipped.
     SmallVector<int64_t> subK;
-    int64_t subTaps = 1, taps = 1;
-    for (int64_t d = 0; d < sd; ++d) {
+    for (int64_t d = 0; d < sd; ++d)
       subK.push_back(ph[d].taps);
-      subTaps *= ph[d].taps;
-      taps *= kernel[d];
-    }
-    SmallVector<float> sub(groups * coutPg * cinPg * subTaps);
-    for (int64_t g = 0; g < groups; ++g)
-      for (int64_t co = 0; co < coutPg; ++co)
-        for (int64_t ci = 0; ci < cinPg; ++ci)
-          for (int64_t t = 0; t < subTaps; ++t) {
-            int64_t rest = t, tap = 0, stride = 1;
-            for (int64_t d = sd - 1; d >= 0; --d) {
-              int64_t j = rest % subK[d];
-              rest /= subK[d];
-              tap += (r[d] + (subK[d] - 1 - j) * strides[d]) * stride;
-              stride *= kernel[d];
-            }
-            sub[((g * coutPg + co) * cinPg + ci) * subTaps + t] =
-                static_cast<float>(
-                    (*w)[((g * cinPg + ci) * coutPg + co) * taps + tap]);
-          }
-    SmallVector<int64_t> subShape = {groups * coutPg, cinPg};
-    llvm::append_range(subShape, subK);
-    Value subW = arith::ConstantOp::create(
-        b, loc,
-        DenseElementsAttr::get(RankedTensorType::get(subShape, f32),
-                               ArrayRef<float>(sub)));
+    Value subW = transposedWeight(b, loc, *w, groups, cinPg, coutPg, kernel,
+                                  subK, r, strides);
     SmallVector<int64_t> pads,
         yShape = {outType.getDimSize(0), outType.getDimSize(1)};
     for (int64_t d = 0; d < sd; ++d)
@@ -1292,7 +1306,7 @@ static FailureOr<ConvOp> asDilatedConv(ConvTransposeOp op) {
   auto wType = op.getWeight().getType();
   int64_t s = op.getNumSpatialDims(), groups = op.getGroups();
   int64_t cin = inType.getDimSize(1), cinPg = cin / groups;
-  int64_t coutPg = wType.getDimSize(1), cout = coutPg * groups;
+  int64_t coutPg = wType.getDimSize(1);
   SmallVector<int64_t> lo(s), hi(s), dilatedShape = {inType.getDimSize(0), cin};
   for (int64_t d = 0; d < s; ++d) {
     int64_t reach = op.getDilations()[d] * (wType.getDimSize(2 + d) - 1);
@@ -1324,34 +1338,11 @@ static FailureOr<ConvOp> asDilatedConv(ConvTransposeOp op) {
   }
   dilated = tensor::InsertSliceOp::create(b, loc, op.getInput(), dilated, offs,
                                           sizes, strides);
-  // W'[g·CoutPg + co, ci, k] = W[g·CinPg + ci, co, K−1−k] (every spatial
-  // dimension flipped); exact (a permutation).
+  // The whole kernel, flipped.
   SmallVector<int64_t> kernel(wType.getShape().drop_front(2));
-  int64_t taps = 1;
-  for (int64_t k : kernel)
-    taps *= k;
-  SmallVector<float> flipped(w->size());
-  for (int64_t g = 0; g < groups; ++g)
-    for (int64_t co = 0; co < coutPg; ++co)
-      for (int64_t ci = 0; ci < cinPg; ++ci)
-        for (int64_t t = 0; t < taps; ++t) {
-          // Tap t's multi-index, flipped in every dimension.
-          int64_t rest = t, flippedTap = 0, stride = 1;
-          for (int64_t d = s - 1; d >= 0; --d) {
-            int64_t k = rest % kernel[d];
-            rest /= kernel[d];
-            flippedTap += (kernel[d] - 1 - k) * stride;
-            stride *= kernel[d];
-          }
-          int64_t from = ((g * cinPg + ci) * coutPg + co) * taps + flippedTap;
-          int64_t to = ((g * coutPg + co) * cinPg + ci) * taps + t;
-          flipped[to] = static_cast<float>((*w)[from]);
-        }
-  SmallVector<int64_t> convWShape = {cout, cinPg};
-  llvm::append_range(convWShape, kernel);
-  auto convWType = RankedTensorType::get(convWShape, f32);
-  Value convW = arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(convWType, ArrayRef<float>(flipped)));
+  Value convW =
+      transposedWeight(b, loc, *w, groups, cinPg, coutPg, kernel, kernel,
+                       SmallVector<int64_t>(s, 0), SmallVector<int64_t>(s, 1));
   SmallVector<NamedAttribute> attrs;
   for (NamedAttribute a : op->getAttrs())
     if (a.getName() != "output_padding" && a.getName() != "strides" &&
