@@ -244,14 +244,16 @@ void qfuse::registerPipelines() {
       buildQatPipeline);
   PassPipelineRegistration<LowerToLLVMOptions>(
       "qfuse-lower-to-llvm",
-      "Lower qfuse on tensors to the LLVM dialect: convert-qfuse-to-vector "
+      "Lower qfuse on tensors to the LLVM dialect: qfuse-expand-qat (QAT "
+      "convolutions become qfuse.conv), convert-qfuse-to-vector "
       "(register-tiled f32 conv/linear kernels), convert-qfuse-to-linalg for "
       "the rest, qfuse-check-lowered, elementwise fusion, one-shot "
       "bufferization, deallocation, loops (OpenMP with num-threads), LLVM",
       buildLowerToLLVMPipeline);
   PassPipelineRegistration<LowerToNVVMOptions>(
       "qfuse-lower-to-nvvm",
-      "Lower qfuse on tensors to NVVM / PTX: f32 convs (+bias+activation) "
+      "Lower qfuse on tensors to NVVM / PTX: qfuse-expand-qat, then f32 "
+      "convs (+bias+activation) "
       "as tiled kernels with shared-memory staging "
       "(convert-qfuse-to-gpu-tiles), the rest through "
       "convert-qfuse-to-linalg, bufferization, loops mapped to blocks and "
