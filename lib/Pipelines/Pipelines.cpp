@@ -87,6 +87,15 @@ static void addLowerToBuffersPasses(OpPassManager &pm) {
   pm.addPass(qfuse::createCopyToLinalg());
 }
 
+/// Results through caller-allocated out-parameters (the calling convention
+/// of qfuse-run), statically sized result buffers hoisted to the caller.
+static void addResultsToOutParams(OpPassManager &pm) {
+  bufferization::BufferResultsToOutParamsPassOptions outParams;
+  outParams.hoistStaticAllocs = true;
+  outParams.modifyPublicFunctions = true;
+  pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
+}
+
 void qfuse::buildLowerToLLVMPipeline(OpPassManager &pm,
                                      const LowerToLLVMOptions &options) {
   if (options.emitCInterface)
@@ -107,12 +116,8 @@ void qfuse::buildLowerToLLVMPipeline(OpPassManager &pm,
     pm.addPass(qfuse::createConvertQFuseToVector(vec));
   }
   addLowerToBuffersPasses(pm);
-  if (options.resultsToOutParams) {
-    bufferization::BufferResultsToOutParamsPassOptions outParams;
-    outParams.hoistStaticAllocs = true;
-    outParams.modifyPublicFunctions = true;
-    pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
-  }
+  if (options.resultsToOutParams)
+    addResultsToOutParams(pm);
   bufferization::buildBufferDeallocationPipeline(pm);
   // The integer kernels' qfuse.dot_pairs: vpmaddwd on an AVX2 host.
   qfuse::LowerDotPairsOptions dot;
@@ -169,12 +174,8 @@ void qfuse::buildLowerToNVVMPipeline(OpPassManager &pm,
     pm.addPass(qfuse::createConvertQFuseToGPUTiles(tiles));
   }
   addLowerToBuffersPasses(pm);
-  if (options.hostRuntime) {
-    bufferization::BufferResultsToOutParamsPassOptions outParams;
-    outParams.hoistStaticAllocs = true;
-    outParams.modifyPublicFunctions = true;
-    pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
-  }
+  if (options.hostRuntime)
+    addResultsToOutParams(pm);
   // The parallel dimensions of every other linalg op become scf.parallel;
   // the conv schedules (block/thread foralls) and those loops each become
   // one gpu.launch.
