@@ -781,12 +781,68 @@ static Value readStrided(OpBuilder &b, Location loc, Value input,
   return vector::ShuffleOp::create(b, loc, wide, wide, mask);
 }
 
+/// Where the depthwise kernel reads one channel: the [h, w] plane `plane`
+/// with `padTop` / `padLeft` implicit zero rows and columns before it (and
+/// zeros after it). Reads are never out of bounds: rows and columns that
+/// can touch the padding are emitted with static indices, and a read that
+/// would cross the plane's edge is narrowed to the part inside and its
+/// other lanes are zeros. (So the f32 kernel reads the input in place and
+/// never copies a padded plane.)
+struct PlaneView {
+  Value plane;
+  int64_t h, w, padTop, padLeft;
+};
+
+/// Lane l: row `row` of the view at column `start + l·stride` (`start` in
+/// padded coordinates, static), zero where that column is padding.
+static Value readLanesStatic(OpBuilder &b, Location loc, const PlaneView &v,
+                             Value row, int64_t start, int64_t width,
+                             int64_t stride) {
+  int64_t lo = width, hi = 0; // lanes [lo, hi) are inside the plane
+  for (int64_t l = 0; l < width; ++l) {
+    int64_t col = start + l * stride - v.padLeft;
+    if (col >= 0 && col < v.w) {
+      lo = std::min(lo, l);
+      hi = l + 1;
+    }
+  }
+  if (lo >= hi)
+    return splat(b, loc, width, 0.0);
+  int64_t first = start + lo * stride - v.padLeft;
+  // Whole lanes in and the strided read's slack too: the plain read.
+  if (lo == 0 && hi == width && first + width * stride <= v.w)
+    return readStrided(b, loc, v.plane, {row}, cIdx(b, loc, first), width,
+                       stride);
+  // Read a window inside the plane that holds lanes [lo, hi): the plain
+  // read's width·stride columns moved inside when the plane is that wide
+  // (one full vector load), else just the columns needed; then place the
+  // lanes and fill the others with zeros.
+  int64_t count = width * stride, from = first;
+  if (count <= v.w)
+    from = std::clamp<int64_t>(first, 0, v.w - count);
+  else
+    count = (hi - 1 - lo) * stride + 1;
+  Value inside = readVector(b, loc, v.plane, {row, cIdx(b, loc, from)}, count);
+  Value zeros = splat(b, loc, count, 0.0);
+  SmallVector<int64_t> mask;
+  for (int64_t l = 0; l < width; ++l)
+    mask.push_back(l >= lo && l < hi ? first - from + (l - lo) * stride
+                                     : count);
+  return vector::ShuffleOp::create(b, loc, inside, zeros, mask);
+}
+
 /// One output row segment of `widths` vectors starting at column `ow0`.
+/// `ohStatic` / `ow0Static` are set when the row / segment can touch the
+/// padding: its indices are then constants and its reads checked here;
+/// otherwise every read is inside the plane (the caller's promise).
 static Value emitDepthwiseChunk(OpBuilder &b, Location loc,
-                                const DepthwiseProblem &pr, Value plane,
-                                Value oh, Value ow0, ArrayRef<int64_t> widths,
-                                ArrayRef<Value> taps, Value biasScalar,
-                                Value multiplier, Value dest) {
+                                const DepthwiseProblem &pr,
+                                const PlaneView &view, Value oh,
+                                std::optional<int64_t> ohStatic, Value ow0,
+                                std::optional<int64_t> ow0Static,
+                                ArrayRef<int64_t> widths, ArrayRef<Value> taps,
+                                Value biasScalar, Value multiplier,
+                                Value dest) {
   SmallVector<Value> accs;
   for (int64_t w : widths) {
     auto type = VectorType::get({w}, b.getF32Type());
@@ -795,16 +851,30 @@ static Value emitDepthwiseChunk(OpBuilder &b, Location loc,
             ? vector::BroadcastOp::create(b, loc, type, biasScalar).getResult()
             : splat(b, loc, w, 0.0));
   }
-  Value ihBase = mulIdx(b, loc, oh, pr.sh);
-  Value iwBase = mulIdx(b, loc, ow0, pr.sw);
+  Value ihBase = addIdx(b, loc, mulIdx(b, loc, oh, pr.sh), -view.padTop);
+  Value iwBase = addIdx(b, loc, mulIdx(b, loc, ow0, pr.sw), -view.padLeft);
   for (int64_t i = 0; i < pr.kh; ++i) {
-    Value ih = addIdx(b, loc, ihBase, i * pr.dh);
+    // A row of padding contributes zeros (multiplied in, as a padded
+    // plane would: the same result bit for bit, NaN weights included).
+    bool padRow = false;
+    if (ohStatic) {
+      int64_t ih = *ohStatic * pr.sh - view.padTop + i * pr.dh;
+      padRow = ih < 0 || ih >= view.h;
+    }
+    Value ih = padRow ? Value() : addIdx(b, loc, ihBase, i * pr.dh);
     for (int64_t j = 0; j < pr.kw; ++j) {
       int64_t col = j * pr.dw, offset = 0;
       for (auto [u, w] : llvm::enumerate(widths)) {
-        Value x =
-            readStrided(b, loc, plane, {ih},
-                        addIdx(b, loc, iwBase, col + offset * pr.sw), w, pr.sw);
+        Value x;
+        if (padRow)
+          x = splat(b, loc, w, 0.0);
+        else if (ow0Static)
+          x = readLanesStatic(b, loc, view, ih,
+                              (*ow0Static + offset) * pr.sw + col, w, pr.sw);
+        else
+          x = readStrided(b, loc, view.plane, {ih},
+                          addIdx(b, loc, iwBase, col + offset * pr.sw), w,
+                          pr.sw);
         auto type = VectorType::get({w}, b.getF32Type());
         Value wv =
             vector::BroadcastOp::create(b, loc, type, taps[i * pr.kw + j]);
@@ -983,22 +1053,20 @@ static Value emitDepthwise(OpBuilder &b, Location loc,
   Value plane = tensor::ExtractSliceOp::create(
       fb, loc, RankedTensorType::get({pr.oh, pr.ow}, pr.outElt), shared, offs,
       sizes, ones);
-  // This channel's input plane, zero-padded (plus the strided reads' slack
-  // on the right) into a buffer that stays in cache.
   auto inType = cast<RankedTensorType>(pr.input.getType());
   int64_t h = inType.getDimSize(2), w = inType.getDimSize(3);
-  int64_t slack = std::max<int64_t>(0, pr.ow * pr.sw + (pr.kw - 1) * pr.dw -
-                                           (w + pr.pad[1] + pr.pad[3]));
   Value input = tensor::ExtractSliceOp::create(
       fb, loc, RankedTensorType::get({h, w}, inType.getElementType()), pr.input,
       ArrayRef<OpFoldResult>{n, c, fb.getIndexAttr(0), fb.getIndexAttr(0)},
       ArrayRef<OpFoldResult>{fb.getIndexAttr(1), fb.getIndexAttr(1),
                              fb.getIndexAttr(h), fb.getIndexAttr(w)},
       ones);
+  // f32 planes are read in place; integer ones are centred into an f32
+  // padded plane first (one conversion per input, not one per tap).
+  PlaneView view{input, h, w, pr.pad[0], pr.pad[1]};
   if (pr.integer) {
-    // Centred into f32 on the way into the padded plane (always built).
     input = padPlane(
-        fb, loc, input, pr.pad, slack,
+        fb, loc, input, pr.pad, /*slack=*/0,
         [&](OpBuilder &vb, Location vl, Value v) -> Value {
           auto vt = cast<VectorType>(v.getType());
           Type i32 = vb.getI32Type();
@@ -1008,8 +1076,7 @@ static Value emitDepthwise(OpBuilder &b, Location loc,
           return arith::SIToFPOp::create(vb, vl, vt.clone(f32),
                                          arith::SubIOp::create(vb, vl, x, z));
         });
-  } else if (pr.pad[0] || pr.pad[1] || pr.pad[2] || pr.pad[3] || slack) {
-    input = padPlane(fb, loc, input, pr.pad, slack);
+    view = {input, h + pr.pad[0] + pr.pad[2], w + pr.pad[1] + pr.pad[3], 0, 0};
   }
   Value zero = cIdx(fb, loc, 0);
   SmallVector<Value> taps;
@@ -1028,31 +1095,69 @@ static Value emitDepthwise(OpBuilder &b, Location loc,
                                              ValueRange{c})
                        .getResult()
                  : Value();
-  auto rows = scf::ForOp::create(
-      fb, loc, zero, cIdx(fb, loc, pr.oh), cIdx(fb, loc, 1), ValueRange{plane},
-      [&](OpBuilder &rb, Location rl, Value oh, ValueRange it) {
-        Value cur = it[0];
-        if (fullChunks > 0) {
-          auto cols = scf::ForOp::create(
-              rb, rl, cIdx(rb, rl, 0), cIdx(rb, rl, fullChunks * chunk),
-              cIdx(rb, rl, chunk), ValueRange{cur},
-              [&](OpBuilder &cb, Location cl, Value ow0, ValueRange cit) {
-                scf::YieldOp::create(
-                    cb, cl,
-                    emitDepthwiseChunk(cb, cl, pr, input, oh, ow0, full, taps,
-                                       biasScalar, multiplier, cit[0]));
-              });
-          cur = cols.getResult(0);
-        }
-        if (tail)
-          cur = emitDepthwiseChunk(rb, rl, pr, input, oh,
-                                   cIdx(rb, rl, fullChunks * chunk), tailWidths,
-                                   taps, biasScalar, multiplier, cur);
-        scf::YieldOp::create(rb, rl, cur);
-      });
+
+  // Chunk k of a row reads columns from k·chunk·sw − padLeft (its first
+  // tap) to (k+1)·chunk·sw − padLeft + (kw−1)·dw (its last tap's strided
+  // read): chunks [kLo, kHi) stay inside the plane and run in a loop; the
+  // others, and the ragged tail, are emitted with static columns.
+  int64_t span = chunk * pr.sw, reach = (pr.kw - 1) * pr.dw;
+  int64_t kLo = std::min(fullChunks, llvm::divideCeilSigned(view.padLeft, span));
+  int64_t kHi = std::clamp<int64_t>(
+      llvm::divideFloorSigned(view.w + view.padLeft - reach, span), kLo,
+      fullChunks);
+  auto emitRow = [&](OpBuilder &rb, Location rl, Value oh,
+                     std::optional<int64_t> ohStatic, Value cur) {
+    auto staticChunk = [&](int64_t ow0, ArrayRef<int64_t> widths) {
+      cur = emitDepthwiseChunk(rb, rl, pr, view, oh, ohStatic,
+                               cIdx(rb, rl, ow0), ow0, widths, taps,
+                               biasScalar, multiplier, cur);
+    };
+    for (int64_t k = 0; k < kLo; ++k)
+      staticChunk(k * chunk, full);
+    if (kHi > kLo)
+      cur = scf::ForOp::create(
+                rb, rl, cIdx(rb, rl, kLo * chunk), cIdx(rb, rl, kHi * chunk),
+                cIdx(rb, rl, chunk), ValueRange{cur},
+                [&](OpBuilder &cb, Location cl, Value ow0, ValueRange cit) {
+                  scf::YieldOp::create(
+                      cb, cl,
+                      emitDepthwiseChunk(cb, cl, pr, view, oh, ohStatic, ow0,
+                                         std::nullopt, full, taps, biasScalar,
+                                         multiplier, cit[0]));
+                })
+                .getResult(0);
+    for (int64_t k = kHi; k < fullChunks; ++k)
+      staticChunk(k * chunk, full);
+    if (tail)
+      staticChunk(fullChunks * chunk, tailWidths);
+    return cur;
+  };
+  // Rows [ohLo, ohHi) read only rows of the plane (a loop); the others
+  // touch the top or bottom padding and are emitted one by one.
+  int64_t ohLo =
+      std::min(pr.oh, llvm::divideCeilSigned(view.padTop, pr.sh));
+  int64_t ohHi = std::clamp<int64_t>(
+      llvm::divideFloorSigned(view.h - 1 + view.padTop - (pr.kh - 1) * pr.dh,
+                              pr.sh) +
+          1,
+      ohLo, pr.oh);
+  Value rows = plane;
+  for (int64_t oh = 0; oh < ohLo; ++oh)
+    rows = emitRow(fb, loc, cIdx(fb, loc, oh), oh, rows);
+  if (ohHi > ohLo)
+    rows = scf::ForOp::create(
+               fb, loc, cIdx(fb, loc, ohLo), cIdx(fb, loc, ohHi),
+               cIdx(fb, loc, 1), ValueRange{rows},
+               [&](OpBuilder &rb, Location rl, Value oh, ValueRange it) {
+                 scf::YieldOp::create(
+                     rb, rl, emitRow(rb, rl, oh, std::nullopt, it[0]));
+               })
+               .getResult(0);
+  for (int64_t oh = ohHi; oh < pr.oh; ++oh)
+    rows = emitRow(fb, loc, cIdx(fb, loc, oh), oh, rows);
   OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
-  tensor::ParallelInsertSliceOp::create(tb, loc, rows.getResult(0), shared,
-                                        offs, sizes, ones);
+  tensor::ParallelInsertSliceOp::create(tb, loc, rows, shared, offs, sizes,
+                                        ones);
   return forall.getResult(0);
 }
 

@@ -1,7 +1,8 @@
 # convert-qfuse-to-vector's kernels, JIT-run by qfuse-run, on every path the
 # pass has (dense with 1/2/3 channel vectors, both loop orders, groups, 1-D
-# and 3-D, pointwise, depthwise stride 1/2 with ragged rows, linear, constant
-# and run-time weights, pixel remainders), against:
+# and 3-D, pointwise, depthwise stride 1/2/3 with ragged rows and padding
+# read in place, linear, constant and run-time weights, pixel remainders),
+# against:
 #   * PyTorch in float64: relative error <= 1e-5;
 #   * the generic linalg lowering (--lowering=vectorize=false) on the same
 #     inputs: <= 1e-6 (the kernels accumulate in the same order; the count of
@@ -105,6 +106,19 @@ conv_case("depthwise 5x5/2 asym pad relu6, no bias", DW, 2, 1, 4, 4, 5, 17, 2,
           [2, 1, 1, 2], 1, 4, bias=False, act="relu6")
 conv_case("depthwise 3x3 dilation 2 no pad", DW, 2, 1, 3, 3, 3, 12, 1,
           [0, 0, 0, 0], 2, 3)
+# Depthwise planes are read in place: padding-only rows and columns, a
+# plane narrower than one strided read, rows long enough for the chunk loop
+# between the static edge chunks (stride 1 and 2), stride 3 with dilation.
+conv_case("depthwise 3x3 padding beyond the kernel's reach", DW, 2, 1, 3, 3, 3,
+          [6, 10], 1, [3, 2, 4, 3], 1, 3, act="relu")
+conv_case("depthwise 3x3/2 plane 3 wide", DW, 2, 2, 4, 4, 3, [5, 3], 2,
+          [1, 1, 1, 1], 1, 4)
+conv_case("depthwise 3x3 rows of 100", DW, 2, 1, 2, 2, 3, [7, 100], 1,
+          [1, 1, 1, 1], 1, 2)
+conv_case("depthwise 3x3/2 rows of 150", DW, 2, 1, 2, 2, 3, [9, 150], 2,
+          [1, 1, 1, 1], 1, 2, act="relu6")
+conv_case("depthwise 5x5/3 dilation 2 pad 4", DW, 2, 1, 2, 2, 5, [17, 40], 3,
+          [4, 4, 4, 4], 2, 2)
 # Left to the generic lowering, with the reason.
 conv_case("6 output channels per group (3x3)", LEFT + ": 6 output channels", 2,
           1, 3, 6, 3, 6, 1, [1, 1, 1, 1], 1, 1)
