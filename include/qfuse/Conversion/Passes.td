@@ -83,8 +83,12 @@ def ConvertQFuseToVector : Pass<"convert-qfuse-to-vector"> {
       and it is an `scf.forall` (one OpenMP worksharing loop with
       `num-threads`).
     * Depthwise 2-D convolutions: up to four 8-wide vectors along an output
-      row accumulate the `KH·KW` taps; stride `s` reads `(w−1)·s+1`
-      contiguous inputs and keeps every `s`-th; `scf.forall` over channels.
+      row accumulate the `KH·KW` taps, reading the f32 input plane in place
+      (rows and column chunks that touch the padding get static indices
+      and reads narrowed to the plane, their other lanes zero); stride `s`
+      reads `w·s` contiguous inputs and keeps every `s`-th (stride 2: one
+      window serves two adjacent taps, in the lane order one `vshufps`
+      gives); `scf.forall` over (image, channel).
     * Linear layers: the dense kernel with the batch rows as pixels, stored
       row-major.
     * Transposed convolutions with a constant weight. Strided ones with

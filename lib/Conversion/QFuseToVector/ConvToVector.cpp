@@ -18,8 +18,9 @@
 //
 // Constant weights are packed at compile time; others by a linalg.transpose.
 // Depthwise 2-D convolutions vectorize along the output width instead: up to
-// four 8-wide vectors of one output row accumulate the KH·KW taps (a stride s
-// reads (w−1)·s+1 contiguous inputs and picks every s-th). Linear layers are
+// four 8-wide vectors of one output row accumulate the KH·KW taps, read from
+// the unpadded plane (reads at the padding are narrowed; a stride s reads
+// w·s contiguous inputs and picks every s-th). Linear layers are
 // the dense kernel with the batch as pixels, stored without a transpose.
 //
 // Integer convolutions (qfuse.qconv) take the dense kernel on channel pairs
@@ -764,9 +765,28 @@ struct DepthwiseProblem {
   Type outElt;
 };
 
-/// `width` outputs of row `row` from column `col` on: stride 1 reads them,
-/// stride s reads width·s (the plane has s−1 columns of slack) and keeps
-/// every s-th.
+/// The lane order of full stride-2 vectors: lane l holds output column
+/// kStride2Lanes[l]. Reading 16 inputs as two registers a, b, the even ones
+/// in this order are [a0 a2 b0 b2 | a4 a6 b4 b6], one in-lane vshufps,
+/// where the natural order needs a cross-lane permute after it. Every read
+/// of a row segment uses the same order, the FMAs are lane-wise, and the
+/// accumulator is put back in order once, before the store (the order is
+/// its own inverse: one vpermpd).
+constexpr int64_t kStride2Lanes[kLanes] = {0, 1, 4, 5, 2, 3, 6, 7};
+
+/// Whether `width`-wide vectors at `stride` are read in that order.
+static bool permutedLanes(int64_t width, int64_t stride) {
+  return stride == 2 && width == kLanes;
+}
+
+/// Output column of lane `l` of a `width`-wide vector at `stride`.
+static int64_t laneColumn(int64_t l, int64_t width, int64_t stride) {
+  return permutedLanes(width, stride) ? kStride2Lanes[l] : l;
+}
+
+/// `width` outputs of row `row` from column `col` on (lane l the output
+/// laneColumn(l)): stride 1 reads them, stride s reads width·s (the caller
+/// guarantees they are inside) and keeps every s-th.
 static Value readStrided(OpBuilder &b, Location loc, Value input,
                          ValueRange prefix, Value col, int64_t width,
                          int64_t stride) {
@@ -777,7 +797,7 @@ static Value readStrided(OpBuilder &b, Location loc, Value input,
   Value wide = readVector(b, loc, input, idx, width * stride);
   SmallVector<int64_t> mask;
   for (int64_t i = 0; i < width; ++i)
-    mask.push_back(i * stride);
+    mask.push_back(laneColumn(i, width, stride) * stride);
   return vector::ShuffleOp::create(b, loc, wide, wide, mask);
 }
 
@@ -798,7 +818,8 @@ struct PlaneView {
 static Value readLanesStatic(OpBuilder &b, Location loc, const PlaneView &v,
                              Value row, int64_t start, int64_t width,
                              int64_t stride) {
-  int64_t lo = width, hi = 0; // lanes [lo, hi) are inside the plane
+  // Output columns [lo, hi) of the segment are inside the plane.
+  int64_t lo = width, hi = 0;
   for (int64_t l = 0; l < width; ++l) {
     int64_t col = start + l * stride - v.padLeft;
     if (col >= 0 && col < v.w) {
@@ -825,9 +846,11 @@ static Value readLanesStatic(OpBuilder &b, Location loc, const PlaneView &v,
   Value inside = readVector(b, loc, v.plane, {row, cIdx(b, loc, from)}, count);
   Value zeros = splat(b, loc, count, 0.0);
   SmallVector<int64_t> mask;
-  for (int64_t l = 0; l < width; ++l)
-    mask.push_back(l >= lo && l < hi ? first - from + (l - lo) * stride
+  for (int64_t l = 0; l < width; ++l) {
+    int64_t o = laneColumn(l, width, stride);
+    mask.push_back(o >= lo && o < hi ? first - from + (o - lo) * stride
                                      : count);
+  }
   return vector::ShuffleOp::create(b, loc, inside, zeros, mask);
 }
 
@@ -862,19 +885,40 @@ static Value emitDepthwiseChunk(OpBuilder &b, Location loc,
       padRow = ih < 0 || ih >= view.h;
     }
     Value ih = padRow ? Value() : addIdx(b, loc, ihBase, i * pr.dh);
+    // Stride 2 inside the plane: the 2·w inputs from an even column give
+    // the taps at that column (even lanes) and at the next (odd lanes),
+    // so a 3-wide row loads two windows per vector, not three. (Inside:
+    // the window lies between the first tap's read and the last's.)
+    DenseMap<int64_t, Value> windows;
     for (int64_t j = 0; j < pr.kw; ++j) {
       int64_t col = j * pr.dw, offset = 0;
       for (auto [u, w] : llvm::enumerate(widths)) {
         Value x;
-        if (padRow)
+        int64_t at = offset * 2 + col - col % 2;
+        bool windowInside =
+            pr.sw == 2 &&
+            (!ow0Static || (*ow0Static * 2 + at - view.padLeft >= 0 &&
+                            *ow0Static * 2 + at - view.padLeft + 2 * w <=
+                                view.w));
+        if (padRow) {
           x = splat(b, loc, w, 0.0);
-        else if (ow0Static)
+        } else if (windowInside) {
+          Value &window = windows[at];
+          if (!window)
+            window = readVector(b, loc, view.plane,
+                                {ih, addIdx(b, loc, iwBase, at)}, 2 * w);
+          SmallVector<int64_t> mask;
+          for (int64_t l = 0; l < w; ++l)
+            mask.push_back(laneColumn(l, w, 2) * 2 + col % 2);
+          x = vector::ShuffleOp::create(b, loc, window, window, mask);
+        } else if (ow0Static) {
           x = readLanesStatic(b, loc, view, ih,
                               (*ow0Static + offset) * pr.sw + col, w, pr.sw);
-        else
+        } else {
           x = readStrided(b, loc, view.plane, {ih},
                           addIdx(b, loc, iwBase, col + offset * pr.sw), w,
                           pr.sw);
+        }
         auto type = VectorType::get({w}, b.getF32Type());
         Value wv =
             vector::BroadcastOp::create(b, loc, type, taps[i * pr.kw + j]);
@@ -886,6 +930,11 @@ static Value emitDepthwiseChunk(OpBuilder &b, Location loc,
   int64_t offset = 0;
   for (auto [u, w] : llvm::enumerate(widths)) {
     Value v = accs[u];
+    if (permutedLanes(w, pr.sw)) {
+      // Back to the natural order (the lane order is an involution).
+      SmallVector<int64_t> order(kStride2Lanes, kStride2Lanes + kLanes);
+      v = vector::ShuffleOp::create(b, loc, v, v, order);
+    }
     if (pr.integer) {
       // Exact integers: to i32, the bias, the requantize.
       auto i32Type = VectorType::get({w}, b.getI32Type());
