@@ -23,6 +23,12 @@ namespace qfuse {
 #define GEN_PASS_DECL
 #include "qfuse/Conversion/Passes.h.inc"
 
+/// Marks a sequential scf.for whose body's parallel loops stay parallel
+/// (qfuse-sequentialize-nested-parallel): each iteration forks once. The
+/// vector kernels' one-image-at-a-time loop carries it.
+constexpr llvm::StringLiteral kForkPerIterationAttr =
+    "qfuse.fork_per_iteration";
+
 /// Patterns lowering qfuse ops (all but qfuse.qat_conv_bn) to linalg,
 /// tensor, arith and math on tensors.
 void populateQFuseToLinalgPatterns(RewritePatternSet &patterns);

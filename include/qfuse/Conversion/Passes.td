@@ -133,6 +133,12 @@ def ConvertQFuseToVector : Pass<"convert-qfuse-to-vector"> {
            "Output pixels per register tile (0: 12 / tile-vectors)">,
     Option<"loopOrder", "loop-order", "std::string", /*default=*/"\"auto\"",
            "Outer loop: auto, weights (channel blocks) or input (pixel tiles)">,
+    Option<"batchPrepareBytes", "batch-prepare-bytes", "int64_t",
+           /*default=*/"524288",
+           "Dense kernels: the size of a whole batch's prepared (padded, "
+           "packed) input up to which it is prepared in one pass; beyond it "
+           "the images go one at a time, each prepared and then convolved "
+           "while it is in cache (0: always one at a time)">,
     Option<"integerKernels", "integer-kernels", "bool", /*default=*/"true",
            "Take qfuse.qconv (false: leave it to the generic lowering)">,
     Option<"integerIsa", "integer-isa", "std::string", /*default=*/"\"auto\"",
@@ -196,7 +202,10 @@ def SequentializeNestedParallel : Pass<"qfuse-sequentialize-nested-parallel"> {
     Rewrites every `scf.parallel` (without reductions) that is nested in
     another loop into a nest of `scf.for`, so that `convert-scf-to-openmp`
     forks threads once per linalg op, over its outer parallel dimensions,
-    and never inside a reduction loop. An outermost loop keeps only the
+    and never inside a reduction loop. The exception is a sequential
+    `scf.for` marked `qfuse.fork_per_iteration` (the vector kernels' loop
+    over the images of a large batch): the parallel loops in its body stay
+    parallel and fork once per iteration. An outermost loop keeps only the
     shortest prefix of its dimensions with at least 64 iterations (static
     counts) parallel; the remaining dimensions become a sequential nest
     inside, so each OpenMP iteration is a vectorizable row rather than one

@@ -74,6 +74,12 @@ struct LowerToLLVMOptions : public PassPipelineOptions<LowerToLLVMOptions> {
       llvm::cl::desc("convert-qfuse-to-vector loop-order: auto, weights or "
                      "input"),
       llvm::cl::init("auto")};
+  Option<int64_t> batchPrepareBytes{
+      *this, "batch-prepare-bytes",
+      llvm::cl::desc("convert-qfuse-to-vector batch-prepare-bytes: a batch's "
+                     "prepared input up to which it is prepared in one pass, "
+                     "beyond it one image at a time"),
+      llvm::cl::init(524288)};
   Option<std::string> integerIsa{
       *this, "integer-isa",
       llvm::cl::desc("What the integer kernels target: auto (the host), "

@@ -61,14 +61,24 @@ static unsigned parallelPrefix(scf::ParallelOp op) {
   return n;
 }
 
+/// Whether `op` is nested in a loop, other than a sequential loop marked
+/// `qfuse.fork_per_iteration` (the kernels' one-image-at-a-time loop, each
+/// of whose iterations forks once).
+static bool nestedInLoop(Operation *op) {
+  for (Operation *p = op->getParentOp(); p; p = p->getParentOp())
+    if (isa<LoopLikeOpInterface>(p) &&
+        !(isa<scf::ForOp>(p) && p->hasAttr(qfuse::kForkPerIterationAttr)))
+      return true;
+  return false;
+}
+
 struct SequentializeNestedParallelPass
     : public qfuse::impl::SequentializeNestedParallelBase<
           SequentializeNestedParallelPass> {
   void runOnOperation() override {
     SmallVector<scf::ParallelOp> nested;
     getOperation()->walk([&](scf::ParallelOp op) {
-      if (op.getNumReductions() == 0 &&
-          op->getParentOfType<LoopLikeOpInterface>())
+      if (op.getNumReductions() == 0 && nestedInLoop(op))
         nested.push_back(op);
     });
     // Innermost first (post-order walk), so bodies moved are final.
@@ -83,8 +93,7 @@ struct SequentializeNestedParallelPass
     SmallVector<scf::ParallelOp> outermost;
     getOperation()->walk([&](scf::ParallelOp op) {
       if (op.getNumReductions() == 0 &&
-          !op->getParentOfType<LoopLikeOpInterface>() &&
-          parallelPrefix(op) < op.getNumLoops())
+          !nestedInLoop(op) && parallelPrefix(op) < op.getNumLoops())
         outermost.push_back(op);
     });
     for (scf::ParallelOp op : outermost) {

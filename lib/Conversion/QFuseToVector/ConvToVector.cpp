@@ -689,17 +689,91 @@ static Value emitDense(OpBuilder &b, Location loc, const DenseProblem &pr,
   return out;
 }
 
-/// The dense contraction of a convolution into a new [N, Cout, O...]
-/// tensor of type `outType` (the kernel works on [N, Cout, Q]).
+/// The dense contraction of a convolution into `out` ([N, Cout, O...]; the
+/// kernel works on it as [N, Cout, Q]).
 static Value emitDenseConv(OpBuilder &b, Location loc, const DenseProblem &pr,
-                           RankedTensorType outType) {
-  Value empty = tensor::EmptyOp::create(
-      b, loc, ArrayRef<int64_t>{pr.batch, pr.cout, pr.pixels}, pr.outElt);
-  Value result = emitDense(b, loc, pr, empty);
+                           Value out) {
+  auto outType = cast<RankedTensorType>(out.getType());
   SmallVector<ReassociationIndices> assoc = {{0}, {1}, {}};
   for (int64_t i = 2; i < outType.getRank(); ++i)
     assoc[2].push_back(i);
+  Value flat = tensor::CollapseShapeOp::create(b, loc, out, assoc);
+  Value result = emitDense(b, loc, pr, flat);
   return tensor::ExpandShapeOp::create(b, loc, outType, result, assoc);
+}
+
+/// Whether a batch of `batch` images whose prepared input takes
+/// `preparedImageBytes` each goes through the dense kernel one image at a
+/// time.
+static bool oneImageAtATime(int64_t batch, int64_t preparedImageBytes,
+                            int64_t batchPrepareBytes) {
+  return batch > 1 && preparedImageBytes > 0 &&
+         batch * preparedImageBytes > batchPrepareBytes;
+}
+
+/// The dense kernel on `x` ([N, C, D...]) into a new tensor of `outType`.
+/// `prepare` makes the kernel's input from images of x (channel pairs or
+/// quads, spatial padding). When the prepared batch is larger than
+/// `batchPrepareBytes`, the images go one at a time (prepare, then the
+/// kernel's forall), so that each prepared image is read back from L2
+/// rather than from memory; `pr.batch` and `pr.input` are set here.
+static Value emitDenseBatched(
+    OpBuilder &b, Location loc, DenseProblem pr, Value x,
+    RankedTensorType outType, int64_t preparedImageBytes,
+    int64_t batchPrepareBytes,
+    function_ref<Value(OpBuilder &, Location, Value)> prepare) {
+  Value out = tensor::EmptyOp::create(b, loc, outType.getShape(), pr.outElt);
+  pr.batch = outType.getDimSize(0);
+  if (!oneImageAtATime(pr.batch, preparedImageBytes, batchPrepareBytes)) {
+    pr.input = prepare(b, loc, x);
+    return emitDenseConv(b, loc, pr, out);
+  }
+  auto xType = cast<RankedTensorType>(x.getType());
+  auto slice = [&](OpBuilder &sb, Value n, ArrayRef<int64_t> shape) {
+    SmallVector<OpFoldResult> offsets(shape.size(), sb.getIndexAttr(0)),
+        sizes, strides(shape.size(), sb.getIndexAttr(1));
+    offsets[0] = n;
+    sizes.push_back(sb.getIndexAttr(1));
+    for (int64_t d : shape.drop_front())
+      sizes.push_back(sb.getIndexAttr(d));
+    return std::make_tuple(offsets, sizes, strides);
+  };
+  auto loop = scf::ForOp::create(
+      b, loc, cIdx(b, loc, 0), cIdx(b, loc, pr.batch), cIdx(b, loc, 1),
+      ValueRange{out},
+      [&](OpBuilder &lb, Location ll, Value n, ValueRange it) {
+        auto [xo, xs, xst] = slice(lb, n, xType.getShape());
+        SmallVector<int64_t> imageShape(xType.getShape());
+        imageShape[0] = 1;
+        Value image = tensor::ExtractSliceOp::create(
+            lb, ll, RankedTensorType::get(imageShape, xType.getElementType()),
+            x, xo, xs, xst);
+        auto [oo, os, ost] = slice(lb, n, outType.getShape());
+        SmallVector<int64_t> outShape(outType.getShape());
+        outShape[0] = 1;
+        Value outImage = tensor::ExtractSliceOp::create(
+            lb, ll, RankedTensorType::get(outShape, pr.outElt), it[0], oo, os,
+            ost);
+        DenseProblem one = pr;
+        one.batch = 1;
+        one.input = prepare(lb, ll, image);
+        Value result = emitDenseConv(lb, ll, one, outImage);
+        scf::YieldOp::create(
+            lb, ll,
+            tensor::InsertSliceOp::create(lb, ll, result, it[0], oo, os, ost)
+                .getResult());
+      });
+  loop->setAttr(qfuse::kForkPerIterationAttr, b.getUnitAttr());
+  return loop.getResult(0);
+}
+
+/// Elements of one image's spatial planes once padded by `pad` (all
+/// begins, then all ends).
+static int64_t paddedPlaneSize(RankedTensorType type, ArrayRef<int64_t> pad) {
+  int64_t s = type.getRank() - 2, size = 1;
+  for (int64_t i = 0; i < s; ++i)
+    size *= type.getDimSize(2 + i) + pad[i] + pad[s + i];
+  return size;
 }
 
 /// Packs w [Cout, Cin/G, K...] to [Cout/T, Cin/G, K..., T]: at compile time
@@ -1217,6 +1291,7 @@ static Value emitDepthwise(OpBuilder &b, Location loc,
 struct Options {
   int64_t vectors = 0, pixels = 0;
   std::string order = "auto";
+  int64_t batchPrepareBytes = 512 * 1024;
   bool integerKernels = true;           // take qfuse.qconv
   IntegerIsa isa = IntegerIsa::Generic; // what the integer kernels target
 };
@@ -1570,8 +1645,6 @@ static LogicalResult lowerConv(ConvOp op, const Options &opts) {
                                         coutPg, kLanes)
                               .str());
 
-  Value input =
-      padSpatial(b, loc, op.getInput(), pad.take_front(s), pad.drop_front(s));
   DenseProblem pr;
   pr.batch = inType.getDimSize(0);
   pr.groups = groups;
@@ -1586,35 +1659,38 @@ static LogicalResult lowerConv(ConvOp op, const Options &opts) {
   for (int64_t o : outSpatial)
     pr.pixels *= o;
   pr.act = getFusedActivation(op);
-  int64_t inputBytes =
-      4 * cast<RankedTensorType>(input.getType()).getNumElements() / pr.batch;
+  int64_t inputBytes = 4 * cin * paddedPlaneSize(inType, pad);
   pr.pointwise = pointwise;
   pr.tiling = (pointwise ? choosePointwiseTiling : chooseDenseTiling)(
       coutPg, 4 * wType.getNumElements(), inputBytes, pr.pixels, opts.vectors,
       opts.pixels, opts.order);
-  pr.input = input;
-  if (pointwise) {
+  pr.packed = packWeights(b, loc, op.getWeight(), pr.tiling.channels);
+  pr.bias = op.getBias();
+  pr.outElt = b.getF32Type();
+  auto prepare = [&](OpBuilder &pb, Location pl, Value x) -> Value {
+    if (!pointwise)
+      return padSpatial(pb, pl, x, pad.take_front(s), pad.drop_front(s));
     // [N, Cin, D...] as [N, Cin, Q]: each channel's pixels contiguous.
     SmallVector<ReassociationIndices> assoc = {{0}, {1}, {}};
     for (int64_t i = 0; i < s; ++i)
       assoc[2].push_back(2 + i);
-    pr.input = tensor::CollapseShapeOp::create(
-        b, loc,
-        RankedTensorType::get({pr.batch, cin, pr.pixels}, b.getF32Type()),
-        input, assoc);
-  }
-  pr.packed = packWeights(b, loc, op.getWeight(), pr.tiling.channels);
-  pr.bias = op.getBias();
-  pr.outElt = b.getF32Type();
-
-  op.replaceAllUsesWith(emitDenseConv(b, loc, pr, outType));
+    return tensor::CollapseShapeOp::create(pb, pl, x, assoc);
+  };
+  // A pointwise input is read in place: nothing to prepare per image.
+  op.replaceAllUsesWith(emitDenseBatched(b, loc, pr, op.getInput(), outType,
+                                         pointwise ? 0 : inputBytes,
+                                         opts.batchPrepareBytes, prepare));
   remarkTaken(
       op, llvm::formatv("{0} vector kernel: {1} output channels x "
                         "{2} pixels per register tile, {3} loop "
-                        "outermost",
+                        "outermost{4}",
                         pointwise ? "pointwise" : "dense", pr.tiling.channels,
                         pr.tiling.pixels,
-                        pr.tiling.weightsOuter ? "channel-block" : "pixel-tile")
+                        pr.tiling.weightsOuter ? "channel-block" : "pixel-tile",
+                        oneImageAtATime(pr.batch, pointwise ? 0 : inputBytes,
+                                        opts.batchPrepareBytes)
+                            ? ", one image at a time"
+                            : "")
               .str());
   op.erase();
   return success();
@@ -1952,20 +2028,31 @@ static void fillDenseShape(DenseProblem &pr, QConvOp op) {
 }
 
 /// Emits the dense kernel for `pr` and replaces `op` with its result.
-static void finishDense(OpBuilder &b, QConvOp op, DenseProblem &pr,
-                        StringRef what) {
+/// The dense kernel for `op` on `x` (its input, channels padded), which
+/// `prepare` turns into the kernel's input (see emitDenseBatched).
+static void
+finishDense(OpBuilder &b, QConvOp op, DenseProblem &pr, Value x,
+            int64_t preparedImageBytes, int64_t batchPrepareBytes,
+            function_ref<Value(OpBuilder &, Location, Value)> prepare,
+            StringRef what) {
   Location loc = op.getLoc();
   auto outType = op.getType();
   pr.bias = op.getBias();
   if (op.hasRequantize())
     pr.requant = quant::buildRequantParams(b, loc, op, pr.cout);
-  op.replaceAllUsesWith(emitDenseConv(b, loc, pr, outType));
+  op.replaceAllUsesWith(emitDenseBatched(b, loc, pr, x, outType,
+                                         preparedImageBytes, batchPrepareBytes,
+                                         prepare));
   remarkTaken(
       op, llvm::formatv("integer dense vector kernel: {0} output "
                         "channels x {1} pixels per register tile, {2}, "
-                        "{3} loop outermost",
+                        "{3} loop outermost{4}",
                         pr.tiling.channels, pr.tiling.pixels, what,
-                        pr.tiling.weightsOuter ? "channel-block" : "pixel-tile")
+                        pr.tiling.weightsOuter ? "channel-block" : "pixel-tile",
+                        oneImageAtATime(pr.batch, preparedImageBytes,
+                                        batchPrepareBytes)
+                            ? ", one image at a time"
+                            : "")
               .str());
   op.erase();
 }
@@ -1993,27 +2080,29 @@ static LogicalResult lowerQConvQuads(QConvOp op, const Options &opts,
   Value fill = arith::MulIOp::create(
       b, loc, zxs,
       arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0x01010101)));
-  Value quadsIn = quadChannels(b, loc, op.getInput(),
-                               quant::castInt(b, loc, zx, b.getI8Type()),
-                               op.getInputUint8());
   DenseProblem pr;
   fillDenseShape(pr, op);
   pr.quads = true;
   pr.pairsFitI16 = pairsFit;
   pr.shiftedZeroPoint = zxs;
-  pr.input =
-      padSpatial(b, loc, quadsIn, pad.take_front(s), pad.drop_front(s), fill);
+  auto inType = op.getInput().getType();
   int64_t inputBytes =
-      4 * cast<RankedTensorType>(pr.input.getType()).getNumElements() /
-      pr.batch;
+      4 * llvm::divideCeil(inType.getDimSize(1), 4) * paddedPlaneSize(inType, pad);
   pr.tiling = chooseDenseTiling(
       pr.coutPg, op.getWeight().getType().getNumElements(), inputBytes,
       pr.pixels, opts.vectors, opts.pixels, opts.order);
   std::tie(pr.packed, pr.compensation) =
       packQuadWeights(b, loc, op.getWeight().getType().getShape(), weights,
                       weightZps, pr.tiling.channels);
-  finishDense(b, op, pr,
-              pairsFit ? "uint8 x int8 channel quads through qfuse.dot_quads "
+  Value zx8 = quant::castInt(b, loc, zx, b.getI8Type());
+  bool isUnsigned = op.getInputUint8();
+  auto prepare = [&](OpBuilder &pb, Location pl, Value image) -> Value {
+    Value quadsIn = quadChannels(pb, pl, image, zx8, isUnsigned);
+    return padSpatial(pb, pl, quadsIn, pad.take_front(s), pad.drop_front(s),
+                      fill);
+  };
+  finishDense(b, op, pr, op.getInput(), inputBytes, opts.batchPrepareBytes,
+              prepare, pairsFit ? "uint8 x int8 channel quads through qfuse.dot_quads "
                          "(int16 pair sums proven)"
                        : "uint8 x int8 channel quads through qfuse.dot_quads");
   return success();
@@ -2097,21 +2186,23 @@ static LogicalResult lowerQConv(QConvOp op, const Options &opts) {
     cin += 1;
     cinPg += 1;
   }
-  Value pairs =
-      pairChannels(b, loc, x, op.getInputZeroPoint(), op.getInputUint8());
   DenseProblem pr;
   fillDenseShape(pr, op);
   pr.cinPg = cinPg; // padded to a pair
-  pr.input = padSpatial(b, loc, pairs, pad.take_front(s), pad.drop_front(s));
-  int64_t inputBytes =
-      4 * cast<RankedTensorType>(pr.input.getType()).getNumElements() /
-      pr.batch;
+  int64_t inputBytes = 4 * (cin / 2) * paddedPlaneSize(inType, pad);
   pr.tiling =
       chooseDenseTiling(coutPg, 2 * wType.getNumElements(), inputBytes,
                         pr.pixels, opts.vectors, opts.pixels, opts.order);
   pr.packed = packIntegerWeights(b, loc, wType.getShape(), *weights, *weightZps,
                                  pr.tiling.channels);
-  finishDense(b, op, pr, "int16 channel pairs through qfuse.dot_pairs");
+  Value zx = op.getInputZeroPoint();
+  bool isUnsigned = op.getInputUint8();
+  auto prepare = [&](OpBuilder &pb, Location pl, Value image) -> Value {
+    Value pairs = pairChannels(pb, pl, image, zx, isUnsigned);
+    return padSpatial(pb, pl, pairs, pad.take_front(s), pad.drop_front(s));
+  };
+  finishDense(b, op, pr, x, inputBytes, opts.batchPrepareBytes, prepare,
+              "int16 channel pairs through qfuse.dot_pairs");
   return success();
 }
 
@@ -2123,6 +2214,7 @@ struct ConvertQFuseToVectorPass
     opts.vectors = tileVectors;
     opts.pixels = tilePixels;
     opts.order = loopOrder;
+    opts.batchPrepareBytes = batchPrepareBytes;
     if (opts.order != "auto" && opts.order != "weights" &&
         opts.order != "input") {
       getOperation()->emitError()

@@ -1,7 +1,8 @@
 // qfuse-sequentialize-nested-parallel: nested parallel loops become scf.for;
 // an outermost loop keeps the shortest prefix of dimensions with at least 64
 // iterations parallel, the rest is a sequential nest inside (a row per
-// OpenMP iteration, not an element).
+// OpenMP iteration, not an element). A sequential loop marked
+// qfuse.fork_per_iteration keeps the parallel loops of its body.
 // RUN: qfuse-opt %s --qfuse-sequentialize-nested-parallel --split-input-file | FileCheck %s
 
 // 1 x 64 x 56 x 56: (n, c) parallel, rows and columns sequential.
@@ -65,5 +66,51 @@ func.func @nested(%a: memref<128x4x4xf32>) {
     }
     scf.reduce
   }
+  return
+}
+
+// -----
+
+// A parallel loop inside a sequential loop (here over two images) becomes
+// sequential too: each iteration would fork threads...
+// CHECK-LABEL: func.func @in_sequential_loop
+// CHECK: scf.for
+// CHECK-NOT: scf.parallel
+// CHECK: return
+func.func @in_sequential_loop(%a: memref<2x128xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c128 = arith.constant 128 : index
+  %v = arith.constant 1.0 : f32
+  scf.for %n = %c0 to %c2 step %c1 {
+    scf.parallel (%i) = (%c0) to (%c128) step (%c1) {
+      memref.store %v, %a[%n, %i] : memref<2x128xf32>
+      scf.reduce
+    }
+  }
+  return
+}
+
+// -----
+
+// ... unless the loop is marked qfuse.fork_per_iteration (the vector kernels'
+// one-image-at-a-time loop): then it forks once per iteration.
+// CHECK-LABEL: func.func @fork_per_iteration
+// CHECK: scf.for
+// CHECK-NEXT: scf.parallel (%{{.*}}) = (%c0) to (%c128) step (%c1) {
+// CHECK: } {qfuse.fork_per_iteration}
+func.func @fork_per_iteration(%a: memref<2x128xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c128 = arith.constant 128 : index
+  %v = arith.constant 1.0 : f32
+  scf.for %n = %c0 to %c2 step %c1 {
+    scf.parallel (%i) = (%c0) to (%c128) step (%c1) {
+      memref.store %v, %a[%n, %i] : memref<2x128xf32>
+      scf.reduce
+    }
+  } {qfuse.fork_per_iteration}
   return
 }

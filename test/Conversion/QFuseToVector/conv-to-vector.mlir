@@ -151,13 +151,13 @@ func.func @left(%x: tensor<1x4x6x6xf16>, %w: tensor<8x4x3x3xf16>, %y: tensor<1x4
 // accumulators (f64 multiply, round half to even, clamp) and a transposed
 // store of i8 rows.
 // CHECK-LABEL: func.func @qconv
+// CHECK:         %[[W:[a-z0-9_]+]] = arith.constant dense<2> : tensor<1x2x3x3x32xi16>
 // CHECK:         linalg.generic {{.*}} ins(%arg0, %arg0, %{{.*}} : tensor<1x4x6x6xi8>, tensor<1x4x6x6xi8>, tensor<i32>) outs(%{{.*}} : tensor<1x2x6x6xi32>)
 // CHECK:           arith.extui
 // CHECK:           arith.shli %{{.*}}, %{{.*}} : i32
 // CHECK:           arith.andi
 // CHECK:           arith.ori
 // CHECK:         scf.forall (%{{.*}}, %{{.*}}) in (1, 2) shared_outs(%{{.*}} = %{{.*}}) -> (tensor<1x2x8x8xi32>)
-// CHECK:         %[[W:[a-z0-9_]+]] = arith.constant dense<2> : tensor<1x2x3x3x32xi16>
 // CHECK:         scf.forall {{.*}} -> (tensor<1x16x36xi8>)
 // CHECK:           vector.transfer_read %{{.*}} : tensor<16xi32>, vector<8xi32>
 // CHECK:           vector.transfer_read %[[W]]{{.*}} : tensor<1x2x3x3x32xi16>, vector<16xi16>

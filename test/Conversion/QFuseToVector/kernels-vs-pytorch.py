@@ -88,6 +88,15 @@ conv_case("3-D groups 2", DENSE, 3, 1, 4, 16, 3, 5, 1, [1, 1, 1, 1, 1, 1], 1, 2,
 conv_case("tile-pixels=4 tile-vectors=1 override", DENSE + ": 8 output channels x 4",
           2, 1, 6, 16, 3, 6, 1, [1, 1, 1, 1], 1, 1,
           lowering="tile-vectors=1 tile-pixels=4")
+# A batch too large to prepare (pad) at once goes one image at a time.
+conv_case("3x3 16->32 batch 3, one image at a time", DENSE + ": 16 output",
+          2, 3, 16, 32, 3, [11, 9], 1, [1, 1, 1, 1], 1, 1, act="relu",
+          lowering="batch-prepare-bytes=0")
+conv_case("7x7/2 3->16 batch 2, one image at a time", "one image at a time", 2,
+          2, 3, 16, 7, 23, 2, [3, 3, 3, 3], 1, 1, const_w=True,
+          lowering="batch-prepare-bytes=0")
+conv_case("1-D k5/3 batch 2, one image at a time", "one image at a time", 1, 2,
+          3, 16, 5, 31, 3, [2, 1], 1, 1, lowering="batch-prepare-bytes=0")
 # Pointwise: channels per tile 6/4/1, pixels in 8-vectors with a ragged tail.
 conv_case("1x1 24->36 relu (6 channels)", PW + ": 6 output", 2, 3, 24, 36, 1,
           [7, 9], 1, [0, 0, 0, 0], 1, 1, act="relu", const_w=True)
