@@ -82,30 +82,42 @@ const Layer kLayers[] = {
     {"mv2_dw_3x3s2_112x112x96", 96, 112, 112, 96, 3, 2, 1, 96},
 };
 
-cl::list<std::string> layerFilter("layers", cl::desc("Only these layers (substring match)"));
-cl::list<int64_t> batches("batches", cl::desc("Batch sizes (default 1 and 8)"));
-cl::list<int> threadCounts("num-threads", cl::desc("Thread counts (default 1 and 2)"));
-cl::opt<std::string> forms("forms", cl::desc("fused, unfused or both"), cl::init("both"));
-cl::opt<unsigned> repeat("repeat", cl::desc("Timed runs per measurement (best of N)"), cl::init(5));
-cl::opt<bool> listLayers("list", cl::desc("List the layers and exit"));
+cl::OptionCategory category("qfuse-bench options");
+
+cl::list<std::string>
+    layerFilter("layers", cl::desc("Only these layers (substring match)"),
+                cl::cat(category));
+cl::list<int64_t> batches("batches", cl::desc("Batch sizes (default 1 and 8)"),
+                          cl::cat(category));
+cl::list<int> threadCounts("num-threads",
+                           cl::desc("Thread counts (default 1 and 2)"),
+                           cl::cat(category));
+cl::opt<std::string> forms("forms", cl::desc("fused, unfused or both"),
+                           cl::init("both"), cl::cat(category));
+cl::opt<unsigned> repeat("repeat",
+                         cl::desc("Timed runs per measurement (best of N)"),
+                         cl::init(5), cl::cat(category));
+cl::opt<bool> listLayers("list", cl::desc("List the layers and exit"),
+                         cl::cat(category));
 cl::opt<int> int8ActivationMax(
     "int8-activation-max",
     cl::desc("Largest uint8 input value of the int8 rows: 255, or 127 for "
              "7-bit activations (what oneDNN needs to stay exact without "
              "VNNI)"),
-    cl::init(255));
-cl::list<std::string> dtypes(
-    "dtypes", cl::desc("f32 and/or int8 (default f32)"), cl::CommaSeparated);
+    cl::init(255), cl::cat(category));
+cl::list<std::string> dtypes("dtypes",
+                             cl::desc("f32 and/or int8 (default f32)"),
+                             cl::CommaSeparated, cl::cat(category));
 cl::opt<std::string> lowering(
     "lowering",
     cl::desc("Further --qfuse-lower-to-llvm options for qfuse's kernels, "
              "e.g. 'vectorize=false' or 'tile-pixels=4 loop-order=weights'"),
-    cl::init(""));
+    cl::init(""), cl::cat(category));
 cl::opt<std::string> deviceName(
     "device",
     cl::desc("cpu (qfuse vs oneDNN, the default) or cuda (qfuse's GPU "
              "kernels, checked against oneDNN; f32 rows)"),
-    cl::init("cpu"));
+    cl::init("cpu"), cl::cat(category));
 
 /// The ISA oneDNN actually uses here (the cap, or less on a CPU without it).
 const char *effectiveIsa() {
@@ -506,6 +518,7 @@ llvm::Expected<double> timeQfuseCuda(ModuleOp module, const HostTensor &x,
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(
       argc, argv,
       "qfuse-bench: qfuse-compiled conv kernels vs oneDNN on the same shapes, "
