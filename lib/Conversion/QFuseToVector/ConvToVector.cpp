@@ -918,6 +918,26 @@ static Value readLanesStatic(OpBuilder &b, Location loc, const PlaneView &v,
   else
     count = (hi - 1 - lo) * stride + 1;
   Value inside = readVector(b, loc, v.plane, {row, cIdx(b, loc, from)}, count);
+  if (permutedLanes(width, stride) && count == width * stride) {
+    // One 16 → 8 shuffle that also takes zeros is a chain of inserts on
+    // AVX2; as two it is the usual vshufps, then one 8-lane permute and
+    // blend: the vshufps gives lane l the window's element
+    // 2·laneColumn(l) + parity, which is output column laneColumn(l) − d.
+    int64_t parity = (first - from) % 2;
+    int64_t d = (first - from - parity) / 2 - lo;
+    SmallVector<int64_t> pick, place;
+    for (int64_t l = 0; l < width; ++l)
+      pick.push_back(laneColumn(l, width, stride) * 2 + parity);
+    Value lanes = vector::ShuffleOp::create(b, loc, inside, inside, pick);
+    for (int64_t l = 0; l < width; ++l) {
+      int64_t o = laneColumn(l, width, stride);
+      place.push_back(o >= lo && o < hi
+                          ? laneColumn(o + d, width, stride)
+                          : width);
+    }
+    return vector::ShuffleOp::create(b, loc, lanes,
+                                     splat(b, loc, width, 0.0), place);
+  }
   Value zeros = splat(b, loc, count, 0.0);
   SmallVector<int64_t> mask;
   for (int64_t l = 0; l < width; ++l) {
