@@ -107,9 +107,11 @@ func.func @linear(%x: tensor<2x3xf32>, %w: tensor<4x3xf32>, %b: tensor<4xf32>) -
 // CHECK: linalg.generic {{.*}} ins(%{{.*}}, %[[M]] : tensor<1x3x4x4xi32>, tensor<3xf64>) outs(%{{.*}} : tensor<1x3x4x4xi8>)
 // CHECK: arith.sitofp %{{.*}} : i32 to f64
 // CHECK: math.roundeven
-// CHECK: arith.addf %{{.*}}, %[[ZY]]
-// CHECK: arith.maxnumf %{{.*}}, %[[LO]]
-// CHECK: arith.minnumf
+// CHECK: %[[V:.*]] = arith.addf %{{.*}}, %[[ZY]]
+// CHECK: %[[ABOVE:.*]] = arith.cmpf ogt, %[[V]], %[[LO]] : f64
+// CHECK: %[[MAX:.*]] = arith.select %[[ABOVE]], %[[V]], %[[LO]] : f64
+// CHECK: %[[BELOW:.*]] = arith.cmpf olt, %[[MAX]], %{{.*}} : f64
+// CHECK: arith.select %[[BELOW]], %[[MAX]], %{{.*}} : f64
 // CHECK: arith.fptosi %{{.*}} : f64 to i32
 // CHECK: arith.trunci %{{.*}} : i32 to i8
 func.func @qconv(%x: tensor<1x2x4x4xi8>, %w: tensor<3x2x3x3xi8>, %b: tensor<3xi32>, %sw: tensor<3xf32>) -> tensor<1x3x4x4xi8> {
