@@ -917,7 +917,6 @@ static Value readLanesStatic(OpBuilder &b, Location loc, const PlaneView &v,
     from = std::clamp<int64_t>(first, 0, v.w - count);
   else
     count = (hi - 1 - lo) * stride + 1;
-  Value inside = readVector(b, loc, v.plane, {row, cIdx(b, loc, from)}, count);
   if (permutedLanes(width, stride) && count == width * stride) {
     // One 16 → 8 shuffle that also takes zeros is a chain of inserts on
     // AVX2; as two it is the usual vshufps, then one 8-lane permute and
@@ -928,7 +927,11 @@ static Value readLanesStatic(OpBuilder &b, Location loc, const PlaneView &v,
     SmallVector<int64_t> pick, place;
     for (int64_t l = 0; l < width; ++l)
       pick.push_back(laneColumn(l, width, stride) * 2 + parity);
-    Value lanes = vector::ShuffleOp::create(b, loc, inside, inside, pick);
+    // (Two reads, as for the windows of emitDepthwiseChunk.)
+    Value lanes = vector::ShuffleOp::create(
+        b, loc, readVector(b, loc, v.plane, {row, cIdx(b, loc, from)}, width),
+        readVector(b, loc, v.plane, {row, cIdx(b, loc, from + width)}, width),
+        pick);
     for (int64_t l = 0; l < width; ++l) {
       int64_t o = laneColumn(l, width, stride);
       place.push_back(o >= lo && o < hi
@@ -938,6 +941,7 @@ static Value readLanesStatic(OpBuilder &b, Location loc, const PlaneView &v,
     return vector::ShuffleOp::create(b, loc, lanes,
                                      splat(b, loc, width, 0.0), place);
   }
+  Value inside = readVector(b, loc, v.plane, {row, cIdx(b, loc, from)}, count);
   Value zeros = splat(b, loc, count, 0.0);
   SmallVector<int64_t> mask;
   for (int64_t l = 0; l < width; ++l) {
@@ -983,7 +987,7 @@ static Value emitDepthwiseChunk(OpBuilder &b, Location loc,
     // the taps at that column (even lanes) and at the next (odd lanes),
     // so a 3-wide row loads two windows per vector, not three. (Inside:
     // the window lies between the first tap's read and the last's.)
-    DenseMap<int64_t, Value> windows;
+    DenseMap<int64_t, std::pair<Value, Value>> windows;
     for (int64_t j = 0; j < pr.kw; ++j) {
       int64_t col = j * pr.dw, offset = 0;
       for (auto [u, w] : llvm::enumerate(widths)) {
@@ -997,14 +1001,21 @@ static Value emitDepthwiseChunk(OpBuilder &b, Location loc,
         if (padRow) {
           x = splat(b, loc, w, 0.0);
         } else if (windowInside) {
-          Value &window = windows[at];
-          if (!window)
-            window = readVector(b, loc, view.plane,
-                                {ih, addIdx(b, loc, iwBase, at)}, 2 * w);
+          // Two w-wide reads and a two-operand shuffle (one vshufps):
+          // as one 2·w-wide read, LLVM narrows a window whose odd lanes no
+          // tap uses (the third tap's) into element-by-element inserts.
+          auto &window = windows[at];
+          if (!window.first) {
+            Value col0 = addIdx(b, loc, iwBase, at);
+            window = {readVector(b, loc, view.plane, {ih, col0}, w),
+                      readVector(b, loc, view.plane,
+                                 {ih, addIdx(b, loc, col0, w)}, w)};
+          }
           SmallVector<int64_t> mask;
           for (int64_t l = 0; l < w; ++l)
             mask.push_back(laneColumn(l, w, 2) * 2 + col % 2);
-          x = vector::ShuffleOp::create(b, loc, window, window, mask);
+          x = vector::ShuffleOp::create(b, loc, window.first, window.second,
+                                        mask);
         } else if (ow0Static) {
           x = readLanesStatic(b, loc, view, ih,
                               (*ow0Static + offset) * pr.sw + col, w, pr.sw);

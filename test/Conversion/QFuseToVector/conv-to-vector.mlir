@@ -96,20 +96,22 @@ func.func @depthwise_stride2(%x: tensor<1x3x9x9xf32>, %w: tensor<3x1x3x3xf32>) -
 
 // Depthwise, stride 2, rows of 75 outputs: chunk 0 touches the left
 // padding (static columns), chunk 1 is inside the plane (the loop), then
-// the 11-output tail. Inside, one 16-wide window per vector serves the
-// tap at an even column (even lanes) and the next tap (odd lanes), both
-// in the in-lane order [0, 1, 4, 5, 2, 3, 6, 7] of the outputs that one
-// vshufps gives; the accumulator is put back in order before the store.
+// the 11-output tail. Inside, one 16-wide window (two 8-wide reads) per
+// vector serves the tap at an even column (even lanes) and the next tap
+// (odd lanes), both in the in-lane order [0, 1, 4, 5, 2, 3, 6, 7] of the
+// outputs that one vshufps gives; the accumulator is put back in order
+// before the store.
 // At the left edge, tap 0's output 0 reads the padding: the window from
 // column 1 gives outputs 1..8 in that order, and one 8-lane shuffle moves
 // them one output along and puts a zero in output 0.
 // CHECK-LABEL: func.func @depthwise_stride2_windows
-// CHECK:         %[[EDGE:.*]] = vector.shuffle %{{.*}}, %{{.*}} [0, 2, 8, 10, 4, 6, 12, 14] : vector<16xf32>, vector<16xf32>
+// CHECK:         %[[EDGE:.*]] = vector.shuffle %{{.*}}, %{{.*}} [0, 2, 8, 10, 4, 6, 12, 14] : vector<8xf32>, vector<8xf32>
 // CHECK:         vector.shuffle %[[EDGE]], %{{.*}} [8, 0, 5, 2, 1, 4, 3, 6] : vector<8xf32>, vector<8xf32>
 // CHECK:         scf.for %{{.*}} = %c32{{.*}} to %c64{{.*}} step %c32
-// CHECK:           %[[WIN:.*]] = vector.transfer_read %{{.*}} : tensor<3x150xf32>, vector<16xf32>
-// CHECK:           vector.shuffle %[[WIN]], %[[WIN]] [0, 2, 8, 10, 4, 6, 12, 14] : vector<16xf32>, vector<16xf32>
-// CHECK:           vector.shuffle %[[WIN]], %[[WIN]] [1, 3, 9, 11, 5, 7, 13, 15] : vector<16xf32>, vector<16xf32>
+// CHECK:           %[[LO:.*]] = vector.transfer_read %{{.*}} : tensor<3x150xf32>, vector<8xf32>
+// CHECK:           %[[HI:.*]] = vector.transfer_read %{{.*}} : tensor<3x150xf32>, vector<8xf32>
+// CHECK:           vector.shuffle %[[LO]], %[[HI]] [0, 2, 8, 10, 4, 6, 12, 14] : vector<8xf32>, vector<8xf32>
+// CHECK:           vector.shuffle %[[LO]], %[[HI]] [1, 3, 9, 11, 5, 7, 13, 15] : vector<8xf32>, vector<8xf32>
 // CHECK:           %[[ORDERED:.*]] = vector.shuffle %[[ACC:.*]], %[[ACC]] [0, 1, 4, 5, 2, 3, 6, 7] : vector<8xf32>, vector<8xf32>
 // CHECK:           vector.transfer_write %[[ORDERED]]
 func.func @depthwise_stride2_windows(%x: tensor<1x1x3x150xf32>, %w: tensor<1x1x3x3xf32>) -> tensor<1x1x2x75xf32> {
