@@ -88,7 +88,8 @@ def ConvertQFuseToVector : Pass<"convert-qfuse-to-vector"> {
       and reads narrowed to the plane, their other lanes zero); stride `s`
       reads `w·s` contiguous inputs and keeps every `s`-th (stride 2: one
       window serves two adjacent taps, in the lane order one `vshufps`
-      gives); `scf.forall` over (image, channel).
+      gives); interior rows two at a time, the input rows they share read
+      once; `scf.forall` over (image, channel).
     * Linear layers: the dense kernel with the batch rows as pixels, stored
       row-major.
     * Transposed convolutions with a constant weight. Strided ones with

@@ -820,6 +820,8 @@ static Value packWeights(OpBuilder &b, Location loc, Value weight,
 
 /// Vectors of 8 along the output width per register tile.
 constexpr int64_t kDepthwiseVectors = 4;
+/// Output rows computed together (sharing the input rows between them).
+constexpr int64_t kDepthwiseRows = 2;
 
 struct DepthwiseProblem {
   int64_t batch, channels, kh, kw, sh, sw, dh, dw, oh, ow;
@@ -952,37 +954,54 @@ static Value readLanesStatic(OpBuilder &b, Location loc, const PlaneView &v,
   return vector::ShuffleOp::create(b, loc, inside, zeros, mask);
 }
 
-/// One output row segment of `widths` vectors starting at column `ow0`.
+/// One output row segment of `widths` vectors starting at column `ow0`,
+/// for `numRows` consecutive output rows from `oh` (each input row read
+/// once for all the output rows it feeds).
 /// `ohStatic` / `ow0Static` are set when the row / segment can touch the
 /// padding: its indices are then constants and its reads checked here;
 /// otherwise every read is inside the plane (the caller's promise).
 static Value emitDepthwiseChunk(OpBuilder &b, Location loc,
                                 const DepthwiseProblem &pr,
                                 const PlaneView &view, Value oh,
-                                std::optional<int64_t> ohStatic, Value ow0,
+                                std::optional<int64_t> ohStatic,
+                                int64_t numRows, Value ow0,
                                 std::optional<int64_t> ow0Static,
                                 ArrayRef<int64_t> widths, ArrayRef<Value> taps,
                                 Value biasScalar, Value multiplier,
                                 Value dest) {
-  SmallVector<Value> accs;
-  for (int64_t w : widths) {
-    auto type = VectorType::get({w}, b.getF32Type());
-    accs.push_back(
-        biasScalar && !pr.integer
-            ? vector::BroadcastOp::create(b, loc, type, biasScalar).getResult()
-            : splat(b, loc, w, 0.0));
-  }
+  int64_t numW = widths.size();
+  SmallVector<Value> accs; // [row][vector]
+  for (int64_t r = 0; r < numRows; ++r)
+    for (int64_t w : widths) {
+      auto type = VectorType::get({w}, b.getF32Type());
+      accs.push_back(biasScalar && !pr.integer
+                         ? vector::BroadcastOp::create(b, loc, type, biasScalar)
+                               .getResult()
+                         : splat(b, loc, w, 0.0));
+    }
   Value ihBase = addIdx(b, loc, mulIdx(b, loc, oh, pr.sh), -view.padTop);
   Value iwBase = addIdx(b, loc, mulIdx(b, loc, ow0, pr.sw), -view.padLeft);
-  for (int64_t i = 0; i < pr.kh; ++i) {
+  // Input rows d = 0 .. (R−1)·sh + (kh−1)·dh below the first output row's
+  // top; output row r takes row d as its tap row (d − r·sh) / dh. Each
+  // accumulator still sees its taps in (i, j) order.
+  int64_t inputRows = (numRows - 1) * pr.sh + (pr.kh - 1) * pr.dh + 1;
+  for (int64_t d = 0; d < inputRows; ++d) {
+    SmallVector<std::pair<int64_t, int64_t>> uses; // (output row, tap row)
+    for (int64_t r = 0; r < numRows; ++r) {
+      int64_t t = d - r * pr.sh;
+      if (t >= 0 && t % pr.dh == 0 && t / pr.dh < pr.kh)
+        uses.push_back({r, t / pr.dh});
+    }
+    if (uses.empty())
+      continue;
     // A row of padding contributes zeros (multiplied in, as a padded
     // plane would: the same result bit for bit, NaN weights included).
     bool padRow = false;
     if (ohStatic) {
-      int64_t ih = *ohStatic * pr.sh - view.padTop + i * pr.dh;
+      int64_t ih = *ohStatic * pr.sh - view.padTop + d;
       padRow = ih < 0 || ih >= view.h;
     }
-    Value ih = padRow ? Value() : addIdx(b, loc, ihBase, i * pr.dh);
+    Value ih = padRow ? Value() : addIdx(b, loc, ihBase, d);
     // Stride 2 inside the plane: the 2·w inputs from an even column give
     // the taps at that column (even lanes) and at the next (odd lanes),
     // so a 3-wide row loads two windows per vector, not three. (Inside:
@@ -1025,16 +1044,21 @@ static Value emitDepthwiseChunk(OpBuilder &b, Location loc,
                           pr.sw);
         }
         auto type = VectorType::get({w}, b.getF32Type());
-        Value wv =
-            vector::BroadcastOp::create(b, loc, type, taps[i * pr.kw + j]);
-        accs[u] = vector::FMAOp::create(b, loc, x, wv, accs[u]);
+        for (auto [r, i] : uses) {
+          Value wv =
+              vector::BroadcastOp::create(b, loc, type, taps[i * pr.kw + j]);
+          Value &acc = accs[r * numW + u];
+          acc = vector::FMAOp::create(b, loc, x, wv, acc);
+        }
         offset += w;
       }
     }
   }
-  int64_t offset = 0;
-  for (auto [u, w] : llvm::enumerate(widths)) {
-    Value v = accs[u];
+  for (int64_t r = 0; r < numRows; ++r) {
+    Value row = addIdx(b, loc, oh, r);
+    int64_t offset = 0;
+    for (auto [u, w] : llvm::enumerate(widths)) {
+    Value v = accs[r * numW + u];
     if (permutedLanes(w, pr.sw)) {
       // Back to the natural order (the lane order is an involution).
       SmallVector<int64_t> order(kStride2Lanes, kStride2Lanes + kLanes);
@@ -1057,8 +1081,9 @@ static Value emitDepthwiseChunk(OpBuilder &b, Location loc,
     } else {
       v = activate(b, loc, v, pr.act);
     }
-    dest = writeVector(b, loc, v, dest, {oh, addIdx(b, loc, ow0, offset)});
+    dest = writeVector(b, loc, v, dest, {row, addIdx(b, loc, ow0, offset)});
     offset += w;
+    }
   }
   return dest;
 }
@@ -1260,9 +1285,10 @@ static Value emitDepthwise(OpBuilder &b, Location loc,
       llvm::divideFloorSigned(view.w + view.padLeft - reach, span), kLo,
       fullChunks);
   auto emitRow = [&](OpBuilder &rb, Location rl, Value oh,
-                     std::optional<int64_t> ohStatic, Value cur) {
+                     std::optional<int64_t> ohStatic, int64_t numRows,
+                     Value cur) {
     auto staticChunk = [&](int64_t ow0, ArrayRef<int64_t> widths) {
-      cur = emitDepthwiseChunk(rb, rl, pr, view, oh, ohStatic,
+      cur = emitDepthwiseChunk(rb, rl, pr, view, oh, ohStatic, numRows,
                                cIdx(rb, rl, ow0), ow0, widths, taps,
                                biasScalar, multiplier, cur);
     };
@@ -1275,9 +1301,10 @@ static Value emitDepthwise(OpBuilder &b, Location loc,
                 [&](OpBuilder &cb, Location cl, Value ow0, ValueRange cit) {
                   scf::YieldOp::create(
                       cb, cl,
-                      emitDepthwiseChunk(cb, cl, pr, view, oh, ohStatic, ow0,
-                                         std::nullopt, full, taps, biasScalar,
-                                         multiplier, cit[0]));
+                      emitDepthwiseChunk(cb, cl, pr, view, oh, ohStatic,
+                                         numRows, ow0, std::nullopt, full,
+                                         taps, biasScalar, multiplier,
+                                         cit[0]));
                 })
                 .getResult(0);
     for (int64_t k = kHi; k < fullChunks; ++k)
@@ -1295,20 +1322,26 @@ static Value emitDepthwise(OpBuilder &b, Location loc,
                               pr.sh) +
           1,
       ohLo, pr.oh);
+  // The interior rows go kDepthwiseRows at a time (the input rows they
+  // share read once), a remainder row after them.
   Value rows = plane;
   for (int64_t oh = 0; oh < ohLo; ++oh)
-    rows = emitRow(fb, loc, cIdx(fb, loc, oh), oh, rows);
-  if (ohHi > ohLo)
+    rows = emitRow(fb, loc, cIdx(fb, loc, oh), oh, 1, rows);
+  int64_t groupEnd = ohLo + (ohHi - ohLo) / kDepthwiseRows * kDepthwiseRows;
+  if (groupEnd > ohLo)
     rows = scf::ForOp::create(
-               fb, loc, cIdx(fb, loc, ohLo), cIdx(fb, loc, ohHi),
-               cIdx(fb, loc, 1), ValueRange{rows},
+               fb, loc, cIdx(fb, loc, ohLo), cIdx(fb, loc, groupEnd),
+               cIdx(fb, loc, kDepthwiseRows), ValueRange{rows},
                [&](OpBuilder &rb, Location rl, Value oh, ValueRange it) {
-                 scf::YieldOp::create(
-                     rb, rl, emitRow(rb, rl, oh, std::nullopt, it[0]));
+                 scf::YieldOp::create(rb, rl,
+                                      emitRow(rb, rl, oh, std::nullopt,
+                                              kDepthwiseRows, it[0]));
                })
                .getResult(0);
+  for (int64_t oh = groupEnd; oh < ohHi; ++oh)
+    rows = emitRow(fb, loc, cIdx(fb, loc, oh), std::nullopt, 1, rows);
   for (int64_t oh = ohHi; oh < pr.oh; ++oh)
-    rows = emitRow(fb, loc, cIdx(fb, loc, oh), oh, rows);
+    rows = emitRow(fb, loc, cIdx(fb, loc, oh), oh, 1, rows);
   OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
   tensor::ParallelInsertSliceOp::create(tb, loc, rows, shared, offs, sizes,
                                         ones);

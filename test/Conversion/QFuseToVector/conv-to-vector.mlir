@@ -65,8 +65,10 @@ func.func @pointwise(%x: tensor<2x8x8x8xf32>, %w: tensor<12x8x1x1xf32>) -> tenso
 
 // Depthwise, stride 2: forall over (image, channel); the input plane read in
 // place (no padded copy): row 0 touches the top padding and is emitted with
-// static indices, its padding row multiplied in as zeros; rows 1..3 are a
-// loop; every read that would cross the left or right edge is narrowed to
+// static indices, its padding row multiplied in as zeros; rows 1..3 read
+// only the plane: rows 1 and 2 go together in a loop (two rows per
+// iteration, sharing input row 3: 5 input rows read, not 6), row 3 after
+// it; every read that would cross the left or right edge is narrowed to
 // the columns inside and its other lanes filled with zeros by the shuffle
 // (lane 0 of tap 0 is the left padding, lane 4 of tap 2 the right).
 // CHECK-LABEL: func.func @depthwise_stride2
@@ -82,10 +84,12 @@ func.func @pointwise(%x: tensor<2x8x8x8xf32>, %w: tensor<12x8x1x1xf32>) -> tenso
 // CHECK:           vector.shuffle %{{.*}}, %{{.*}} [0, 2, 4, 6, 8] : vector<9xf32>, vector<9xf32>
 // CHECK:           vector.shuffle %{{.*}}, %{{.*}} [0, 2, 4, 6, 7] : vector<7xf32>, vector<7xf32>
 // CHECK:           vector.transfer_write %{{.*}} : vector<5xf32>, tensor<5x5xf32>
-// CHECK:           scf.for %{{.*}} = %c1{{.*}} to %c4
-// CHECK:             vector.shuffle %{{.*}}, %{{.*}} [7, 0, 2, 4, 6] : vector<7xf32>, vector<7xf32>
-// CHECK:             vector.fma %{{.*}} : vector<5xf32>
-// CHECK:             vector.transfer_write %{{.*}} : vector<5xf32>, tensor<5x5xf32>
+// CHECK:           scf.for %{{.*}} = %c1{{.*}} to %c3{{.*}} step %c2
+// CHECK-COUNT-5:     vector.shuffle %{{.*}}, %{{.*}} [7, 0, 2, 4, 6] : vector<7xf32>, vector<7xf32>
+// CHECK-NOT:         vector.shuffle %{{.*}}, %{{.*}} [7, 0, 2, 4, 6] : vector<7xf32>, vector<7xf32>
+// CHECK-COUNT-2:     vector.transfer_write %{{.*}} : vector<5xf32>, tensor<5x5xf32>
+// CHECK:             scf.yield
+// CHECK:           vector.transfer_write %{{.*}} : vector<5xf32>, tensor<5x5xf32>
 func.func @depthwise_stride2(%x: tensor<1x3x9x9xf32>, %w: tensor<3x1x3x3xf32>) -> tensor<1x3x5x5xf32> {
   // expected-remark @+1 {{depthwise vector kernel}}
   %y = qfuse.conv %x, %w {strides = array<i64: 2, 2>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 3 : i64} : (tensor<1x3x9x9xf32>, tensor<3x1x3x3xf32>) -> tensor<1x3x5x5xf32>
