@@ -99,6 +99,13 @@ cl::opt<unsigned> repeat("repeat",
                          cl::init(5), cl::cat(category));
 cl::opt<bool> listLayers("list", cl::desc("List the layers and exit"),
                          cl::cat(category));
+cl::opt<unsigned> minTimeMs(
+    "min-time-ms",
+    cl::desc("Keep timing each measurement past --repeat runs until this "
+             "many milliseconds have gone by (short kernels on a shared "
+             "machine need many runs for a stable best; 0: exactly "
+             "--repeat)"),
+    cl::init(200), cl::cat(category));
 cl::opt<int> int8ActivationMax(
     "int8-activation-max",
     cl::desc("Largest uint8 input value of the int8 rows: 255, or 127 for "
@@ -139,14 +146,18 @@ const char *effectiveIsa() {
   }
 }
 
-double bestOf(unsigned n, llvm::function_ref<void()> fn) {
+/// The best time of `fn` over at least `n` runs, and over as many more as
+/// fit in `minMs` milliseconds (at most 100·n), after a warm-up run.
+double bestOf(unsigned n, llvm::function_ref<void()> fn, double minMs = 0) {
   fn(); // warm-up
-  double best = INFINITY;
-  for (unsigned i = 0; i < n; ++i) {
+  double best = INFINITY, total = 0;
+  for (unsigned i = 0; i < n || (total < minMs && i < 100 * n); ++i) {
     auto t0 = std::chrono::steady_clock::now();
     fn();
     auto t1 = std::chrono::steady_clock::now();
-    best = std::min(best, std::chrono::duration<double, std::milli>(t1 - t0).count());
+    double ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
+    best = std::min(best, ms);
+    total += ms;
   }
   return best;
 }
@@ -291,7 +302,7 @@ double runOneDNN(const Layer &l, const Data &d, bool fused,
     };
     dstFinal = bnOut;
   }
-  double ms = bestOf(repeat, step);
+  double ms = bestOf(repeat, step, minTimeMs);
   out.resize(d.n * l.k * d.oh * d.ow);
   memory userDst({dst, dt::f32, tag::nchw}, eng, out.data());
   reorder(dstFinal, userDst).execute(s, dstFinal, userDst);
@@ -421,11 +432,14 @@ double runOneDNNInt8(const Layer &l, const Int8Data &d,
   reorder(userSrc, srcM).execute(s, userSrc, srcM);
   reorder(userW, wM).execute(s, userW, wM);
   convolution_forward conv(pd);
-  double ms = bestOf(repeat, [&] {
-    conv.execute(s, {{DNNL_ARG_SRC, srcM}, {DNNL_ARG_WEIGHTS, wM},
-                     {DNNL_ARG_BIAS, bias}, {DNNL_ARG_DST, dstM}});
-    s.wait();
-  });
+  double ms = bestOf(
+      repeat,
+      [&] {
+        conv.execute(s, {{DNNL_ARG_SRC, srcM}, {DNNL_ARG_WEIGHTS, wM},
+                         {DNNL_ARG_BIAS, bias}, {DNNL_ARG_DST, dstM}});
+        s.wait();
+      },
+      minTimeMs);
   out.resize(d.n * l.k * d.oh * d.ow);
   memory userDst({dst, dt::u8, tag::nchw}, eng, out.data());
   reorder(dstM, userDst).execute(s, dstM, userDst);
@@ -478,10 +492,13 @@ llvm::Expected<double> timeQfuse(ModuleOp module, int threads,
                                   lowering);
   if (!jit)
     return jit.takeError();
-  return bestOf(repeat, [&] {
-    if (llvm::Error e = (*jit)->run({x}, results))
-      llvm::report_fatal_error(std::move(e));
-  });
+  return bestOf(
+      repeat,
+      [&] {
+        if (llvm::Error e = (*jit)->run({x}, results))
+          llvm::report_fatal_error(std::move(e));
+      },
+      minTimeMs);
 }
 
 /// max |got − ref| / max |ref| of an f32 result against oneDNN's.
