@@ -1113,20 +1113,23 @@ static Value writeRowChunks(
   return dest;
 }
 
-/// `plane` [H, W] zero-padded by pad = {top, left, bottom, right} plus
-/// `slack` zero columns on the right, written with vector stores (the
-/// generic tensor.pad lowering is scalar).
+/// `plane` [H, W] padded by pad = {top, left, bottom, right} with
+/// `padValue` (null: zero), written with vector stores (the generic
+/// tensor.pad lowering is scalar) into `into` ([H + top + bottom, W + left +
+/// right]; null: a new tensor).
 static Value
 padPlane(OpBuilder &b, Location loc, Value plane, ArrayRef<int64_t> pad,
-         int64_t slack,
          function_ref<Value(OpBuilder &, Location, Value)> convert = nullptr,
-         Value padValue = Value()) {
+         Value padValue = Value(), Value into = Value()) {
   auto type = cast<RankedTensorType>(plane.getType());
   int64_t h = type.getDimSize(0), w = type.getDimSize(1);
-  int64_t hp = h + pad[0] + pad[2], wp = w + pad[1] + pad[3] + slack;
+  int64_t hp = h + pad[0] + pad[2], wp = w + pad[1] + pad[3];
   // `convert` makes f32 planes; otherwise the plane keeps its type.
   Type elt = convert ? b.getF32Type() : type.getElementType();
-  Value dest = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{hp, wp}, elt);
+  Value dest =
+      into ? into
+           : tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{hp, wp}, elt)
+                 .getResult();
   auto zeros = [&](OpBuilder &nb, Location nl, Value, int64_t width) -> Value {
     auto vt = VectorType::get({width}, elt);
     if (padValue)
@@ -1196,7 +1199,15 @@ static Value padPlanes(OpBuilder &b, Location loc, Value input,
       ArrayRef<OpFoldResult>{fb.getIndexAttr(1), fb.getIndexAttr(1),
                              fb.getIndexAttr(h), fb.getIndexAttr(w)},
       ones);
-  Value padded = padPlane(fb, loc, plane, pad, /*slack=*/0, nullptr, padValue);
+  // Written straight into this plane's slice of the result (a plane of
+  // its own would be copied into it afterwards).
+  Value slot = tensor::ExtractSliceOp::create(
+      fb, loc, RankedTensorType::get({hp, wp}, elt),
+      forall.getRegionIterArgs()[0], at,
+      ArrayRef<OpFoldResult>{fb.getIndexAttr(1), fb.getIndexAttr(1),
+                             fb.getIndexAttr(hp), fb.getIndexAttr(wp)},
+      ones);
+  Value padded = padPlane(fb, loc, plane, pad, nullptr, padValue, slot);
   OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
   tensor::ParallelInsertSliceOp::create(
       tb, loc, padded, forall.getRegionIterArgs()[0], at,
@@ -1245,7 +1256,7 @@ static Value emitDepthwise(OpBuilder &b, Location loc,
   PlaneView view{input, h, w, pr.pad[0], pr.pad[1]};
   if (pr.integer) {
     input = padPlane(
-        fb, loc, input, pr.pad, /*slack=*/0,
+        fb, loc, input, pr.pad,
         [&](OpBuilder &vb, Location vl, Value v) -> Value {
           auto vt = cast<VectorType>(v.getType());
           Type i32 = vb.getI32Type();
