@@ -20,10 +20,16 @@
 // ONE:           scf.yield %[[NEXT]]
 // ONE:         } {qfuse.fork_per_iteration}
 
+// Each padded plane is written straight into its slice of the padded batch
+// (no plane of its own copied in afterwards).
 // BATCH-NOT: one image at a time
 // BATCH-LABEL: func.func @conv
 // BATCH-NOT:     scf.for %{{.*}} iter_args
-// BATCH:         scf.forall {{.*}} shared_outs({{.*}}) -> (tensor<2x4x8x8xf32>)
+// BATCH:         scf.forall (%[[N:.*]], %[[C:.*]]) in (2, 4) shared_outs(%[[PADDED:.*]] = %{{.*}}) -> (tensor<2x4x8x8xf32>)
+// BATCH:           %[[SLOT:.*]] = tensor.extract_slice %[[PADDED]][%[[N]], %[[C]], 0, 0] [1, 1, 8, 8]
+// BATCH-NOT:       tensor.empty
+// BATCH:           scf.for {{.*}} iter_args(%{{.*}} = %[[SLOT]])
+// BATCH:           tensor.parallel_insert_slice %{{.*}} into %[[PADDED]][%[[N]], %[[C]], 0, 0] [1, 1, 8, 8]
 // BATCH-NOT:     qfuse.fork_per_iteration
 func.func @conv(%x: tensor<2x4x6x6xf32>, %w: tensor<16x4x3x3xf32>, %b: tensor<16xf32>) -> tensor<2x16x6x6xf32> {
   %y = qfuse.conv %x, %w, %b {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 1 : i64} : (tensor<2x4x6x6xf32>, tensor<16x4x3x3xf32>, tensor<16xf32>) -> tensor<2x16x6x6xf32>
