@@ -1113,19 +1113,19 @@ static Value writeRowChunks(
   return dest;
 }
 
-/// `plane` [H, W] padded by pad = {top, left, bottom, right} with
-/// `padValue` (null: zero), written with vector stores (the generic
-/// tensor.pad lowering is scalar) into `into` ([H + top + bottom, W + left +
-/// right]; null: a new tensor).
-static Value
-padPlane(OpBuilder &b, Location loc, Value plane, ArrayRef<int64_t> pad,
-         function_ref<Value(OpBuilder &, Location, Value)> convert = nullptr,
-         Value padValue = Value(), Value into = Value()) {
-  auto type = cast<RankedTensorType>(plane.getType());
-  int64_t h = type.getDimSize(0), w = type.getDimSize(1);
+/// Vectors `width` wide of an [H, W] plane's row `row` from column `col`.
+using PlaneSource =
+    function_ref<Value(OpBuilder &, Location, Value row, Value col,
+                       int64_t width)>;
+
+/// An [H, W] plane of `elt`, each row's values given by `source`, padded by
+/// pad = {top, left, bottom, right} with `padValue` (null: zero), written
+/// with vector stores (the generic tensor.pad lowering is scalar) into
+/// `into` ([H + top + bottom, W + left + right]; null: a new tensor).
+static Value padPlane(OpBuilder &b, Location loc, int64_t h, int64_t w,
+                      Type elt, ArrayRef<int64_t> pad, PlaneSource source,
+                      Value padValue = Value(), Value into = Value()) {
   int64_t hp = h + pad[0] + pad[2], wp = w + pad[1] + pad[3];
-  // `convert` makes f32 planes; otherwise the plane keeps its type.
-  Type elt = convert ? b.getF32Type() : type.getElementType();
   Value dest =
       into ? into
            : tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{hp, wp}, elt)
@@ -1162,9 +1162,8 @@ padPlane(OpBuilder &b, Location loc, Value plane, ArrayRef<int64_t> pad,
         d = writeRowChunks(
             nb, nl, d, r, pad[1], w,
             [&](OpBuilder &vb, Location vl, Value col, int64_t width) {
-              Value v = readVector(
-                  vb, vl, plane, {srcRow, addIdx(vb, vl, col, -pad[1])}, width);
-              return convert ? convert(vb, vl, v) : v;
+              return source(vb, vl, srcRow, addIdx(vb, vl, col, -pad[1]),
+                            width);
             });
         if (wp > pad[1] + w)
           d = writeRowChunks(nb, nl, d, r, pad[1] + w, wp - pad[1] - w, zeros);
@@ -1173,15 +1172,20 @@ padPlane(OpBuilder &b, Location loc, Value plane, ArrayRef<int64_t> pad,
   return rows(dest, pad[0] + h, hp, zeroRow);
 }
 
-/// A 4-D NCHW tensor of 32-bit elements padded by pad = {top, left, bottom,
-/// right} with `padValue` (null: zero): one vector-store padPlane per (n, c)
-/// plane, the planes shared among threads (a tensor.pad lowers to
-/// element-by-element loops and a separate fill).
-static Value padPlanes(OpBuilder &b, Location loc, Value input,
-                       ArrayRef<int64_t> pad, Value padValue) {
+/// [N, C, H, W] → [N, C/k, H + top + bottom, W + left + right] of `elt`:
+/// plane (n, p) holds `combine` of the input planes (n, k·p .. k·p+k−1)
+/// (one vector of each per `combine` call), padded with `padValue` (null:
+/// zero). One vector pass per output plane, the planes shared among
+/// threads, each written straight into its slice of the result (a
+/// tensor.pad and a linalg.generic would be scalar loops, and a plane of
+/// its own would be copied in).
+static Value
+packPlanes(OpBuilder &b, Location loc, Value input, int64_t k, Type elt,
+           ArrayRef<int64_t> pad, Value padValue,
+           function_ref<Value(OpBuilder &, Location, ArrayRef<Value>)>
+               combine) {
   auto type = cast<RankedTensorType>(input.getType());
-  Type elt = type.getElementType();
-  int64_t n = type.getDimSize(0), c = type.getDimSize(1);
+  int64_t n = type.getDimSize(0), c = type.getDimSize(1) / k;
   int64_t h = type.getDimSize(2), w = type.getDimSize(3);
   int64_t hp = h + pad[0] + pad[2], wp = w + pad[1] + pad[3];
   Value empty =
@@ -1190,31 +1194,46 @@ static Value padPlanes(OpBuilder &b, Location loc, Value input,
       b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(n), b.getIndexAttr(c)},
       ValueRange{empty}, std::nullopt);
   OpBuilder fb = OpBuilder::atBlockBegin(forall.getBody());
+  Value img = forall.getInductionVar(0), ch = forall.getInductionVar(1);
   SmallVector<OpFoldResult> ones(4, fb.getIndexAttr(1));
-  SmallVector<OpFoldResult> at = {forall.getInductionVar(0),
-                                  forall.getInductionVar(1), fb.getIndexAttr(0),
+  SmallVector<Value> planes;
+  for (int64_t e = 0; e < k; ++e)
+    planes.push_back(tensor::ExtractSliceOp::create(
+        fb, loc, RankedTensorType::get({h, w}, type.getElementType()), input,
+        ArrayRef<OpFoldResult>{img, addIdx(fb, loc, mulIdx(fb, loc, ch, k), e),
+                               fb.getIndexAttr(0), fb.getIndexAttr(0)},
+        ArrayRef<OpFoldResult>{fb.getIndexAttr(1), fb.getIndexAttr(1),
+                               fb.getIndexAttr(h), fb.getIndexAttr(w)},
+        ones));
+  SmallVector<OpFoldResult> at = {img, ch, fb.getIndexAttr(0),
                                   fb.getIndexAttr(0)};
-  Value plane = tensor::ExtractSliceOp::create(
-      fb, loc, RankedTensorType::get({h, w}, elt), input, at,
-      ArrayRef<OpFoldResult>{fb.getIndexAttr(1), fb.getIndexAttr(1),
-                             fb.getIndexAttr(h), fb.getIndexAttr(w)},
-      ones);
-  // Written straight into this plane's slice of the result (a plane of
-  // its own would be copied into it afterwards).
+  SmallVector<OpFoldResult> sizes = {fb.getIndexAttr(1), fb.getIndexAttr(1),
+                                     fb.getIndexAttr(hp), fb.getIndexAttr(wp)};
   Value slot = tensor::ExtractSliceOp::create(
       fb, loc, RankedTensorType::get({hp, wp}, elt),
-      forall.getRegionIterArgs()[0], at,
-      ArrayRef<OpFoldResult>{fb.getIndexAttr(1), fb.getIndexAttr(1),
-                             fb.getIndexAttr(hp), fb.getIndexAttr(wp)},
-      ones);
-  Value padded = padPlane(fb, loc, plane, pad, nullptr, padValue, slot);
+      forall.getRegionIterArgs()[0], at, sizes, ones);
+  Value padded = padPlane(
+      fb, loc, h, w, elt, pad,
+      [&](OpBuilder &vb, Location vl, Value row, Value col, int64_t width) {
+        SmallVector<Value> v;
+        for (Value plane : planes)
+          v.push_back(readVector(vb, vl, plane, {row, col}, width));
+        return combine ? combine(vb, vl, v) : v.front();
+      },
+      padValue, slot);
   OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
   tensor::ParallelInsertSliceOp::create(
-      tb, loc, padded, forall.getRegionIterArgs()[0], at,
-      ArrayRef<OpFoldResult>{tb.getIndexAttr(1), tb.getIndexAttr(1),
-                             tb.getIndexAttr(hp), tb.getIndexAttr(wp)},
-      ones);
+      tb, loc, padded, forall.getRegionIterArgs()[0], at, sizes, ones);
   return forall.getResult(0);
+}
+
+/// A 4-D NCHW tensor of 32-bit elements padded by pad = {top, left, bottom,
+/// right} with `padValue` (null: zero), plane by plane.
+static Value padPlanes(OpBuilder &b, Location loc, Value input,
+                       ArrayRef<int64_t> pad, Value padValue) {
+  return packPlanes(b, loc, input, 1,
+                    cast<RankedTensorType>(input.getType()).getElementType(),
+                    pad, padValue, nullptr);
 }
 
 static Value emitDepthwise(OpBuilder &b, Location loc,
@@ -1255,9 +1274,12 @@ static Value emitDepthwise(OpBuilder &b, Location loc,
   // padded plane first (one conversion per input, not one per tap).
   PlaneView view{input, h, w, pr.pad[0], pr.pad[1]};
   if (pr.integer) {
+    Value plane = input;
     input = padPlane(
-        fb, loc, input, pr.pad,
-        [&](OpBuilder &vb, Location vl, Value v) -> Value {
+        fb, loc, h, w, f32, pr.pad,
+        [&](OpBuilder &vb, Location vl, Value row, Value col,
+            int64_t width) -> Value {
+          Value v = readVector(vb, vl, plane, {row, col}, width);
           auto vt = cast<VectorType>(v.getType());
           Type i32 = vb.getI32Type();
           Value x = quant::castInt(vb, vl, v, i32, pr.inputUint8);
@@ -1816,6 +1838,46 @@ static LogicalResult lowerLinear(LinearOp op, const Options &opts) {
 
 /// [N, C, D...] int8/uint8 to [N, C/2, D...] i32 holding the centred pair
 /// (x[2j] − zx) in the low and (x[2j+1] − zx) in the high 16 bits.
+/// Two channels' vectors of 8-bit values → the i32 pairs pairChannels
+/// makes: (x0 − zx) in the low 16 bits, (x1 − zx) in the high.
+static Value packPairVector(OpBuilder &b, Location loc, ArrayRef<Value> bytes,
+                            Value zx32, bool isUnsigned) {
+  auto vt = cast<VectorType>(bytes[0].getType()).clone(b.getI32Type());
+  Value z = vector::BroadcastOp::create(b, loc, vt, zx32);
+  auto centred = [&](Value v) {
+    return arith::SubIOp::create(
+        b, loc, quant::castInt(b, loc, v, b.getI32Type(), isUnsigned), z);
+  };
+  auto splatI32 = [&](int32_t v) {
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(vt, b.getI32IntegerAttr(v).getValue()));
+  };
+  return arith::OrIOp::create(
+      b, loc, arith::AndIOp::create(b, loc, centred(bytes[0]), splatI32(0xFFFF)),
+      arith::ShLIOp::create(b, loc, centred(bytes[1]), splatI32(16)));
+}
+
+/// Four channels' vectors of 8-bit values → the i32 quads quadChannels
+/// makes: byte e is channel e as uint8 (int8 flipped in bit 7: x + 128).
+static Value packQuadVector(OpBuilder &b, Location loc, ArrayRef<Value> bytes,
+                            bool isUnsigned) {
+  auto vt = cast<VectorType>(bytes[0].getType()).clone(b.getI32Type());
+  auto splatI32 = [&](int32_t v) {
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(vt, b.getI32IntegerAttr(v).getValue()));
+  };
+  Value word;
+  for (auto [e, v] : llvm::enumerate(bytes)) {
+    Value x = arith::ExtUIOp::create(b, loc, vt, v);
+    if (!isUnsigned)
+      x = arith::XOrIOp::create(b, loc, x, splatI32(0x80));
+    if (e)
+      x = arith::ShLIOp::create(b, loc, x, splatI32(8 * e));
+    word = word ? arith::OrIOp::create(b, loc, word, x).getResult() : x;
+  }
+  return word;
+}
+
 static Value pairChannels(OpBuilder &b, Location loc, Value x, Value zx,
                           bool isUnsigned) {
   MLIRContext *ctx = b.getContext();
@@ -2172,9 +2234,18 @@ static LogicalResult lowerQConvQuads(QConvOp op, const Options &opts,
   Value zx8 = quant::castInt(b, loc, zx, b.getI8Type());
   bool isUnsigned = op.getInputUint8();
   auto prepare = [&](OpBuilder &pb, Location pl, Value image) -> Value {
-    Value quadsIn = quadChannels(pb, pl, image, zx8, isUnsigned);
-    return padSpatial(pb, pl, quadsIn, pad.take_front(s), pad.drop_front(s),
-                      fill);
+    if (s != 2) {
+      Value quadsIn = quadChannels(pb, pl, image, zx8, isUnsigned);
+      return padSpatial(pb, pl, quadsIn, pad.take_front(s), pad.drop_front(s),
+                        fill);
+    }
+    // 2-D: the quads built and padded in one vector pass per plane.
+    return packPlanes(
+        pb, pl, padChannelsAtZeroPoint(pb, pl, image, 4, zx8), 4, i32,
+        {pad[0], pad[1], pad[2], pad[3]}, fill,
+        [&](OpBuilder &vb, Location vl, ArrayRef<Value> bytes) {
+          return packQuadVector(vb, vl, bytes, isUnsigned);
+        });
   };
   finishDense(b, op, pr, op.getInput(), inputBytes, opts.batchPrepareBytes,
               prepare, pairsFit ? "uint8 x int8 channel quads through qfuse.dot_quads "
@@ -2272,9 +2343,21 @@ static LogicalResult lowerQConv(QConvOp op, const Options &opts) {
                                  pr.tiling.channels);
   Value zx = op.getInputZeroPoint();
   bool isUnsigned = op.getInputUint8();
+  Value zx32 = s == 2 ? quant::castInt(b, loc, quant::extractScalar(b, loc, zx),
+                                       b.getI32Type())
+                      : Value();
   auto prepare = [&](OpBuilder &pb, Location pl, Value image) -> Value {
-    Value pairs = pairChannels(pb, pl, image, zx, isUnsigned);
-    return padSpatial(pb, pl, pairs, pad.take_front(s), pad.drop_front(s));
+    if (s != 2) {
+      Value pairs = pairChannels(pb, pl, image, zx, isUnsigned);
+      return padSpatial(pb, pl, pairs, pad.take_front(s), pad.drop_front(s));
+    }
+    // 2-D: the pairs built and padded (centred, so with 0) in one vector
+    // pass per plane.
+    return packPlanes(
+        pb, pl, image, 2, pb.getI32Type(), {pad[0], pad[1], pad[2], pad[3]},
+        Value(), [&](OpBuilder &vb, Location vl, ArrayRef<Value> bytes) {
+          return packPairVector(vb, vl, bytes, zx32, isUnsigned);
+        });
   };
   finishDense(b, op, pr, x, inputBytes, opts.batchPrepareBytes, prepare,
               "int16 channel pairs through qfuse.dot_pairs");

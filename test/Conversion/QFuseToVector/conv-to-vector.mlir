@@ -163,12 +163,17 @@ func.func @left(%x: tensor<1x4x6x6xf16>, %w: tensor<8x4x3x3xf16>, %y: tensor<1x4
 // store of i8 rows.
 // CHECK-LABEL: func.func @qconv
 // CHECK:         %[[W:[a-z0-9_]+]] = arith.constant dense<2> : tensor<1x2x3x3x32xi16>
-// CHECK:         linalg.generic {{.*}} ins(%arg0, %arg0, %{{.*}} : tensor<1x4x6x6xi8>, tensor<1x4x6x6xi8>, tensor<i32>) outs(%{{.*}} : tensor<1x2x6x6xi32>)
-// CHECK:           arith.extui
-// CHECK:           arith.shli %{{.*}}, %{{.*}} : i32
-// CHECK:           arith.andi
-// CHECK:           arith.ori
+// The pairs built and padded in one vector pass per (image, pair) plane:
 // CHECK:         scf.forall (%{{.*}}, %{{.*}}) in (1, 2) shared_outs(%{{.*}} = %{{.*}}) -> (tensor<1x2x8x8xi32>)
+// CHECK:           %[[EVEN:.*]] = tensor.extract_slice %arg0{{.*}} : tensor<1x4x6x6xi8> to tensor<6x6xi8>
+// CHECK:           %[[ODD:.*]] = tensor.extract_slice %arg0{{.*}} : tensor<1x4x6x6xi8> to tensor<6x6xi8>
+// CHECK:           vector.transfer_read %[[EVEN]]{{.*}} : tensor<6x6xi8>, vector<6xi8>
+// CHECK:           vector.transfer_read %[[ODD]]{{.*}} : tensor<6x6xi8>, vector<6xi8>
+// CHECK:           arith.extui %{{.*}} : vector<6xi8> to vector<6xi32>
+// CHECK:           arith.shli
+// CHECK:           arith.extui %{{.*}} : vector<6xi8> to vector<6xi32>
+// CHECK:           arith.andi
+// CHECK:           arith.ori %{{.*}} : vector<6xi32>
 // CHECK:         scf.forall {{.*}} -> (tensor<1x16x36xi8>)
 // CHECK:           vector.transfer_read %{{.*}} : tensor<16xi32>, vector<8xi32>
 // CHECK:           vector.transfer_read %[[W]]{{.*}} : tensor<1x2x3x3x32xi16>, vector<16xi16>

@@ -15,12 +15,14 @@
 // VNNI: %[[FILL:.*]] = arith.muli %{{.*}}, %c16843009_i32 : i32
 // VNNI: arith.constant dense<127> : tensor<1x2x3x3x64xi8>
 // VNNI: %[[COMP:.*]] = arith.constant dense<9144> : tensor<16xi32>
-// VNNI: linalg.generic {{.*}} ins(%arg0, %arg0, %arg0, %arg0 : {{.*}}) outs(%{{.*}} : tensor<1x2x6x6xi32>)
-// VNNI:   arith.xori %{{.*}}, %c128_i32
-// VNNI:   arith.shli
-// The quads are padded plane by plane with the zero point's four bytes.
+// The quads are built and padded (with the zero point's four bytes) in one
+// vector pass per (image, quad) plane: four channel rows read as bytes,
+// widened, flipped in bit 7 and shifted into place.
 // VNNI: scf.forall (%{{.*}}, %{{.*}}) in (1, 2) shared_outs(%{{.*}} = %{{.*}}) -> (tensor<1x2x8x8xi32>)
 // VNNI:   vector.broadcast %[[FILL]] : i32 to vector<8xi32>
+// VNNI:   arith.extui %{{.*}} : vector<6xi8> to vector<6xi32>
+// VNNI:   arith.xori
+// VNNI:   arith.shli
 // VNNI: scf.forall
 // VNNI:   vector.transfer_read %[[COMP]]
 // VNNI:   arith.muli %{{.*}} : vector<8xi32>
