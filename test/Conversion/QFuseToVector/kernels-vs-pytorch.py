@@ -128,6 +128,34 @@ conv_case("depthwise 3x3/2 rows of 150", DW, 2, 1, 2, 2, 3, [9, 150], 2,
           [1, 1, 1, 1], 1, 2, act="relu6")
 conv_case("depthwise 5x5/3 dilation 2 pad 4", DW, 2, 1, 2, 2, 5, [17, 40], 3,
           [4, 4, 4, 4], 2, 2)
+
+
+def nonfinite_depthwise_case(stride):
+    """Depthwise weights holding an inf and a NaN: PyTorch multiplies the
+    padding's zeros by them (0·inf = NaN), and so must the kernel, which
+    reads the plane in place and multiplies a padding tap by a zero vector
+    rather than skipping it."""
+    name = f"conv depthwise 3x3/{stride} with an inf and a NaN weight"
+    mlir, (x, w, b), _ = conv_problem(2, 1, 3, 3, 3, [7, 20], stride,
+                                      [1, 1, 1, 1], 1, 3)
+    w = w.copy()
+    w[0, 0, 0, 0] = np.inf
+    w[1, 0, 2, 1] = np.nan
+    ref = F.conv2d(torch.from_numpy(x).to(D), torch.from_numpy(w).to(D),
+                   torch.from_numpy(b).to(D), stride, 1, 1, 3).numpy()
+    got, = run_model(mlir, [x, w, b])
+    gen, = run_model(mlir, [x, w, b], ["--lowering=vectorize=false"])
+    pattern = (np.array_equal(np.isnan(got), np.isnan(ref)) and
+               np.array_equal(np.isinf(got), np.isinf(ref)))
+    chk.check(f"{name}: NaN and inf where PyTorch has them", pattern,
+              f"({int(np.isnan(got).sum())} NaN, {int(np.isnan(ref).sum())} "
+              f"in PyTorch)")
+    chk.check(f"{name}: bit-equal to the generic lowering",
+              np.array_equal(got, gen, equal_nan=True))
+
+
+nonfinite_depthwise_case(1)
+nonfinite_depthwise_case(2)
 # Left to the generic lowering, with the reason.
 conv_case("6 output channels per group (3x3)", LEFT + ": 6 output channels", 2,
           1, 3, 6, 3, 6, 1, [1, 1, 1, 1], 1, 1)
