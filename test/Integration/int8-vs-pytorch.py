@@ -259,6 +259,23 @@ direct_case("kernel: 7-bit input with zero point 64, 5 channels (padded to a qua
     x_u8=True, zx=64, zw=0, bias=True, stride=[2, 2], pad=[1, 0, 1, 2], dil=[1, 1],
     groups=1, sx=0.02, sw=rng.uniform(0.001, 0.004, 8), sy=0.05, zy=10, qmin=0, qmax=255,
     y_u8=True))
+# 1x1, stride 1, no padding in the quads form: the pointwise kernel (the
+# vectors along the pixels, each channel's weight quad broadcast).
+direct_case("kernel: 7-bit input, 1x1 pointwise quads 24 -> 48, 63 pixels (a ragged vector)", dict(
+    vector=True, form="integer pointwise vector kernel", extreme=True, x_range=(0, 127),
+    x_shape=[2, 24, 7, 9], w_shape=[48, 24, 1, 1], x_u8=True, zx=3, zw=0, bias=True,
+    stride=[1, 1], pad=[0, 0, 0, 0], dil=[1, 1], groups=1, sx=0.02,
+    sw=rng.uniform(0.0005, 0.002, 48), sy=0.3, zy=5, qmin=0, qmax=255, y_u8=True,
+    act="relu"))
+direct_case("kernel: 7-bit input, 1x1 pointwise quads, groups 2, int32 accumulator", dict(
+    vector=True, form="integer pointwise vector kernel", x_range=(0, 127),
+    x_shape=[1, 16, 5, 5], w_shape=[16, 8, 1, 1], x_u8=True, zx=0, zw=0, bias=True,
+    stride=[1, 1], pad=[0, 0, 0, 0], dil=[1, 1], groups=2))
+direct_case("kernel: int8 input in [-128, -1] (7-bit once shifted), 1x1 pointwise quads, 5 channels (padded to a quad)", dict(
+    vector=True, form="integer pointwise vector kernel", x_range=(-128, -1),
+    x_shape=[1, 5, 6, 6], w_shape=[8, 5, 1, 1], x_u8=False, zx=-100, zw=0, bias=True,
+    stride=[1, 1], pad=[0, 0, 0, 0], dil=[1, 1], groups=1, sx=0.02,
+    sw=rng.uniform(0.001, 0.004, 8), sy=0.05, zy=-20, qmin=-128, qmax=127))
 direct_case("kernel: int8 input (the +128 shift) and uint8 weights at zero point 128, groups 2", dict(
     vector=True, x_shape=[1, 16, 8, 8], w_shape=[16, 8, 3, 3], x_u8=False, zx=-5,
     w_u8=True, zw=128, bias=True, stride=[1, 1], pad=[1, 1, 1, 1], dil=[1, 1], groups=2,

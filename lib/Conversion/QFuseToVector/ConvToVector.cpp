@@ -535,10 +535,117 @@ static Value emitDenseTile(OpBuilder &b, Location loc, const DenseProblem &pr,
   return dest;
 }
 
+/// One pointwise tile of a quads qconv: C output channels by V 8-pixel
+/// vectors, the vectors along the pixels of the quads input ([N, Cin/4, Q]
+/// i32, each pixel's four channels in one word), each channel's weight quad
+/// broadcast; one qfuse.dot_quads per channel, pixel vector and quad, the
+/// accumulators starting at bias − zx'·Σw; the requantize on the pixel
+/// vectors, which are stored as they are (each channel's pixels are
+/// contiguous: no transposed stores).
+static Value emitPointwiseQuadsTile(OpBuilder &b, Location loc,
+                                   const DenseProblem &pr, Value n, Value cb,
+                                   Value q0, int64_t numPixels, Value dest,
+                                   ValueRange prefix, Value destCo,
+                                   Value destQ) {
+  int64_t numCh = pr.tiling.channels, quadsPg = (pr.cinPg + 3) / 4;
+  SmallVector<int64_t> widths;
+  for (int64_t t = numPixels; t > 0; t -= std::min(t, kLanes))
+    widths.push_back(std::min(t, kLanes));
+  int64_t numW = widths.size();
+  Type i32 = b.getI32Type(), i8 = b.getI8Type();
+  Value co0 = mulIdx(b, loc, cb, numCh);
+  Value quadBase;
+  if (pr.groups > 1) {
+    Value g = arith::DivUIOp::create(b, loc, co0, cIdx(b, loc, pr.coutPg));
+    quadBase = mulIdx(b, loc, g, quadsPg);
+  }
+  SmallVector<Value> init;
+  for (int64_t c = 0; c < numCh; ++c) {
+    Value co = addIdx(b, loc, co0, c);
+    Value start =
+        pr.bias ? tensor::ExtractOp::create(b, loc, pr.bias, ValueRange{co})
+                      .getResult()
+                : arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0))
+                      .getResult();
+    Value comp = tensor::ExtractOp::create(b, loc, pr.compensation,
+                                           ValueRange{co});
+    start = arith::SubIOp::create(
+        b, loc, start,
+        arith::MulIOp::create(b, loc, pr.shiftedZeroPoint, comp));
+    for (int64_t w : widths)
+      init.push_back(
+          vector::BroadcastOp::create(b, loc, VectorType::get({w}, i32), start));
+  }
+  auto reduction = scf::ForOp::create(
+      b, loc, cIdx(b, loc, 0), cIdx(b, loc, quadsPg), cIdx(b, loc, 1), init,
+      [&](OpBuilder &nb, Location nl, Value q, ValueRange accs) {
+        Value channel =
+            quadBase ? arith::AddIOp::create(nb, nl, quadBase, q) : q;
+        SmallVector<Value> x;
+        int64_t offset = 0;
+        for (int64_t w : widths) {
+          Value words = readVector(nb, nl, pr.input,
+                                   {n, channel, addIdx(nb, nl, q0, offset)}, w);
+          x.push_back(vector::BitCastOp::create(
+              nb, nl, VectorType::get({4 * w}, i8), words));
+          offset += w;
+        }
+        SmallVector<Value> next(accs.begin(), accs.end());
+        Value zero = cIdx(nb, nl, 0);
+        for (int64_t c = 0; c < numCh; ++c) {
+          SmallVector<Value> widx = {cb, q};
+          for (size_t k = 0; k < pr.kernel.size(); ++k)
+            widx.push_back(zero);
+          widx.push_back(cIdx(nb, nl, 4 * c));
+          // The channel's four weight bytes as one word, broadcast.
+          Value quad = vector::BitCastOp::create(
+              nb, nl, VectorType::get({1}, i32),
+              readVector(nb, nl, pr.packed, widx, 4));
+          Value word = vector::ExtractOp::create(nb, nl, quad, 0);
+          for (auto [u, w] : llvm::enumerate(widths)) {
+            Value wb = vector::BitCastOp::create(
+                nb, nl, VectorType::get({4 * w}, i8),
+                vector::BroadcastOp::create(nb, nl, VectorType::get({w}, i32),
+                                            word));
+            Value &acc = next[c * numW + u];
+            acc = DotQuadsOp::create(nb, nl, acc.getType(), acc, x[u], wb,
+                                     pr.pairsFitI16 ? nb.getUnitAttr()
+                                                    : UnitAttr());
+          }
+        }
+        scf::YieldOp::create(nb, nl, next);
+      });
+  for (int64_t c = 0; c < numCh; ++c) {
+    Value m;
+    if (pr.requant)
+      m = tensor::ExtractOp::create(b, loc, pr.requant->multiplier,
+                                    ValueRange{addIdx(b, loc, co0, c)});
+    int64_t offset = 0;
+    for (auto [u, w] : llvm::enumerate(widths)) {
+      Value v = reduction.getResult(c * numW + u);
+      if (pr.requant)
+        v = quant::requantizeValue(
+            b, loc, v,
+            vector::BroadcastOp::create(
+                b, loc, VectorType::get({w}, b.getF64Type()), m),
+            *pr.requant);
+      SmallVector<Value> idx(prefix.begin(), prefix.end());
+      idx.push_back(addIdx(b, loc, destCo, c));
+      idx.push_back(addIdx(b, loc, destQ, offset));
+      dest = writeVector(b, loc, v, dest, idx);
+      offset += w;
+    }
+  }
+  return dest;
+}
+
 static Value emitTile(OpBuilder &b, Location loc, const DenseProblem &pr,
                       Value n, Value cb, Value q0, int64_t numPixels,
                       Value dest, ValueRange prefix, Value destCo,
                       Value destQ) {
+  if (pr.pointwise && pr.quads)
+    return emitPointwiseQuadsTile(b, loc, pr, n, cb, q0, numPixels, dest,
+                                  prefix, destCo, destQ);
   if (pr.pointwise)
     return emitPointwiseTile(b, loc, pr, n, cb, q0, numPixels, dest, prefix,
                              destCo, destQ);
@@ -2181,7 +2288,7 @@ finishDense(OpBuilder &b, QConvOp op, DenseProblem &pr, Value x,
                                          preparedImageBytes, batchPrepareBytes,
                                          prepare));
   remarkTaken(
-      op, llvm::formatv("integer dense vector kernel: {0} output "
+      op, llvm::formatv("integer {5} vector kernel: {0} output "
                         "channels x {1} pixels per register tile, {2}, "
                         "{3} loop outermost{4}",
                         pr.tiling.channels, pr.tiling.pixels, what,
@@ -2189,7 +2296,8 @@ finishDense(OpBuilder &b, QConvOp op, DenseProblem &pr, Value x,
                         oneImageAtATime(pr.batch, preparedImageBytes,
                                         batchPrepareBytes)
                             ? ", one image at a time"
-                            : "")
+                            : "",
+                        pr.pointwise ? "pointwise" : "dense")
               .str());
   op.erase();
 }
@@ -2225,7 +2333,13 @@ static LogicalResult lowerQConvQuads(QConvOp op, const Options &opts,
   auto inType = op.getInput().getType();
   int64_t inputBytes =
       4 * llvm::divideCeil(inType.getDimSize(1), 4) * paddedPlaneSize(inType, pad);
-  pr.tiling = chooseDenseTiling(
+  // 1x1, stride 1, no padding: the pointwise form (vectors along the
+  // pixels, no transposed stores).
+  pr.pointwise =
+      llvm::all_of(pr.kernel, [](int64_t k) { return k == 1; }) &&
+      llvm::all_of(pr.strides, [](int64_t v) { return v == 1; }) &&
+      llvm::all_of(pad, [](int64_t v) { return v == 0; });
+  pr.tiling = (pr.pointwise ? choosePointwiseTiling : chooseDenseTiling)(
       pr.coutPg, op.getWeight().getType().getNumElements(), inputBytes,
       pr.pixels, opts.vectors, opts.pixels, opts.order);
   std::tie(pr.packed, pr.compensation) =
@@ -2234,18 +2348,27 @@ static LogicalResult lowerQConvQuads(QConvOp op, const Options &opts,
   Value zx8 = quant::castInt(b, loc, zx, b.getI8Type());
   bool isUnsigned = op.getInputUint8();
   auto prepare = [&](OpBuilder &pb, Location pl, Value image) -> Value {
+    Value quads;
     if (s != 2) {
       Value quadsIn = quadChannels(pb, pl, image, zx8, isUnsigned);
-      return padSpatial(pb, pl, quadsIn, pad.take_front(s), pad.drop_front(s),
-                        fill);
+      quads = padSpatial(pb, pl, quadsIn, pad.take_front(s),
+                         pad.drop_front(s), fill);
+    } else {
+      // 2-D: the quads built and padded in one vector pass per plane.
+      quads = packPlanes(
+          pb, pl, padChannelsAtZeroPoint(pb, pl, image, 4, zx8), 4, i32,
+          {pad[0], pad[1], pad[2], pad[3]}, fill,
+          [&](OpBuilder &vb, Location vl, ArrayRef<Value> bytes) {
+            return packQuadVector(vb, vl, bytes, isUnsigned);
+          });
     }
-    // 2-D: the quads built and padded in one vector pass per plane.
-    return packPlanes(
-        pb, pl, padChannelsAtZeroPoint(pb, pl, image, 4, zx8), 4, i32,
-        {pad[0], pad[1], pad[2], pad[3]}, fill,
-        [&](OpBuilder &vb, Location vl, ArrayRef<Value> bytes) {
-          return packQuadVector(vb, vl, bytes, isUnsigned);
-        });
+    if (!pr.pointwise)
+      return quads;
+    // [N, Cin/4, D...] as [N, Cin/4, Q].
+    SmallVector<ReassociationIndices> assoc = {{0}, {1}, {}};
+    for (int64_t i = 0; i < s; ++i)
+      assoc[2].push_back(2 + i);
+    return tensor::CollapseShapeOp::create(pb, pl, quads, assoc);
   };
   finishDense(b, op, pr, op.getInput(), inputBytes, opts.batchPrepareBytes,
               prepare, pairsFit ? "uint8 x int8 channel quads through qfuse.dot_quads "

@@ -71,3 +71,35 @@ func.func @wide_weights(%x: tensor<1x8x6x6xi8>) -> tensor<1x8x4x4xi32> {
   %y = qfuse.qconv %x, %w8 zero_points(%z, %z) {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, input_uint8, weight_uint8} : (tensor<1x8x6x6xi8>, tensor<8x8x3x3xi8>, tensor<i32>, tensor<i32>) -> tensor<1x8x4x4xi32>
   return %y : tensor<1x8x4x4xi32>
 }
+
+// -----
+
+// 1x1, stride 1, no padding: the pointwise form of the quads kernel. The
+// quads input is read as [N, Cin/4, Q] (8 pixels' words per vector), each
+// channel's four weight bytes are one i32 broadcast to all lanes, and the
+// requantized pixel vectors are stored as they are (no transpose).
+// AVX2: remark: [Passed] ConvToVector {{.*}}integer pointwise vector kernel: 4 output channels x 16 pixels per register tile, uint8 x int8 channel quads
+// (The remark is printed before the function, hence before its label.)
+// VNNI: remark: [Passed] ConvToVector {{.*}}integer pointwise vector kernel
+// VNNI-LABEL: func.func @pointwise
+// VNNI:      qfuse.dot_quads %{{.*}} : vector<8xi32>, vector<32xi8>
+// AVX2-LABEL: func.func @pointwise
+// AVX2:      tensor.collapse_shape %{{.*}} {{\[}}[0], [1], [2, 3]] : tensor<1x2x4x4xi32> into tensor<1x2x16xi32>
+// AVX2:      %[[X:.*]] = vector.transfer_read %{{.*}} : tensor<1x2x16xi32>, vector<8xi32>
+// AVX2:      %[[XB:.*]] = vector.bitcast %[[X]] : vector<8xi32> to vector<32xi8>
+// AVX2:      %[[WQ:.*]] = vector.transfer_read %{{.*}} : tensor<4x2x1x1x16xi8>, vector<4xi8>
+// AVX2:      %[[WW:.*]] = vector.bitcast %[[WQ]] : vector<4xi8> to vector<1xi32>
+// AVX2:      %[[W:.*]] = vector.extract %[[WW]][0] : i32 from vector<1xi32>
+// AVX2:      %[[WB:.*]] = vector.broadcast %[[W]] : i32 to vector<8xi32>
+// AVX2:      %[[WBYTES:.*]] = vector.bitcast %[[WB]] : vector<8xi32> to vector<32xi8>
+// AVX2:      qfuse.dot_quads %{{.*}}, %[[XB]], %[[WBYTES]] {pairs_fit_i16} : vector<8xi32>, vector<32xi8>
+// AVX2:      math.roundeven %{{.*}} : vector<8xf64>
+// AVX2:      vector.transfer_write %{{.*}} : vector<8xi8>, tensor<16x16xi8>
+func.func @pointwise(%x: tensor<1x8x4x4xi8> {qfuse.uint8, qfuse.value_range = array<i64: 0, 127>}) -> tensor<1x16x4x4xi8> {
+  %w8 = arith.constant dense<-7> : tensor<16x8x1x1xi8>
+  %b = arith.constant dense<5> : tensor<16xi32>
+  %s = arith.constant dense<0.05> : tensor<f32>
+  %z = arith.constant dense<0> : tensor<i32>
+  %y = qfuse.qconv %x, %w8 bias(%b) zero_points(%z, %z) requantize(%s, %s, %s, %z) {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, input_uint8, quant_min = -128 : i64, quant_max = 127 : i64} : (tensor<1x8x4x4xi8>, tensor<16x8x1x1xi8>, tensor<16xi32>, tensor<i32>, tensor<i32>, tensor<f32>, tensor<f32>, tensor<f32>, tensor<i32>) -> tensor<1x16x4x4xi8>
+  return %y : tensor<1x16x4x4xi8>
+}
