@@ -271,6 +271,12 @@ direct_case("kernel: 7-bit input, 1x1 pointwise quads, groups 2, int32 accumulat
     vector=True, form="integer pointwise vector kernel", x_range=(0, 127),
     x_shape=[1, 16, 5, 5], w_shape=[16, 8, 1, 1], x_u8=True, zx=0, zw=0, bias=True,
     stride=[1, 1], pad=[0, 0, 0, 0], dil=[1, 1], groups=2))
+direct_case("kernel: full-range uint8 input, 1x1 pointwise pairs, u8 weights with per-channel zero points, 35 pixels", dict(
+    vector=True, form="integer pointwise vector kernel", extreme=True, x_shape=[2, 32, 5, 7],
+    w_shape=[16, 32, 1, 1], x_u8=True, zx=131, w_u8=True, zw=rng.integers(100, 150, 16),
+    bias=True, stride=[1, 1], pad=[0, 0, 0, 0], dil=[1, 1], groups=1, sx=0.02,
+    sw=rng.uniform(0.0005, 0.002, 16), sy=0.3, zy=5, qmin=0, qmax=255, y_u8=True,
+    act="relu"))
 direct_case("kernel: int8 input in [-128, -1] (7-bit once shifted), 1x1 pointwise quads, 5 channels (padded to a quad)", dict(
     vector=True, form="integer pointwise vector kernel", x_range=(-128, -1),
     x_shape=[1, 5, 6, 6], w_shape=[8, 5, 1, 1], x_u8=False, zx=-100, zw=0, bias=True,

@@ -115,15 +115,15 @@ def ConvertQFuseToVector : Pass<"convert-qfuse-to-vector"> {
         attribute): four uint8 channels per i32 (int8 input shifted by
         +128), weights packed to `[Cout/T, Cin/G/4, K..., 4T]` i8, one
         `qfuse.dot_quads` per quad, tap and 8 channels; the accumulators
-        start at `bias − zx'·Σw`, the zero-point compensation; a 1x1,
-        stride-1, unpadded one takes the pointwise form (vectors along the
-        pixels, each channel's weight quad broadcast, rows stored as they
-        are);
+        start at `bias − zx'·Σw`, the zero-point compensation;
       - pairs otherwise: the input centred and two channels packed per i32
         (an odd count without groups padded at the zero point), weights to
         `[Cout/T, Cin/G/2, K..., 2T]` i16, one `qfuse.dot_pairs`
         (`vpmaddwd`: |x − zx|·|w − zw| <= 255·255) per pair, tap and 8
-        channels.
+        channels;
+      - in either form a 1x1, stride-1, unpadded qconv takes the pointwise
+        tile instead (vectors along the pixels, each channel's packed
+        weights broadcast, rows stored as they are).
     * Integer depthwise 2-D `qfuse.qconv`: the f32 depthwise kernel on the
       centred values, exact while every partial sum stays below 2^24
       (checked per channel).

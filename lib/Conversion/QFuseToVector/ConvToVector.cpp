@@ -115,6 +115,15 @@ static Value writeVector(OpBuilder &b, Location loc, Value v, Value dest,
       .getResult();
 }
 
+/// [N, C, D...] as [N, C, Q]: each channel's pixels contiguous.
+static Value collapseSpatial(OpBuilder &b, Location loc, Value x) {
+  int64_t rank = cast<RankedTensorType>(x.getType()).getRank();
+  SmallVector<ReassociationIndices> assoc = {{0}, {1}, {}};
+  for (int64_t i = 2; i < rank; ++i)
+    assoc[2].push_back(i);
+  return tensor::CollapseShapeOp::create(b, loc, x, assoc);
+}
+
 /// The fused activation on a vector accumulator; the same NaN-propagating
 /// arith.maximumf / minimumf as the generic lowering.
 static Value activate(OpBuilder &b, Location loc, Value v,
@@ -535,29 +544,35 @@ static Value emitDenseTile(OpBuilder &b, Location loc, const DenseProblem &pr,
   return dest;
 }
 
-/// One pointwise tile of a quads qconv: C output channels by V 8-pixel
-/// vectors, the vectors along the pixels of the quads input ([N, Cin/4, Q]
-/// i32, each pixel's four channels in one word), each channel's weight quad
-/// broadcast; one qfuse.dot_quads per channel, pixel vector and quad, the
-/// accumulators starting at bias − zx'·Σw; the requantize on the pixel
-/// vectors, which are stored as they are (each channel's pixels are
-/// contiguous: no transposed stores).
-static Value emitPointwiseQuadsTile(OpBuilder &b, Location loc,
-                                   const DenseProblem &pr, Value n, Value cb,
-                                   Value q0, int64_t numPixels, Value dest,
-                                   ValueRange prefix, Value destCo,
-                                   Value destQ) {
-  int64_t numCh = pr.tiling.channels, quadsPg = (pr.cinPg + 3) / 4;
+/// One pointwise tile of a qconv in the quads or the pairs form: C output
+/// channels by V 8-pixel vectors, the vectors along the pixels of the packed
+/// input ([N, Cin/k, Q] i32, each pixel's k channels in one word: k = 4
+/// uint8 quads or k = 2 centred int16 pairs), each channel's packed weights
+/// (one word) broadcast; one qfuse.dot_quads (or dot_pairs and an add) per
+/// channel, pixel vector and word, the accumulators starting at the bias
+/// (quads: bias − zx'·Σw); the requantize on the pixel vectors, which are
+/// stored as they are (each channel's pixels are contiguous: no transposed
+/// stores).
+static Value emitPointwiseIntegerTile(OpBuilder &b, Location loc,
+                                     const DenseProblem &pr, Value n,
+                                     Value cb, Value q0, int64_t numPixels,
+                                     Value dest, ValueRange prefix,
+                                     Value destCo, Value destQ) {
+  int64_t perWord = pr.quads ? 4 : 2;
+  int64_t numCh = pr.tiling.channels;
+  int64_t wordsPg = (pr.cinPg + perWord - 1) / perWord;
   SmallVector<int64_t> widths;
   for (int64_t t = numPixels; t > 0; t -= std::min(t, kLanes))
     widths.push_back(std::min(t, kLanes));
   int64_t numW = widths.size();
-  Type i32 = b.getI32Type(), i8 = b.getI8Type();
+  Type i32 = b.getI32Type();
+  Type part = pr.quads ? Type(b.getI8Type()) : Type(b.getI16Type());
+  auto parts = [&](int64_t w) { return VectorType::get({perWord * w}, part); };
   Value co0 = mulIdx(b, loc, cb, numCh);
-  Value quadBase;
+  Value wordBase;
   if (pr.groups > 1) {
     Value g = arith::DivUIOp::create(b, loc, co0, cIdx(b, loc, pr.coutPg));
-    quadBase = mulIdx(b, loc, g, quadsPg);
+    wordBase = mulIdx(b, loc, g, wordsPg);
   }
   SmallVector<Value> init;
   for (int64_t c = 0; c < numCh; ++c) {
@@ -567,27 +582,28 @@ static Value emitPointwiseQuadsTile(OpBuilder &b, Location loc,
                       .getResult()
                 : arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0))
                       .getResult();
-    Value comp = tensor::ExtractOp::create(b, loc, pr.compensation,
-                                           ValueRange{co});
-    start = arith::SubIOp::create(
-        b, loc, start,
-        arith::MulIOp::create(b, loc, pr.shiftedZeroPoint, comp));
+    if (pr.quads) {
+      Value comp = tensor::ExtractOp::create(b, loc, pr.compensation,
+                                             ValueRange{co});
+      start = arith::SubIOp::create(
+          b, loc, start,
+          arith::MulIOp::create(b, loc, pr.shiftedZeroPoint, comp));
+    }
     for (int64_t w : widths)
       init.push_back(
           vector::BroadcastOp::create(b, loc, VectorType::get({w}, i32), start));
   }
   auto reduction = scf::ForOp::create(
-      b, loc, cIdx(b, loc, 0), cIdx(b, loc, quadsPg), cIdx(b, loc, 1), init,
+      b, loc, cIdx(b, loc, 0), cIdx(b, loc, wordsPg), cIdx(b, loc, 1), init,
       [&](OpBuilder &nb, Location nl, Value q, ValueRange accs) {
         Value channel =
-            quadBase ? arith::AddIOp::create(nb, nl, quadBase, q) : q;
+            wordBase ? arith::AddIOp::create(nb, nl, wordBase, q) : q;
         SmallVector<Value> x;
         int64_t offset = 0;
         for (int64_t w : widths) {
           Value words = readVector(nb, nl, pr.input,
                                    {n, channel, addIdx(nb, nl, q0, offset)}, w);
-          x.push_back(vector::BitCastOp::create(
-              nb, nl, VectorType::get({4 * w}, i8), words));
+          x.push_back(vector::BitCastOp::create(nb, nl, parts(w), words));
           offset += w;
         }
         SmallVector<Value> next(accs.begin(), accs.end());
@@ -596,21 +612,26 @@ static Value emitPointwiseQuadsTile(OpBuilder &b, Location loc,
           SmallVector<Value> widx = {cb, q};
           for (size_t k = 0; k < pr.kernel.size(); ++k)
             widx.push_back(zero);
-          widx.push_back(cIdx(nb, nl, 4 * c));
-          // The channel's four weight bytes as one word, broadcast.
-          Value quad = vector::BitCastOp::create(
+          widx.push_back(cIdx(nb, nl, perWord * c));
+          // The channel's packed weights as one word, broadcast.
+          Value packed = vector::BitCastOp::create(
               nb, nl, VectorType::get({1}, i32),
-              readVector(nb, nl, pr.packed, widx, 4));
-          Value word = vector::ExtractOp::create(nb, nl, quad, 0);
+              readVector(nb, nl, pr.packed, widx, perWord));
+          Value word = vector::ExtractOp::create(nb, nl, packed, 0);
           for (auto [u, w] : llvm::enumerate(widths)) {
+            auto accType = VectorType::get({w}, i32);
             Value wb = vector::BitCastOp::create(
-                nb, nl, VectorType::get({4 * w}, i8),
-                vector::BroadcastOp::create(nb, nl, VectorType::get({w}, i32),
-                                            word));
+                nb, nl, parts(w),
+                vector::BroadcastOp::create(nb, nl, accType, word));
             Value &acc = next[c * numW + u];
-            acc = DotQuadsOp::create(nb, nl, acc.getType(), acc, x[u], wb,
-                                     pr.pairsFitI16 ? nb.getUnitAttr()
-                                                    : UnitAttr());
+            if (pr.quads)
+              acc = DotQuadsOp::create(nb, nl, accType, acc, x[u], wb,
+                                       pr.pairsFitI16 ? nb.getUnitAttr()
+                                                      : UnitAttr());
+            else
+              acc = arith::AddIOp::create(
+                  nb, nl, acc,
+                  DotPairsOp::create(nb, nl, accType, x[u], wb));
           }
         }
         scf::YieldOp::create(nb, nl, next);
@@ -643,9 +664,9 @@ static Value emitTile(OpBuilder &b, Location loc, const DenseProblem &pr,
                       Value n, Value cb, Value q0, int64_t numPixels,
                       Value dest, ValueRange prefix, Value destCo,
                       Value destQ) {
-  if (pr.pointwise && pr.quads)
-    return emitPointwiseQuadsTile(b, loc, pr, n, cb, q0, numPixels, dest,
-                                  prefix, destCo, destQ);
+  if (pr.pointwise && pr.integer)
+    return emitPointwiseIntegerTile(b, loc, pr, n, cb, q0, numPixels, dest,
+                                    prefix, destCo, destQ);
   if (pr.pointwise)
     return emitPointwiseTile(b, loc, pr, n, cb, q0, numPixels, dest, prefix,
                              destCo, destQ);
@@ -1874,11 +1895,7 @@ static LogicalResult lowerConv(ConvOp op, const Options &opts) {
   auto prepare = [&](OpBuilder &pb, Location pl, Value x) -> Value {
     if (!pointwise)
       return padSpatial(pb, pl, x, pad.take_front(s), pad.drop_front(s));
-    // [N, Cin, D...] as [N, Cin, Q]: each channel's pixels contiguous.
-    SmallVector<ReassociationIndices> assoc = {{0}, {1}, {}};
-    for (int64_t i = 0; i < s; ++i)
-      assoc[2].push_back(2 + i);
-    return tensor::CollapseShapeOp::create(pb, pl, x, assoc);
+    return collapseSpatial(pb, pl, x);
   };
   // A pointwise input is read in place: nothing to prepare per image.
   op.replaceAllUsesWith(emitDenseBatched(b, loc, pr, op.getInput(), outType,
@@ -2364,11 +2381,7 @@ static LogicalResult lowerQConvQuads(QConvOp op, const Options &opts,
     }
     if (!pr.pointwise)
       return quads;
-    // [N, Cin/4, D...] as [N, Cin/4, Q].
-    SmallVector<ReassociationIndices> assoc = {{0}, {1}, {}};
-    for (int64_t i = 0; i < s; ++i)
-      assoc[2].push_back(2 + i);
-    return tensor::CollapseShapeOp::create(pb, pl, quads, assoc);
+    return collapseSpatial(pb, pl, quads);
   };
   finishDense(b, op, pr, op.getInput(), inputBytes, opts.batchPrepareBytes,
               prepare, pairsFit ? "uint8 x int8 channel quads through qfuse.dot_quads "
@@ -2459,9 +2472,14 @@ static LogicalResult lowerQConv(QConvOp op, const Options &opts) {
   fillDenseShape(pr, op);
   pr.cinPg = cinPg; // padded to a pair
   int64_t inputBytes = 4 * (cin / 2) * paddedPlaneSize(inType, pad);
-  pr.tiling =
-      chooseDenseTiling(coutPg, 2 * wType.getNumElements(), inputBytes,
-                        pr.pixels, opts.vectors, opts.pixels, opts.order);
+  // 1x1, stride 1, no padding: the pointwise form.
+  pr.pointwise =
+      llvm::all_of(pr.kernel, [](int64_t k) { return k == 1; }) &&
+      llvm::all_of(pr.strides, [](int64_t v) { return v == 1; }) &&
+      llvm::all_of(pad, [](int64_t v) { return v == 0; });
+  pr.tiling = (pr.pointwise ? choosePointwiseTiling : chooseDenseTiling)(
+      coutPg, 2 * wType.getNumElements(), inputBytes, pr.pixels, opts.vectors,
+      opts.pixels, opts.order);
   pr.packed = packIntegerWeights(b, loc, wType.getShape(), *weights, *weightZps,
                                  pr.tiling.channels);
   Value zx = op.getInputZeroPoint();
@@ -2470,17 +2488,22 @@ static LogicalResult lowerQConv(QConvOp op, const Options &opts) {
                                        b.getI32Type())
                       : Value();
   auto prepare = [&](OpBuilder &pb, Location pl, Value image) -> Value {
+    Value pairs;
     if (s != 2) {
-      Value pairs = pairChannels(pb, pl, image, zx, isUnsigned);
-      return padSpatial(pb, pl, pairs, pad.take_front(s), pad.drop_front(s));
+      pairs = padSpatial(pb, pl, pairChannels(pb, pl, image, zx, isUnsigned),
+                         pad.take_front(s), pad.drop_front(s));
+    } else {
+      // 2-D: the pairs built and padded (centred, so with 0) in one vector
+      // pass per plane.
+      pairs = packPlanes(
+          pb, pl, image, 2, pb.getI32Type(), {pad[0], pad[1], pad[2], pad[3]},
+          Value(), [&](OpBuilder &vb, Location vl, ArrayRef<Value> bytes) {
+            return packPairVector(vb, vl, bytes, zx32, isUnsigned);
+          });
     }
-    // 2-D: the pairs built and padded (centred, so with 0) in one vector
-    // pass per plane.
-    return packPlanes(
-        pb, pl, image, 2, pb.getI32Type(), {pad[0], pad[1], pad[2], pad[3]},
-        Value(), [&](OpBuilder &vb, Location vl, ArrayRef<Value> bytes) {
-          return packPairVector(vb, vl, bytes, zx32, isUnsigned);
-        });
+    if (!pr.pointwise)
+      return pairs;
+    return collapseSpatial(pb, pl, pairs);
   };
   finishDense(b, op, pr, x, inputBytes, opts.batchPrepareBytes, prepare,
               "int16 channel pairs through qfuse.dot_pairs");

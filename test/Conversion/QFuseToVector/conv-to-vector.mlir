@@ -255,3 +255,29 @@ func.func @transposed_dilated(%x: tensor<1x4x4x4xf32>) -> tensor<1x8x4x4xf32> {
   %y = qfuse.conv_transpose %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 1, 3, 3, 1>, dilations = array<i64: 2, 2>, output_padding = array<i64: 0, 0>} : (tensor<1x4x4x4xf32>, tensor<4x8x3x3xf32>) -> tensor<1x8x4x4xf32>
   return %y : tensor<1x8x4x4xf32>
 }
+
+// -----
+
+// An integer 1x1 (stride 1, no padding) in the pairs form: the pointwise
+// kernel. The pairs input is read as [N, Cin/2, Q] (a 9-pixel row: one
+// 8-pixel vector and one of 1), each channel's pair of centred weights is
+// one i32 broadcast to all lanes, and vpmaddwd-s of the two accumulate.
+// CHECK-LABEL: func.func @qpointwise
+// CHECK:         tensor.collapse_shape %{{.*}} {{\[}}[0], [1], [2, 3]] : tensor<1x2x3x3xi32> into tensor<1x2x9xi32>
+// CHECK:         %[[X:.*]] = vector.transfer_read %{{.*}} : tensor<1x2x9xi32>, vector<8xi32>
+// CHECK:         %[[XP:.*]] = vector.bitcast %[[X]] : vector<8xi32> to vector<16xi16>
+// CHECK:         %[[W:.*]] = vector.transfer_read %{{.*}} : tensor<4x2x1x1x8xi16>, vector<2xi16>
+// CHECK:         vector.bitcast %[[W]] : vector<2xi16> to vector<1xi32>
+// CHECK:         %[[WB:.*]] = vector.broadcast %{{.*}} : i32 to vector<8xi32>
+// CHECK:         %[[WP:.*]] = vector.bitcast %[[WB]] : vector<8xi32> to vector<16xi16>
+// CHECK:         qfuse.dot_pairs %[[XP]], %[[WP]] : vector<16xi16> -> vector<8xi32>
+func.func @qpointwise(%x: tensor<1x4x3x3xi8>) -> tensor<1x16x3x3xi8> {
+  %w = arith.constant dense<3> : tensor<16x4x1x1xi8>
+  %b = arith.constant dense<7> : tensor<16xi32>
+  %s = arith.constant dense<0.05> : tensor<f32>
+  %zx = arith.constant dense<128> : tensor<i32>
+  %z = arith.constant dense<0> : tensor<i32>
+  // expected-remark @+1 {{integer pointwise vector kernel: 4 output channels x 9 pixels per register tile, int16 channel pairs through qfuse.dot_pairs}}
+  %y = qfuse.qconv %x, %w bias(%b) zero_points(%zx, %z) requantize(%s, %s, %s, %z) {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, input_uint8, quant_min = -128 : i64, quant_max = 127 : i64} : (tensor<1x4x3x3xi8>, tensor<16x4x1x1xi8>, tensor<16xi32>, tensor<i32>, tensor<i32>, tensor<f32>, tensor<f32>, tensor<f32>, tensor<i32>) -> tensor<1x16x3x3xi8>
+  return %y : tensor<1x16x3x3xi8>
+}
