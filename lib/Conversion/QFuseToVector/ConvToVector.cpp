@@ -270,6 +270,50 @@ static DenseTiling choosePointwiseTiling(int64_t coutPg, int64_t weightBytes,
   return t;
 }
 
+/// The pointwise kernels' input vectors `widths` wide along the pixels of
+/// input channel (or packed word) `channel` of image `n` ([N, C, Q]), from
+/// pixel q0 on.
+static SmallVector<Value> readPixelVectors(OpBuilder &b, Location loc,
+                                          Value input, Value n, Value channel,
+                                          Value q0, ArrayRef<int64_t> widths) {
+  SmallVector<Value> x;
+  int64_t offset = 0;
+  for (int64_t w : widths) {
+    x.push_back(
+        readVector(b, loc, input, {n, channel, addIdx(b, loc, q0, offset)}, w));
+    offset += w;
+  }
+  return x;
+}
+
+/// Writes `vectors` one after the other along the pixels of output channel
+/// `co` from pixel q ([prefix..., co, q] of `dest`).
+static Value writePixelVectors(OpBuilder &b, Location loc, Value dest,
+                               ValueRange prefix, Value co, Value q,
+                               ArrayRef<Value> vectors) {
+  int64_t offset = 0;
+  for (Value v : vectors) {
+    SmallVector<Value> idx(prefix.begin(), prefix.end());
+    idx.push_back(co);
+    idx.push_back(addIdx(b, loc, q, offset));
+    dest = writeVector(b, loc, v, dest, idx);
+    offset += cast<VectorType>(v.getType()).getDimSize(0);
+  }
+  return dest;
+}
+
+/// Index of the packed pointwise weights ([Cout/C, Cin/G, 1..., lanes]) of
+/// channel block `cb`, reduction step `step`, lane `lane`.
+static SmallVector<Value> pointwiseWeightIndex(OpBuilder &b, Location loc,
+                                               const DenseProblem &pr,
+                                               Value cb, Value step,
+                                               int64_t lane) {
+  SmallVector<Value> idx = {cb, step};
+  idx.append(pr.kernel.size(), cIdx(b, loc, 0));
+  idx.push_back(cIdx(b, loc, lane));
+  return idx;
+}
+
 /// One pointwise tile: output channels [cb·C, cb·C+C) of pixels [q0,
 /// q0+numPixels), vectors along the pixels (contiguous in NCHW), weights
 /// broadcast. Written to `dest` at [prefix..., destCo + c, destQ + p].
@@ -306,21 +350,12 @@ static Value emitPointwiseTile(OpBuilder &b, Location loc,
       [&](OpBuilder &nb, Location nl, Value ci, ValueRange accs) {
         Value channel =
             cinBase ? arith::AddIOp::create(nb, nl, cinBase, ci) : ci;
-        SmallVector<Value> x;
-        int64_t offset = 0;
-        for (int64_t w : widths) {
-          x.push_back(readVector(nb, nl, pr.input,
-                                 {n, channel, addIdx(nb, nl, q0, offset)}, w));
-          offset += w;
-        }
+        SmallVector<Value> x =
+            readPixelVectors(nb, nl, pr.input, n, channel, q0, widths);
         SmallVector<Value> next(accs.begin(), accs.end());
-        Value zero = cIdx(nb, nl, 0);
         for (int64_t c = 0; c < numCh; ++c) {
-          SmallVector<Value> widx = {cb, ci};
-          for (size_t k = 0; k < pr.kernel.size(); ++k)
-            widx.push_back(zero);
-          widx.push_back(cIdx(nb, nl, c));
-          Value w = tensor::ExtractOp::create(nb, nl, pr.packed, widx);
+          Value w = tensor::ExtractOp::create(
+              nb, nl, pr.packed, pointwiseWeightIndex(nb, nl, pr, cb, ci, c));
           for (auto [u, width] : llvm::enumerate(widths)) {
             Value wb = vector::BroadcastOp::create(
                 nb, nl, VectorType::get({width}, nb.getF32Type()), w);
@@ -331,15 +366,12 @@ static Value emitPointwiseTile(OpBuilder &b, Location loc,
         scf::YieldOp::create(nb, nl, next);
       });
   for (int64_t c = 0; c < numCh; ++c) {
-    int64_t offset = 0;
-    for (auto [u, w] : llvm::enumerate(widths)) {
-      Value v = activate(b, loc, reduction.getResult(c * numW + u), pr.act);
-      SmallVector<Value> idx(prefix.begin(), prefix.end());
-      idx.push_back(addIdx(b, loc, destCo, c));
-      idx.push_back(addIdx(b, loc, destQ, offset));
-      dest = writeVector(b, loc, v, dest, idx);
-      offset += w;
-    }
+    SmallVector<Value> row;
+    for (int64_t u = 0; u < numW; ++u)
+      row.push_back(
+          activate(b, loc, reduction.getResult(c * numW + u), pr.act));
+    dest = writePixelVectors(b, loc, dest, prefix, addIdx(b, loc, destCo, c),
+                             destQ, row);
   }
   return dest;
 }
@@ -598,25 +630,19 @@ static Value emitPointwiseIntegerTile(OpBuilder &b, Location loc,
       [&](OpBuilder &nb, Location nl, Value q, ValueRange accs) {
         Value channel =
             wordBase ? arith::AddIOp::create(nb, nl, wordBase, q) : q;
-        SmallVector<Value> x;
-        int64_t offset = 0;
-        for (int64_t w : widths) {
-          Value words = readVector(nb, nl, pr.input,
-                                   {n, channel, addIdx(nb, nl, q0, offset)}, w);
-          x.push_back(vector::BitCastOp::create(nb, nl, parts(w), words));
-          offset += w;
-        }
+        SmallVector<Value> x =
+            readPixelVectors(nb, nl, pr.input, n, channel, q0, widths);
+        for (Value &v : x)
+          v = vector::BitCastOp::create(
+              nb, nl, parts(cast<VectorType>(v.getType()).getDimSize(0)), v);
         SmallVector<Value> next(accs.begin(), accs.end());
-        Value zero = cIdx(nb, nl, 0);
         for (int64_t c = 0; c < numCh; ++c) {
-          SmallVector<Value> widx = {cb, q};
-          for (size_t k = 0; k < pr.kernel.size(); ++k)
-            widx.push_back(zero);
-          widx.push_back(cIdx(nb, nl, perWord * c));
           // The channel's packed weights as one word, broadcast.
           Value packed = vector::BitCastOp::create(
               nb, nl, VectorType::get({1}, i32),
-              readVector(nb, nl, pr.packed, widx, perWord));
+              readVector(nb, nl, pr.packed,
+                         pointwiseWeightIndex(nb, nl, pr, cb, q, perWord * c),
+                         perWord));
           Value word = vector::ExtractOp::create(nb, nl, packed, 0);
           for (auto [u, w] : llvm::enumerate(widths)) {
             auto accType = VectorType::get({w}, i32);
@@ -641,7 +667,7 @@ static Value emitPointwiseIntegerTile(OpBuilder &b, Location loc,
     if (pr.requant)
       m = tensor::ExtractOp::create(b, loc, pr.requant->multiplier,
                                     ValueRange{addIdx(b, loc, co0, c)});
-    int64_t offset = 0;
+    SmallVector<Value> row;
     for (auto [u, w] : llvm::enumerate(widths)) {
       Value v = reduction.getResult(c * numW + u);
       if (pr.requant)
@@ -650,12 +676,10 @@ static Value emitPointwiseIntegerTile(OpBuilder &b, Location loc,
             vector::BroadcastOp::create(
                 b, loc, VectorType::get({w}, b.getF64Type()), m),
             *pr.requant);
-      SmallVector<Value> idx(prefix.begin(), prefix.end());
-      idx.push_back(addIdx(b, loc, destCo, c));
-      idx.push_back(addIdx(b, loc, destQ, offset));
-      dest = writeVector(b, loc, v, dest, idx);
-      offset += w;
+      row.push_back(v);
     }
+    dest = writePixelVectors(b, loc, dest, prefix, addIdx(b, loc, destCo, c),
+                             destQ, row);
   }
   return dest;
 }
