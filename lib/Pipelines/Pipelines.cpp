@@ -112,6 +112,7 @@ void qfuse::buildLowerToLLVMPipeline(OpPassManager &pm,
     vec.tileVectors = options.tileVectors;
     vec.tilePixels = options.tilePixels;
     vec.loopOrder = options.loopOrder;
+    vec.skipPadding = options.skipPadding;
     vec.batchPrepareBytes = options.batchPrepareBytes;
     vec.integerIsa = options.integerIsa;
     pm.addPass(qfuse::createConvertQFuseToVector(vec));

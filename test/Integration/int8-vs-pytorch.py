@@ -179,6 +179,9 @@ def direct_case(name, case):
                   kernel == bool(case.get("vector")))
     if "form" in case:
         checker.check(f"{name}: the {case['form']} form on this machine", case["form"] in remarks)
+    if "rows" in case:  # row tiles that skip the padding taps, or not
+        checker.check(f"{name}: {'takes' if case['rows'] else 'leaves'} the row tiles",
+                      ("row tiles" in remarks) == case["rows"])
     runs = [("vector" if kernel else "default", []),
             ("generic", ["--lowering=vectorize=false"])]
     if kernel:  # the portable dot lowering, as on a host without AVX2
@@ -249,8 +252,8 @@ direct_case("kernel: 3 input channels (padded to a pair), 7x7 stride 2 pad 3, li
 # 7-bit inputs (a qfuse.value_range argument, as a reduce_range producer
 # guarantees): every vpmaddubsw pair sum fits int16, so AVX2 takes the quads
 # form with full-range int8 weights, extreme values included.
-direct_case("kernel: 7-bit uint8 input, quads through vpmaddubsw, extreme values", dict(
-    vector=True, form="quads", extreme=True, x_range=(0, 127), x_shape=[1, 32, 7, 7],
+direct_case("kernel: 7-bit uint8 input, quads through vpmaddubsw, extreme values, row tiles (zero point 0)", dict(
+    vector=True, form="quads", rows=True, extreme=True, x_range=(0, 127), x_shape=[1, 32, 7, 7],
     w_shape=[16, 32, 3, 3], x_u8=True, zx=0, zw=0, bias=True, stride=[1, 1],
     pad=[1, 1, 1, 1], dil=[1, 1], groups=1, sx=0.02, sw=rng.uniform(0.0005, 0.001, 16),
     sy=0.5, zy=0, qmin=0, qmax=255, y_u8=True, act="relu"))
@@ -259,6 +262,21 @@ direct_case("kernel: 7-bit input with zero point 64, 5 channels (padded to a qua
     x_u8=True, zx=64, zw=0, bias=True, stride=[2, 2], pad=[1, 0, 1, 2], dil=[1, 1],
     groups=1, sx=0.02, sw=rng.uniform(0.001, 0.004, 8), sy=0.05, zy=10, qmin=0, qmax=255,
     y_u8=True))
+# Row tiles skip the padding only where it adds nothing: quads padded with
+# a nonzero shifted zero point keep every tap (the compensation covers them
+# all); centred pairs are padded with 0, so they skip, here with stride 2,
+# dilation 2, asymmetric padding and 3 pixels per row beyond the kernel's
+# reach.
+direct_case("kernel: 7-bit input with zero point 64, 7x7, quads keep the padding taps", dict(
+    vector=True, form="quads", rows=False, x_range=(0, 127), x_shape=[1, 32, 7, 7],
+    w_shape=[16, 32, 3, 3], x_u8=True, zx=64, zw=0, bias=True, stride=[1, 1],
+    pad=[1, 1, 1, 1], dil=[1, 1], groups=1, sx=0.02, sw=rng.uniform(0.0005, 0.001, 16),
+    sy=0.3, zy=0, qmin=0, qmax=255, y_u8=True, act="relu"))
+direct_case("kernel: int8 input, pairs, stride 2, dilation 2, asymmetric padding beyond the reach, row tiles", dict(
+    vector=True, form="pairs", rows=True, x_shape=[2, 16, 9, 11], w_shape=[32, 16, 3, 3],
+    x_u8=False, zx=-9, zw=0, bias=True, stride=[2, 2], pad=[2, 5, 0, 2], dil=[2, 2],
+    groups=1, sx=0.05, sw=rng.uniform(0.0005, 0.002, 32), sy=0.4, zy=-30, qmin=-128,
+    qmax=127, act="relu6"))
 # 1x1, stride 1, no padding in the quads form: the pointwise kernel (the
 # vectors along the pixels, each channel's weight quad broadcast).
 direct_case("kernel: 7-bit input, 1x1 pointwise quads 24 -> 48, 63 pixels (a ragged vector)", dict(

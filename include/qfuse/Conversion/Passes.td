@@ -143,6 +143,11 @@ def ConvertQFuseToVector : Pass<"convert-qfuse-to-vector"> {
            "packed) input up to which it is prepared in one pass; beyond it "
            "the images go one at a time, each prepared and then convolved "
            "while it is in cache (0: always one at a time)">,
+    Option<"skipPadding", "skip-padding", "bool", /*default=*/"true",
+           "Dense 2-D kernels with the channel blocks outermost: tile each "
+           "output row, and leave out the multiply-adds on the spatial "
+           "padding where they add exactly nothing (finite constant f32 "
+           "weights; integer pairs; quads with a zero shifted zero point)">,
     Option<"integerKernels", "integer-kernels", "bool", /*default=*/"true",
            "Take qfuse.qconv (false: leave it to the generic lowering)">,
     Option<"integerIsa", "integer-isa", "std::string", /*default=*/"\"auto\"",

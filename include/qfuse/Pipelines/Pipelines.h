@@ -74,6 +74,11 @@ struct LowerToLLVMOptions : public PassPipelineOptions<LowerToLLVMOptions> {
       llvm::cl::desc("convert-qfuse-to-vector loop-order: auto, weights or "
                      "input"),
       llvm::cl::init("auto")};
+  Option<bool> skipPadding{
+      *this, "skip-padding",
+      llvm::cl::desc("convert-qfuse-to-vector skip-padding: row tiles that "
+                     "leave out the multiply-adds on the spatial padding"),
+      llvm::cl::init(true)};
   Option<int64_t> batchPrepareBytes{
       *this, "batch-prepare-bytes",
       llvm::cl::desc("convert-qfuse-to-vector batch-prepare-bytes: a batch's "

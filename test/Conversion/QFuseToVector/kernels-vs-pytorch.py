@@ -67,9 +67,31 @@ DW = "depthwise vector kernel"
 LEFT = "left to the generic lowering"
 
 # Dense: 16 channels x 6 pixels (11x9 = 99 pixels: 16 tiles + 3), both orders.
-conv_case("3x3 16->32 relu, const weights", DENSE + ": 16 output channels x 6",
-          2, 2, 16, 32, 3, [11, 9], 1, [1, 1, 1, 1], 1, 1, act="relu",
-          const_w=True)
+conv_case("3x3 16->32 relu, const weights, no row tiles",
+          DENSE + ": 16 output channels x 6 pixels per register tile, "
+          "channel-block loop outermost\"", 2, 2, 16, 32, 3, [11, 9], 1,
+          [1, 1, 1, 1], 1, 1, act="relu", const_w=True,
+          lowering="skip-padding=false")
+# Row tiles (finite constant weights, channel blocks outermost): each output
+# row in column tiles that leave out the taps on the padding. A 9-wide row
+# is one 8-channel tile; a 14-wide one three 16-channel tiles (5, 5, 4);
+# stride 2 with asymmetric padding and dilation 2; padding beyond the
+# kernel's reach (rows and columns with no input tap at all: the bias).
+ROWS = "row tiles"
+conv_case("3x3 16->32 relu, const weights: one row tile",
+          DENSE + ": 8 output channels x 9 pixels per register tile, "
+          "channel-block loop outermost, row tiles (1 per row)", 2, 2, 16, 32,
+          3, [11, 9], 1, [1, 1, 1, 1], 1, 1, act="relu", const_w=True)
+conv_case("3x3 16->32, 14-wide rows: three row tiles",
+          "16 output channels x 5 pixels per register tile, channel-block "
+          "loop outermost, row tiles (3 per row)", 2, 1, 16, 32, 3, [6, 14], 1,
+          [1, 1, 1, 1], 1, 1, const_w=True, lowering="loop-order=weights")
+conv_case("3x3/2 dilation 2 asym pad, row tiles", ROWS, 2, 1, 8, 16, 3,
+          [13, 15], 2, [0, 1, 2, 1], 2, 1, act="relu6", const_w=True,
+          lowering="loop-order=weights")
+conv_case("3x3 padding 3 (beyond the kernel's reach), row tiles", ROWS, 2, 1,
+          8, 16, 3, [5, 6], 1, [3, 3, 3, 3], 1, 1, const_w=True,
+          lowering="loop-order=weights")
 conv_case("3x3 16->32, channel blocks outer", "channel-block loop", 2, 1, 16,
           32, 3, [11, 9], 1, [1, 1, 1, 1], 1, 1, lowering="loop-order=weights")
 conv_case("3x3 16->32, pixel tiles outer", "pixel-tile loop", 2, 1, 16, 32, 3,
@@ -156,6 +178,35 @@ def nonfinite_depthwise_case(stride):
 
 nonfinite_depthwise_case(1)
 nonfinite_depthwise_case(2)
+
+
+def nonfinite_dense_case():
+    """A dense conv whose constant weights hold an inf on a border tap: its
+    products with the padding are NaN (0·inf) in PyTorch and in the padded
+    convolution, so the kernel must not take the row tiles that skip them."""
+    name = "conv 3x3 16->32, constant weights with an inf, no row tiles"
+    x = torch.randn(1, 16, 6, 7)
+    w = torch.randn(32, 16, 3, 3) * 0.5
+    b = torch.randn(32) * 0.1
+    w[3, 5, 0, 0] = float("inf")
+    ref = F.conv2d(F.pad(x.to(D), [1, 1, 1, 1]), w.to(D), b.to(D))
+    attrs = ("strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, "
+             "dilations = array<i64: 1, 1>, groups = 1 : i64")
+    mlir, ins = one_op("qfuse.conv", attrs, x, w, b, ref, True)
+    _, remark = pass_remarks(mlir, "--convert-qfuse-to-vector=loop-order=weights",
+                             "vectorize")
+    chk.check(f"{name}: dense kernel without row tiles",
+              "dense vector kernel" in remark and "row tiles" not in remark,
+              f"({remark})")
+    got, = run_model(mlir, ins, ["--lowering=loop-order=weights"])
+    gen, = run_model(mlir, ins, ["--lowering=vectorize=false"])
+    ref = ref.numpy()
+    chk.check(f"{name}: NaN where PyTorch has them",
+              np.array_equal(np.isnan(got), np.isnan(ref)),
+              f"({int(np.isnan(got).sum())} NaN, {int(np.isnan(ref).sum())} "
+              f"in PyTorch)")
+    chk.check(f"{name}: bit-equal to the generic lowering",
+              np.array_equal(got, gen, equal_nan=True))
 # Left to the generic lowering, with the reason.
 conv_case("6 output channels per group (3x3)", LEFT + ": 6 output channels", 2,
           1, 3, 6, 3, 6, 1, [1, 1, 1, 1], 1, 1)
@@ -195,6 +246,9 @@ linear_case("5x20 -> 24 relu", "24 output features x 4 rows", 5, 20, 24,
 linear_case("13x33 -> 16, const weights", "16 output features x 6 rows", 13, 33,
             16, const_w=True)
 linear_case("2x7 -> 10", LEFT + ": 10 output features", 2, 7, 10)
+
+
+nonfinite_dense_case()
 
 
 def transpose_case(name, expect, nd, n, cin, cout, k, size, stride, pads, dil,
