@@ -277,6 +277,11 @@ direct_case("kernel: int8 input, pairs, stride 2, dilation 2, asymmetric padding
     x_u8=False, zx=-9, zw=0, bias=True, stride=[2, 2], pad=[2, 5, 0, 2], dil=[2, 2],
     groups=1, sx=0.05, sw=rng.uniform(0.0005, 0.002, 32), sy=0.4, zy=-30, qmin=-128,
     qmax=127, act="relu6"))
+direct_case("kernel: u8 input, pairs, 40-wide rows: interior row tiles in a loop", dict(
+    vector=True, form="pairs", rows=True, x_shape=[1, 16, 5, 40], w_shape=[64, 16, 3, 3],
+    x_u8=True, zx=131, zw=0, bias=True, stride=[1, 1], pad=[1, 1, 1, 1], dil=[1, 1],
+    groups=1, sx=0.02, sw=rng.uniform(0.0005, 0.002, 64), sy=0.3, zy=5, qmin=0,
+    qmax=255, y_u8=True, act="relu"))
 # 1x1, stride 1, no padding in the quads form: the pointwise kernel (the
 # vectors along the pixels, each channel's weight quad broadcast).
 direct_case("kernel: 7-bit input, 1x1 pointwise quads 24 -> 48, 63 pixels (a ragged vector)", dict(

@@ -82,17 +82,19 @@ def ConvertQFuseToVector : Pass<"convert-qfuse-to-vector"> {
       weights are larger than one padded input image, else the pixel tile,
       and it is an `scf.forall` (one OpenMP worksharing loop with
       `num-threads`).
-    * Row tiles (`skip-padding`, 2-D, channel blocks outermost, at most 4
-      tiles per output row): where a multiply-add on the spatial padding
-      adds exactly nothing (finite constant f32 weights: 0·w = 0; integer
-      pairs, centred and padded with 0; quads whose shifted zero point is
-      0), each output row is split into column tiles whose pixels' columns
-      are constants: the tap-row loop is bounded by the output row to the
-      rows of the input, and a pixel's taps on padding columns are not
-      emitted. A row that one 8-channel tile holds whole (up to 12 pixels)
-      takes `V` = 1. 18% of the multiply-adds of a 3×3 conv on 7×7, 9% on
-      14×14. Weights with an inf or NaN, or not constant, keep every tap
-      (0·inf is NaN in the padded convolution).
+    * Row tiles (`skip-padding`, 2-D, channel blocks outermost): where a
+      multiply-add on the spatial padding adds exactly nothing (finite
+      constant f32 weights: 0·w = 0; integer pairs, centred and padded with
+      0; quads whose shifted zero point is 0), each output row is split
+      into column tiles whose pixels' columns are constants: the tap-row
+      loop is bounded by the output row to the rows of the input, and a
+      pixel's taps on padding columns are not emitted. Rows of more than 4
+      tiles keep the edge tiles static and run the interior ones (no
+      padding column) in a loop. f32 tiles hold at most 5 pixels with 2
+      vectors, 7 with one (more spills); a row that one 8-channel tile
+      holds whole takes `V` = 1. 18% of the multiply-adds of a 3×3 conv on
+      7×7, 9% on 14×14, 4.6% on 28×28. Weights with an inf or NaN, or not
+      constant, keep every tap (0·inf is NaN in the padded convolution).
     * Depthwise 2-D convolutions: up to four 8-wide vectors along an output
       row accumulate the `KH·KW` taps, reading the f32 input plane in place
       (rows and column chunks that touch the padding get static indices

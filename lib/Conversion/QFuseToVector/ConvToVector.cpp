@@ -198,6 +198,11 @@ struct DenseTiling {
   /// skips the taps that read the spatial padding (DenseProblem::
   /// skipPadding).
   SmallVector<std::pair<int64_t, int64_t>> rowTiles;
+  /// Rows wider than 4 tiles: full tiles with first columns in [rowLoopBegin,
+  /// rowLoopEnd) (step `pixels`), whose taps all read input columns, run as
+  /// a loop placed before rowTiles[rowLoopIndex]; the edge tiles stay static.
+  int64_t rowLoopBegin = 0, rowLoopEnd = 0;
+  size_t rowLoopIndex = 0;
 };
 
 /// A dense (grouped) convolution or a linear layer, shapes static.
@@ -269,12 +274,13 @@ static DenseTiling chooseDenseTiling(int64_t coutPg, int64_t weightBytes,
 }
 
 /// Row tiles for a 2-D dense conv whose padding adds nothing (see
-/// DenseTiling::rowTiles): each output row in as few column tiles as the
-/// register tile allows, of near-equal widths (a 7-wide row as 4 + 3 where
-/// 12 accumulators allow 6 pixels). Only with the channel blocks outermost
-/// (deep layers: small rows, where the padding taps are a large share of
-/// the work, 18% at 7x7 with 3x3 taps) and at most 4 tiles per row (each
-/// is emitted on its own).
+/// DenseTiling::rowTiles), with the channel blocks outermost (deep layers:
+/// small rows, where the padding taps are a large share of the work, 18%
+/// at 7x7 with 3x3 taps). A row of at most 4 register tiles is split into
+/// as few tiles as the register tile allows, of near-equal widths (a 7-wide
+/// row as 4 + 3 where 12 accumulators allow 6 pixels), each emitted on its
+/// own; a wider row into full tiles, those whose taps all read the input
+/// in a loop, the edge ones and the remainder static.
 static void chooseRowTiles(DenseProblem &pr, ArrayRef<int64_t> pad,
                            ArrayRef<int64_t> inShape, const Options &opts) {
   if (!opts.skipPadding || !pr.skipPadding || pr.kernel.size() != 2 ||
@@ -282,33 +288,70 @@ static void chooseRowTiles(DenseProblem &pr, ArrayRef<int64_t> pad,
       llvm::all_of(pad, [](int64_t v) { return v == 0; }))
     return;
   int64_t width = pr.out[1];
+  DenseTiling &t = pr.tiling;
+  // f32: with the columns known, LLVM loads each input once for all the
+  // taps that read it and keeps the P + KW − 1 broadcasts live across the
+  // taps, next to the V·P accumulators; past V·P + P = 15 that spills
+  // (28-wide rows at 16 channels x 6 pixels: 4.0 ms instead of 2.3). So at
+  // most 5 pixels with 2 vectors, 7 with one. (The integer kernels, whose
+  // dot ops take the broadcast word as it is, keep 12 / V.)
+  auto maxPixels = [&](int64_t vectors) {
+    return pr.integer ? kAccumulators / vectors : 15 / (vectors + 1);
+  };
+  bool forced = opts.vectors != 0 || opts.pixels != 0;
   // A row that one 8-channel vector's tile holds whole stays whole rather
   // than split in two for wider channel tiles (measured on ResNet-18's
   // 7x7x512 f32 layer: 2.45 ms as 7 pixels x 8 channels, 2.60 ms as
   // 4 + 3 pixels x 16 channels).
-  if (opts.vectors == 0 && opts.pixels == 0 && width > pr.tiling.pixels &&
-      width <= kAccumulators) {
-    pr.tiling.vectors = 1;
-    pr.tiling.channels = kLanes;
-    pr.tiling.pixels = kAccumulators;
+  if (!forced && width > maxPixels(t.vectors) && width <= maxPixels(1)) {
+    t.vectors = 1;
+    t.channels = kLanes;
+    t.pixels = maxPixels(1);
   }
-  int64_t count = llvm::divideCeil(width, pr.tiling.pixels);
-  if (count > 4)
-    return;
-  int64_t tile = llvm::divideCeil(width, count);
+  if (!forced)
+    t.pixels = std::min(t.pixels, maxPixels(t.vectors));
   pr.padBefore = {pad[0], pad[1]};
   pr.inSize = {inShape[2], inShape[3]};
-  for (int64_t c = 0; c < width; c += tile)
-    pr.tiling.rowTiles.push_back({c, std::min(tile, width - c)});
-  pr.tiling.pixels = tile;
+  int64_t count = llvm::divideCeil(width, t.pixels);
+  if (count <= 4) {
+    int64_t tile = llvm::divideCeil(width, count);
+    for (int64_t c = 0; c < width; c += tile)
+      t.rowTiles.push_back({c, std::min(tile, width - c)});
+    t.pixels = tile;
+    return;
+  }
+  // Output column o reads input columns o·sw − padLeft + j·dw: all inside
+  // for o in [oLo, oHi].
+  int64_t tile = t.pixels, sw = pr.strides[1];
+  int64_t reach = (pr.kernel[1] - 1) * pr.dilations[1];
+  int64_t oLo = llvm::divideCeilSigned(pad[1], sw);
+  int64_t oHi = llvm::divideFloorSigned(inShape[3] - 1 + pad[1] - reach, sw);
+  int64_t full = width / tile;
+  int64_t kLo = std::min(full, llvm::divideCeilSigned(oLo, tile));
+  int64_t kHi = std::clamp<int64_t>(llvm::divideFloorSigned(oHi + 1, tile),
+                                    kLo, full);
+  for (int64_t k = 0; k < kLo; ++k)
+    t.rowTiles.push_back({k * tile, tile});
+  t.rowLoopIndex = t.rowTiles.size();
+  t.rowLoopBegin = kLo * tile;
+  t.rowLoopEnd = kHi * tile;
+  for (int64_t k = kHi; k < full; ++k)
+    t.rowTiles.push_back({k * tile, tile});
+  if (width % tile)
+    t.rowTiles.push_back({full * tile, width % tile});
 }
 
 /// The remark's words for the row tiles, if any.
 static std::string rowTilesRemark(const DenseProblem &pr) {
-  if (pr.tiling.rowTiles.empty())
+  const DenseTiling &t = pr.tiling;
+  if (t.rowTiles.empty() && t.rowLoopEnd == t.rowLoopBegin)
     return "";
-  return llvm::formatv(", row tiles ({0} per row) that skip the padding taps",
-                       pr.tiling.rowTiles.size())
+  int64_t loop = (t.rowLoopEnd - t.rowLoopBegin) / t.pixels;
+  return llvm::formatv(", row tiles ({0} per row{1}) that skip the padding "
+                       "taps",
+                       t.rowTiles.size() + loop,
+                       loop ? llvm::formatv(", {0} in a loop", loop).str()
+                            : std::string())
       .str();
 }
 
@@ -447,7 +490,10 @@ static Value emitPointwiseTile(OpBuilder &b, Location loc,
 /// A register tile inside one output row: the row, and the first column.
 struct RowTile {
   Value row;
-  int64_t col0;
+  Value col0;
+  /// col0 as a constant; unset in the loop over the interior tiles, whose
+  /// taps all read input columns.
+  std::optional<int64_t> col0Static;
 };
 
 static Value emitDenseTile(OpBuilder &b, Location loc, const DenseProblem &pr,
@@ -478,7 +524,8 @@ static Value emitDenseTile(OpBuilder &b, Location loc, const DenseProblem &pr,
     Value q = addIdx(b, loc, q0, p);
     if (rowTile) {
       base[p] = {mulIdx(b, loc, rowTile->row, pr.strides[0]),
-                 cIdx(b, loc, (rowTile->col0 + p) * pr.strides[1])};
+                 mulIdx(b, loc, addIdx(b, loc, rowTile->col0, p),
+                        pr.strides[1])};
       continue;
     }
     if (pr.linear) {
@@ -522,9 +569,11 @@ static Value emitDenseTile(OpBuilder &b, Location loc, const DenseProblem &pr,
   // Row tiles: whether pixel p's tap `kw` (a constant) reads a padding
   // column, which adds nothing (pr.skipPadding) and is left out.
   auto readsPaddingColumn = [&](int64_t p, Value kw) {
+    if (!rowTile->col0Static)
+      return false;
     int64_t k = getConstantIntValue(kw).value();
-    int64_t col = (rowTile->col0 + p) * pr.strides[1] + k * pr.dilations[1] -
-                  pr.padBefore[1];
+    int64_t col = (*rowTile->col0Static + p) * pr.strides[1] +
+                  k * pr.dilations[1] - pr.padBefore[1];
     return col < 0 || col >= pr.inSize[1];
   };
 
@@ -867,19 +916,42 @@ static Value emitDense(OpBuilder &b, Location loc, const DenseProblem &pr,
         },
         [&](OpBuilder &fb, Value n, Value cb, Value slice) {
           Value zero = cIdx(fb, loc, 0);
-          if (!pr.tiling.rowTiles.empty()) {
+          const DenseTiling &t = pr.tiling;
+          if (!t.rowTiles.empty() || t.rowLoopEnd > t.rowLoopBegin) {
             // for rows { the row's column tiles }.
             int64_t width = pr.out[1];
             auto rows = scf::ForOp::create(
                 fb, loc, zero, cIdx(fb, loc, pr.out[0]), cIdx(fb, loc, 1),
                 ValueRange{slice},
                 [&](OpBuilder &tb, Location tl, Value row, ValueRange it) {
+                  Value rowStart = mulIdx(tb, tl, row, width);
+                  auto tileAt = [&](OpBuilder &cb2, Location cl, Value col0,
+                                    std::optional<int64_t> col0Static,
+                                    int64_t w, Value cur) {
+                    RowTile rt{row, col0, col0Static};
+                    Value q0 = arith::AddIOp::create(cb2, cl, rowStart, col0);
+                    return emitTile(cb2, cl, pr, n, cb, q0, w, cur, {}, zero,
+                                    q0, &rt);
+                  };
                   Value cur = it[0];
-                  for (auto [col0, w] : pr.tiling.rowTiles) {
-                    RowTile rt{row, col0};
-                    Value q0 = addIdx(tb, tl, mulIdx(tb, tl, row, width), col0);
-                    cur = emitTile(tb, tl, pr, n, cb, q0, w, cur, {}, zero, q0,
-                                   &rt);
+                  for (size_t i = 0; i <= t.rowTiles.size(); ++i) {
+                    if (i == t.rowLoopIndex && t.rowLoopEnd > t.rowLoopBegin)
+                      cur = scf::ForOp::create(
+                                tb, tl, cIdx(tb, tl, t.rowLoopBegin),
+                                cIdx(tb, tl, t.rowLoopEnd),
+                                cIdx(tb, tl, t.pixels), ValueRange{cur},
+                                [&](OpBuilder &lb, Location ll, Value col0,
+                                    ValueRange lit) {
+                                  scf::YieldOp::create(
+                                      lb, ll,
+                                      tileAt(lb, ll, col0, std::nullopt,
+                                             t.pixels, lit[0]));
+                                })
+                                .getResult(0);
+                    if (i == t.rowTiles.size())
+                      break;
+                    auto [col0, w] = t.rowTiles[i];
+                    cur = tileAt(tb, tl, cIdx(tb, tl, col0), col0, w, cur);
                   }
                   scf::YieldOp::create(tb, tl, cur);
                 });

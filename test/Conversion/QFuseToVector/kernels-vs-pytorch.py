@@ -73,19 +73,32 @@ conv_case("3x3 16->32 relu, const weights, no row tiles",
           [1, 1, 1, 1], 1, 1, act="relu", const_w=True,
           lowering="skip-padding=false")
 # Row tiles (finite constant weights, channel blocks outermost): each output
-# row in column tiles that leave out the taps on the padding. A 9-wide row
-# is one 8-channel tile; a 14-wide one three 16-channel tiles (5, 5, 4);
-# stride 2 with asymmetric padding and dilation 2; padding beyond the
-# kernel's reach (rows and columns with no input tap at all: the bias).
+# row in column tiles that leave out the taps on the padding. A 7-wide row
+# is one 8-channel tile; a 9-wide one two 16-channel tiles (5, 4); a
+# 14-wide one three (5, 5, 4); a 30-wide one the two edge tiles static and
+# the 4 interior ones in a loop; stride 2 with asymmetric padding and dilation 2;
+# padding beyond the kernel's reach (rows and columns with no input tap at
+# all: the bias).
 ROWS = "row tiles"
 conv_case("3x3 16->32 relu, const weights: one row tile",
-          DENSE + ": 8 output channels x 9 pixels per register tile, "
+          DENSE + ": 8 output channels x 7 pixels per register tile, "
           "channel-block loop outermost, row tiles (1 per row)", 2, 2, 16, 32,
+          3, [11, 7], 1, [1, 1, 1, 1], 1, 1, act="relu", const_w=True)
+conv_case("3x3 16->32 relu, const weights: two row tiles",
+          DENSE + ": 16 output channels x 5 pixels per register tile, "
+          "channel-block loop outermost, row tiles (2 per row)", 2, 2, 16, 32,
           3, [11, 9], 1, [1, 1, 1, 1], 1, 1, act="relu", const_w=True)
 conv_case("3x3 16->32, 14-wide rows: three row tiles",
           "16 output channels x 5 pixels per register tile, channel-block "
           "loop outermost, row tiles (3 per row)", 2, 1, 16, 32, 3, [6, 14], 1,
           [1, 1, 1, 1], 1, 1, const_w=True, lowering="loop-order=weights")
+conv_case("3x3 16->32, 30-wide rows: interior row tiles in a loop",
+          "row tiles (6 per row, 4 in a loop)", 2, 1, 16, 32, 3, [4, 30], 1,
+          [1, 1, 1, 1], 1, 1, act="relu", const_w=True,
+          lowering="loop-order=weights")
+conv_case("5x5/2 dilation 2, 64-wide input, asym pad: row tile loop",
+          "in a loop", 2, 1, 8, 16, 5, [9, 64], 2, [3, 4, 1, 2], 2, 1,
+          const_w=True, lowering="loop-order=weights")
 conv_case("3x3/2 dilation 2 asym pad, row tiles", ROWS, 2, 1, 8, 16, 3,
           [13, 15], 2, [0, 1, 2, 1], 2, 1, act="relu6", const_w=True,
           lowering="loop-order=weights")

@@ -76,3 +76,25 @@ func.func @off(%x: tensor<1x8x4x5xf32>) -> tensor<1x8x4x5xf32> {
   %y = qfuse.conv %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 1 : i64} : (tensor<1x8x4x5xf32>, tensor<8x8x3x3xf32>) -> tensor<1x8x4x5xf32>
   return %y : tensor<1x8x4x5xf32>
 }
+
+// -----
+
+// A row of more than 4 tiles: the edge tiles (columns 0 and 25) static,
+// with their padding taps left out; the interior ones, whose taps all read
+// the input, in a loop over their first column.
+// CHECK: remark: [Passed] ConvToVector {{.*}}16 output channels x 5 pixels per register tile, channel-block loop outermost, row tiles (6 per row, 4 in a loop) that skip the padding taps
+// CHECK-LABEL: func.func @wide_rows
+// CHECK:         scf.for %[[ROW:.*]] = %{{.*}} to %c2{{.*}} step
+// CHECK:           arith.maxsi
+// CHECK:           arith.minsi
+// CHECK:           scf.for %{{.*}} = %c5{{.*}} to %c25{{.*}} step %c5
+// CHECK:             arith.maxsi
+// CHECK:             arith.minsi
+// CHECK:           scf.yield
+// CHECK:           arith.maxsi
+// CHECK:           arith.minsi
+func.func @wide_rows(%x: tensor<1x8x2x30xf32>) -> tensor<1x16x2x30xf32> {
+  %w = arith.constant dense<0.5> : tensor<16x8x3x3xf32>
+  %y = qfuse.conv %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 1 : i64} : (tensor<1x8x2x30xf32>, tensor<16x8x3x3xf32>) -> tensor<1x16x2x30xf32>
+  return %y : tensor<1x16x2x30xf32>
+}
