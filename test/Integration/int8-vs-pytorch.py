@@ -244,8 +244,8 @@ direct_case("kernel: 3-D, int8 out with relu", dict(
     zw=0, bias=True, stride=[1, 1, 2], pad=[1, 1, 1, 0, 1, 1], dil=[1, 1, 1],
     groups=1, sx=0.02, sw=rng.uniform(0.001, 0.01, 8), sy=0.1, zy=5, qmin=-128,
     qmax=127, act="relu"))
-direct_case("kernel: 3 input channels (padded to a pair), 7x7 stride 2 pad 3, like ResNet's conv1", dict(
-    vector=True, x_shape=[2, 3, 20, 18], w_shape=[16, 3, 7, 7], x_u8=True, zx=120, zw=0,
+direct_case("kernel: 3 input channels (padded to a pair), 7x7 stride 2 pad 3, like ResNet's conv1, row tiles with the pixels outermost", dict(
+    vector=True, rows=True, x_shape=[2, 3, 20, 18], w_shape=[16, 3, 7, 7], x_u8=True, zx=120, zw=0,
     bias=True, stride=[2, 2], pad=[3, 3, 3, 3], dil=[1, 1], groups=1, sx=0.02,
     sw=rng.uniform(0.001, 0.004, 16), sy=0.1, zy=0, qmin=0, qmax=255, y_u8=True,
     act="relu"))

@@ -82,7 +82,9 @@ def ConvertQFuseToVector : Pass<"convert-qfuse-to-vector"> {
       weights are larger than one padded input image, else the pixel tile,
       and it is an `scf.forall` (one OpenMP worksharing loop with
       `num-threads`).
-    * Row tiles (`skip-padding`, 2-D, channel blocks outermost): where a
+    * Row tiles (`skip-padding`, 2-D; channel blocks outermost, or any
+      loop order for the integer kernels, then one output row per forall
+      iteration): where a
       multiply-add on the spatial padding adds exactly nothing (finite
       constant f32 weights: 0·w = 0; integer pairs, centred and padded with
       0; quads whose shifted zero point is 0), each output row is split
