@@ -113,6 +113,7 @@ void qfuse::buildLowerToLLVMPipeline(OpPassManager &pm,
     vec.tilePixels = options.tilePixels;
     vec.loopOrder = options.loopOrder;
     vec.skipPadding = options.skipPadding;
+    vec.depthwisePairSums = options.depthwisePairSums;
     vec.batchPrepareBytes = options.batchPrepareBytes;
     vec.integerIsa = options.integerIsa;
     pm.addPass(qfuse::createConvertQFuseToVector(vec));
@@ -121,11 +122,6 @@ void qfuse::buildLowerToLLVMPipeline(OpPassManager &pm,
   if (options.resultsToOutParams)
     addResultsToOutParams(pm);
   bufferization::buildBufferDeallocationPipeline(pm);
-  // The integer kernels' qfuse.dot_pairs: vpmaddwd on an AVX2 host.
-  qfuse::LowerDotPairsOptions dot;
-  dot.isa = options.integerPortable ? std::string("generic")
-                                    : std::string(options.integerIsa);
-  pm.addPass(qfuse::createLowerDotPairs(dot));
   if (options.numThreads > 0) {
     // Outer parallel dimensions of each linalg op, and the scf.forall of
     // each vector kernel, on OpenMP threads; the loops inside stay
@@ -143,6 +139,15 @@ void qfuse::buildLowerToLLVMPipeline(OpPassManager &pm,
     pm.addPass(createForallToForLoopPass());
     pm.addPass(createConvertLinalgToLoopsPass());
   }
+  // The kernels' qfuse.dot_pairs / dot_quads / pair_sums: x86 instructions
+  // on an AVX2 host. (After the loops are threaded: the intrinsic calls
+  // have no memory-effect model, and the memref.alloca_scope that
+  // scf-to-openmp wraps a body in is inlined only when every op in it is
+  // known not to allocate.)
+  qfuse::LowerDotPairsOptions dot;
+  dot.isa = options.integerPortable ? std::string("generic")
+                                    : std::string(options.integerIsa);
+  pm.addPass(qfuse::createLowerDotPairs(dot));
   // Subviews (the vector kernels' output slices) become affine index
   // arithmetic, lowered next.
   pm.addPass(memref::createExpandStridedMetadataPass());

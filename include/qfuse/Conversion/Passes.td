@@ -40,7 +40,7 @@ def ConvertQFuseToLinalg : Pass<"convert-qfuse-to-linalg"> {
 }
 
 def LowerDotPairs : Pass<"qfuse-lower-dot-pairs"> {
-  let summary = "Lower qfuse.dot_pairs / dot_quads to x86 instructions or portable ops";
+  let summary = "Lower qfuse.dot_pairs / dot_quads / pair_sums to x86 instructions or portable ops";
   let description = [{
     `qfuse.dot_pairs` on 16 x i16 becomes `vpmaddwd`
     (`llvm.x86.avx2.pmadd.wd`) from AVX2 up. `qfuse.dot_quads` on 32 x i8
@@ -49,8 +49,13 @@ def LowerDotPairs : Pass<"qfuse-lower-dot-pairs"> {
     `pairs_fit_i16` promise holds, `vpmaddubsw` then `vpmaddwd` by ones and
     an add. Everything else (other widths, `generic`, AVX2 without the
     promise) becomes shuffles, extensions, multiplies and adds computing the
-    same lanes. `auto` is the host. Runs after bufferization: the intrinsic
-    calls have no memory-effect model.
+    same lanes. `qfuse.pair_sums` becomes `vhaddps`
+    (`llvm.x86.avx.hadd.ps.256`) from AVX2 up, else two shuffles and an
+    add. `auto` is the host. `qfuse-lower-to-llvm` runs it after
+    bufferization and the OpenMP conversion: the intrinsic calls have no
+    memory-effect model (bufferization rejects them, and the
+    `memref.alloca_scope` of a threaded loop body is inlined only when no op
+    in it may allocate).
   }];
   let options = [
     Option<"isa", "isa", "std::string", /*default=*/"\"auto\"",
@@ -104,7 +109,10 @@ def ConvertQFuseToVector : Pass<"convert-qfuse-to-vector"> {
       reads `w·s` contiguous inputs and keeps every `s`-th (stride 2: one
       window serves two adjacent taps, in the lane order one `vshufps`
       gives); interior rows two at a time, the input rows they share read
-      once; `scf.forall` over (image, channel).
+      once; `scf.forall` over (image, channel). f32 3-tap rows at stride 2
+      (`depthwise-pair-sums`): the input as read times `[w1 w2 w1 w2 …]`
+      and, two columns earlier, times w0 (odd lanes kept by a blend),
+      summed over the tap rows, then one `qfuse.pair_sums` per 8 outputs.
     * Linear layers: the dense kernel with the batch rows as pixels, stored
       row-major.
     * Transposed convolutions with a constant weight. Strided ones with
@@ -163,6 +171,11 @@ def ConvertQFuseToVector : Pass<"convert-qfuse-to-vector"> {
            "output row, and leave out the multiply-adds on the spatial "
            "padding where they add exactly nothing (finite constant f32 "
            "weights; integer pairs; quads with a zero shifted zero point)">,
+    Option<"depthwisePairSums", "depthwise-pair-sums", "bool",
+           /*default=*/"true",
+           "Depthwise 3-tap rows at stride 2: multiply the input as read and "
+           "sum adjacent lanes once per output vector (false: deinterleave "
+           "every tap row's input with shuffles)">,
     Option<"integerKernels", "integer-kernels", "bool", /*default=*/"true",
            "Take qfuse.qconv (false: leave it to the generic lowering)">,
     Option<"integerIsa", "integer-isa", "std::string", /*default=*/"\"auto\"",

@@ -79,6 +79,11 @@ struct LowerToLLVMOptions : public PassPipelineOptions<LowerToLLVMOptions> {
       llvm::cl::desc("convert-qfuse-to-vector skip-padding: row tiles that "
                      "leave out the multiply-adds on the spatial padding"),
       llvm::cl::init(true)};
+  Option<bool> depthwisePairSums{
+      *this, "depthwise-pair-sums",
+      llvm::cl::desc("convert-qfuse-to-vector depthwise-pair-sums: stride-2 "
+                     "3-tap depthwise rows as pair sums of the input as read"),
+      llvm::cl::init(true)};
   Option<int64_t> batchPrepareBytes{
       *this, "batch-prepare-bytes",
       llvm::cl::desc("convert-qfuse-to-vector batch-prepare-bytes: a batch's "

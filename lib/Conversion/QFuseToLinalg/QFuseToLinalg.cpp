@@ -1019,7 +1019,7 @@ struct ConvertQFuseToLinalgPass
                            math::MathDialect, tensor::TensorDialect>();
     target.addIllegalDialect<QFuseDialect>();
     // The vector kernels. dot ops are lowered after bufferization.
-    target.addLegalOp<DotPairsOp, DotQuadsOp>();
+    target.addLegalOp<DotPairsOp, DotQuadsOp, PairSumsOp>();
     // No lowering for dynamic shapes: left in place for qfuse-check-lowered
     // to name.
     target.addDynamicallyLegalOp<ConvOp, ConvTransposeOp, LinearOp,
@@ -1054,7 +1054,8 @@ struct CheckLoweredPass
   void runOnOperation() override {
     bool found = false;
     getOperation()->walk([&](Operation *op) {
-      if (!isa<QFuseDialect>(op->getDialect()) || isa<DotPairsOp, DotQuadsOp>(op))
+      if (!isa<QFuseDialect>(op->getDialect()) ||
+          isa<DotPairsOp, DotQuadsOp, PairSumsOp>(op))
         return;
       found = true;
       InFlightDiagnostic diag = op->emitError()

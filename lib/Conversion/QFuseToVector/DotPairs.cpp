@@ -1,7 +1,8 @@
 //===- DotPairs.cpp - integer dot ops to x86 instructions or portable ops -===//
 //
 // qfuse.dot_pairs (int16 pairs) and qfuse.dot_quads (uint8 x int8 quads) are
-// the integer kernels' inner products. Each becomes one x86 instruction
+// the integer kernels' inner products, qfuse.pair_sums the f32 depthwise
+// stride-2 kernel's pair sums. Each becomes one x86 instruction
 // where the target has it and it is exact, else portable vector ops that
 // compute the same lanes.
 //
@@ -136,6 +137,39 @@ struct DotQuadsLowering : public OpRewritePattern<DotQuadsOp> {
   IntegerIsa isa;
 };
 
+/// Pair sums in vhaddps lane order: the AVX instruction, or two shuffles
+/// of the 16 lanes (lhs, rhs) and an add.
+struct PairSumsLowering : public OpRewritePattern<PairSumsOp> {
+  PairSumsLowering(MLIRContext *ctx, IntegerIsa isa)
+      : OpRewritePattern(ctx), avx(isa >= IntegerIsa::Avx2) {}
+
+  LogicalResult matchAndRewrite(PairSumsOp op,
+                                PatternRewriter &rewriter) const override {
+    if (avx) {
+      rewriter.replaceOpWithNewOp<LLVM::CallIntrinsicOp>(
+          op, op.getType(), rewriter.getStringAttr("llvm.x86.avx.hadd.ps.256"),
+          ValueRange{op.getLhs(), op.getRhs()});
+      return success();
+    }
+    constexpr int64_t order[8] = {0, 1, 4, 5, 2, 3, 6, 7};
+    SmallVector<int64_t> even, odd;
+    for (int64_t q : order) {
+      even.push_back(2 * q);
+      odd.push_back(2 * q + 1);
+    }
+    Location loc = op.getLoc();
+    rewriter.replaceOpWithNewOp<arith::AddFOp>(
+        op,
+        vector::ShuffleOp::create(rewriter, loc, op.getLhs(), op.getRhs(),
+                                  even),
+        vector::ShuffleOp::create(rewriter, loc, op.getLhs(), op.getRhs(),
+                                  odd));
+    return success();
+  }
+
+  bool avx;
+};
+
 struct LowerDotPairsPass
     : public qfuse::impl::LowerDotPairsBase<LowerDotPairsPass> {
   using Base::Base;
@@ -148,7 +182,8 @@ struct LowerDotPairsPass
       return signalPassFailure();
     }
     RewritePatternSet patterns(&getContext());
-    patterns.add<DotPairsLowering, DotQuadsLowering>(&getContext(), *target);
+    patterns.add<DotPairsLowering, DotQuadsLowering, PairSumsLowering>(
+        &getContext(), *target);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

@@ -1,6 +1,8 @@
 // The flat pixel tiles (skip-padding=false; row-tiles.mlir has the row
-// tiles that constant finite weights get by default).
-// RUN: qfuse-opt %s --convert-qfuse-to-vector="integer-isa=generic skip-padding=false" -split-input-file --remarks-filter=vectorize --remark-format=emitRemark -verify-diagnostics | FileCheck %s
+// tiles that constant finite weights get by default) and the deinterleaved
+// stride-2 depthwise rows (depthwise-pair-sums=false; the default pair sums
+// are in depthwise-pair-sums.mlir).
+// RUN: qfuse-opt %s --convert-qfuse-to-vector="integer-isa=generic skip-padding=false depthwise-pair-sums=false" -split-input-file --remarks-filter=vectorize --remark-format=emitRemark -verify-diagnostics | FileCheck %s
 
 // Dense: constant weights packed at compile time to [Cout/16, Cin, KH, KW, 16];
 // 12 accumulators (16 channels x 6 pixels) carried through the input-channel

@@ -163,14 +163,34 @@ conv_case("depthwise 3x3/2 rows of 150", DW, 2, 1, 2, 2, 3, [9, 150], 2,
           [1, 1, 1, 1], 1, 2, act="relu6")
 conv_case("depthwise 5x5/3 dilation 2 pad 4", DW, 2, 1, 2, 2, 5, [17, 40], 3,
           [4, 4, 4, 4], 2, 2)
+# Stride-2 3-tap rows as pair sums: 8-wide chunks whose windows read columns
+# 16j - 1 - padLeft .. 16j + 16 - padLeft; the first chunk (and any that
+# reach the right edge) static with zeros for the padding, the others in a
+# loop, a ragged last chunk computed whole and stored narrowed.
+PAIRS = DW + ": 8-wide output-row vectors, stride-2 3-tap rows as pair sums"
+conv_case("depthwise 3x3/2 pair sums, MobileNetV2's 112x112 rows", PAIRS, 2, 1,
+          4, 4, 3, [12, 112], 2, [1, 1, 1, 1], 1, 4, act="relu6")
+conv_case("depthwise 3x3/2 pair sums, 17 outputs (ragged last chunk)", PAIRS,
+          2, 2, 3, 3, 3, [9, 33], 2, [1, 1, 1, 1], 1, 3)
+conv_case("depthwise 3x3/2 pair sums, TF SAME padding (bottom / right only)",
+          PAIRS, 2, 1, 3, 3, 3, [10, 48], 2, [0, 0, 1, 1], 1, 3, act="relu")
+conv_case("depthwise 3x3/2 pair sums, no padding, 7 outputs", PAIRS, 2, 1, 2, 2,
+          3, [7, 15], 2, [0, 0, 0, 0], 1, 2, bias=False)
+conv_case("depthwise 3x3/2 pair sums, left padding 2", PAIRS, 2, 1, 2, 2, 3,
+          [8, 40], 2, [1, 2, 1, 0], 1, 2)
+conv_case("depthwise 3x3/2 deinterleaved (depthwise-pair-sums=false)",
+          DW + ": 8-wide output-row vectors\"", 2, 1, 3, 3, 3, [12, 112], 2,
+          [1, 1, 1, 1], 1, 3, act="relu6", lowering="depthwise-pair-sums=false")
 
 
-def nonfinite_depthwise_case(stride):
+def nonfinite_depthwise_case(stride, lowering=""):
     """Depthwise weights holding an inf and a NaN: PyTorch multiplies the
     padding's zeros by them (0·inf = NaN), and so must the kernel, which
     reads the plane in place and multiplies a padding tap by a zero vector
     rather than skipping it."""
     name = f"conv depthwise 3x3/{stride} with an inf and a NaN weight"
+    if lowering:
+        name += f" ({lowering})"
     mlir, (x, w, b), _ = conv_problem(2, 1, 3, 3, 3, [7, 20], stride,
                                       [1, 1, 1, 1], 1, 3)
     w = w.copy()
@@ -178,19 +198,62 @@ def nonfinite_depthwise_case(stride):
     w[1, 0, 2, 1] = np.nan
     ref = F.conv2d(torch.from_numpy(x).to(D), torch.from_numpy(w).to(D),
                    torch.from_numpy(b).to(D), stride, 1, 1, 3).numpy()
-    got, = run_model(mlir, [x, w, b])
+    got, = run_model(mlir, [x, w, b],
+                     [f"--lowering={lowering}"] if lowering else [])
     gen, = run_model(mlir, [x, w, b], ["--lowering=vectorize=false"])
     pattern = (np.array_equal(np.isnan(got), np.isnan(ref)) and
                np.array_equal(np.isinf(got), np.isinf(ref)))
     chk.check(f"{name}: NaN and inf where PyTorch has them", pattern,
               f"({int(np.isnan(got).sum())} NaN, {int(np.isnan(ref).sum())} "
               f"in PyTorch)")
-    chk.check(f"{name}: bit-equal to the generic lowering",
-              np.array_equal(got, gen, equal_nan=True))
+    if stride == 1 or lowering:
+        # Taps summed in the generic lowering's order.
+        chk.check(f"{name}: bit-equal to the generic lowering",
+                  np.array_equal(got, gen, equal_nan=True))
+    else:
+        # Pair sums: the same NaN and inf, the finite values within 1e-6.
+        fin = np.isfinite(gen)
+        same = (np.array_equal(np.isnan(got), np.isnan(gen)) and
+                np.array_equal(np.isinf(got), np.isinf(gen)) and
+                np.array_equal(got[~fin & ~np.isnan(gen)],
+                               gen[~fin & ~np.isnan(gen)]))
+        err = np.abs(got[fin] - gen[fin]).max() / np.abs(gen[fin]).max()
+        chk.check(f"{name}: as the generic lowering", same and err <= 1e-6,
+                  f"(rel err {err:.2e})")
 
 
 nonfinite_depthwise_case(1)
 nonfinite_depthwise_case(2)
+nonfinite_depthwise_case(2, "depthwise-pair-sums=false")
+
+
+def nonfinite_input_depthwise_case():
+    """An inf in the input at every even column of one row. The pair sums
+    multiply each even column by the first tap's weight too, in a lane that
+    belongs to the next output and is dropped: that infinite product must
+    not reach the next output, whose taps are the three columns around it.
+    So exactly the outputs whose taps hold an inf are non-finite, as in
+    PyTorch."""
+    name = "conv depthwise 3x3/2 pair sums, inf input on even columns"
+    mlir, (x, w, b), _ = conv_problem(2, 1, 3, 3, 3, [9, 40], 2, [1, 1, 1, 1],
+                                      1, 3)
+    x = x.copy()
+    x[0, 1, 4, 0::2] = np.inf
+    x[0, 2, 3, 6] = -np.inf
+    ref = F.conv2d(torch.from_numpy(x).to(D), torch.from_numpy(w).to(D),
+                   torch.from_numpy(b).to(D), 2, 1, 1, 3).numpy()
+    got, = run_model(mlir, [x, w, b])
+    fin = np.isfinite(ref)
+    pattern = (np.array_equal(np.isnan(got), np.isnan(ref)) and
+               np.array_equal(np.isinf(got), np.isinf(ref)))
+    err = np.abs(got[fin] - ref[fin]).max() / np.abs(ref[fin]).max()
+    chk.check(f"{name}: non-finite exactly where PyTorch is, the rest within "
+              "1e-5", pattern and err <= 1e-5,
+              f"({int((~np.isfinite(got)).sum())} non-finite, "
+              f"{int((~fin).sum())} in PyTorch; rel err {err:.2e})")
+
+
+nonfinite_input_depthwise_case()
 
 
 def nonfinite_dense_case():

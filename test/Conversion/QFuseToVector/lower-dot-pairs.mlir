@@ -1,4 +1,5 @@
-// qfuse.dot_pairs and qfuse.dot_quads: x86 instructions, or portable ops.
+// qfuse.dot_pairs, qfuse.dot_quads and qfuse.pair_sums: x86 instructions, or
+// portable ops.
 // RUN: qfuse-opt %s --qfuse-lower-dot-pairs=isa=avx2 | FileCheck %s --check-prefix=AVX2
 // RUN: qfuse-opt %s --qfuse-lower-dot-pairs=isa=generic | FileCheck %s --check-prefix=GENERIC
 // RUN: qfuse-opt %s --qfuse-lower-dot-pairs=isa=avxvnni | FileCheck %s --check-prefix=VNNI
@@ -61,6 +62,20 @@
 // ASM-AVX2: vpmaddubsw
 // ASM-AVX2: vpmaddwd
 
+// pair_sums: vhaddps from AVX2 up; otherwise the pairs of the 16 lanes
+// (lhs then rhs) in vhaddps order, as two shuffles and an add.
+// AVX2-LABEL: func @pairs
+// AVX2: %[[H:.*]] = llvm.call_intrinsic "llvm.x86.avx.hadd.ps.256"(%arg0, %arg1) : (vector<8xf32>, vector<8xf32>) -> vector<8xf32>
+// AVX2: return %[[H]]
+// GENERIC-LABEL: func @pairs
+// GENERIC-NOT: llvm.call_intrinsic
+// GENERIC-DAG: %[[E:.*]] = vector.shuffle %arg0, %arg1 [0, 2, 8, 10, 4, 6, 12, 14] : vector<8xf32>, vector<8xf32>
+// GENERIC-DAG: %[[O:.*]] = vector.shuffle %arg0, %arg1 [1, 3, 9, 11, 5, 7, 13, 15] : vector<8xf32>, vector<8xf32>
+// GENERIC: %[[S:.*]] = arith.addf %[[E]], %[[O]] : vector<8xf32>
+// GENERIC: return %[[S]]
+// ASM-AVX2-LABEL: pairs:
+// ASM-AVX2: vhaddps %ymm1, %ymm0, %ymm0
+
 // BAD: qfuse-lower-dot-pairs: isa must be one of auto, generic, avx2, avxvnni, avx512vnni, not 'sse'
 func.func @dot(%a: vector<16xi16>, %b: vector<16xi16>) -> vector<8xi32> {
   %d = qfuse.dot_pairs %a, %b : vector<16xi16> -> vector<8xi32>
@@ -80,4 +95,9 @@ func.func @quads_fit(%acc: vector<8xi32>, %a: vector<32xi8>, %b: vector<32xi8>) 
 func.func @quads(%acc: vector<8xi32>, %a: vector<32xi8>, %b: vector<32xi8>) -> vector<8xi32> {
   %d = qfuse.dot_quads %acc, %a, %b : vector<8xi32>, vector<32xi8>
   return %d : vector<8xi32>
+}
+
+func.func @pairs(%a: vector<8xf32>, %b: vector<8xf32>) -> vector<8xf32> {
+  %s = qfuse.pair_sums %a, %b : vector<8xf32>
+  return %s : vector<8xf32>
 }

@@ -619,3 +619,11 @@ func.func @f(%a: vector<16xi16>) {
   %0 = qfuse.dot_pairs %a, %a : vector<16xi16> -> vector<4xi32>
   return
 }
+
+// -----
+
+func.func @f(%a: vector<4xf32>) {
+  // expected-error @+1 {{'qfuse.pair_sums' op operand #0 must be vector of 32-bit float values of length 8}}
+  %0 = qfuse.pair_sums %a, %a : vector<4xf32>
+  return
+}

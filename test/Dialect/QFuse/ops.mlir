@@ -128,3 +128,15 @@ func.func @integer_ops(%x: tensor<1x4x8x8xf32>, %w: tensor<8x4x3x3xi8>, %b: tens
   %l = qfuse.qlinear %xl, %wl zero_points(%zw, %zw) requantize(%sx, %sw, %sy, %zw) {quant_min = -127 : i64, quant_max = 127 : i64} : (tensor<2x4xi8>, tensor<8x4xi8>, tensor<i32>, tensor<i32>, tensor<f32>, tensor<8xf32>, tensor<f32>, tensor<i32>) -> tensor<2x8xi8>
   return %d, %acc, %l : tensor<1x8x8x8xf32>, tensor<1x8x6x6xi32>, tensor<2x8xi8>
 }
+
+// The kernel-level vector ops.
+// CHECK-LABEL: func @vector_ops
+func.func @vector_ops(%a: vector<16xi16>, %acc: vector<8xi32>, %q: vector<32xi8>, %x: vector<8xf32>, %y: vector<8xf32>) -> (vector<8xi32>, vector<8xi32>, vector<8xf32>) {
+  // CHECK: qfuse.dot_pairs %{{.*}}, %{{.*}} : vector<16xi16> -> vector<8xi32>
+  %p = qfuse.dot_pairs %a, %a : vector<16xi16> -> vector<8xi32>
+  // CHECK: qfuse.dot_quads %{{.*}}, %{{.*}}, %{{.*}} {pairs_fit_i16} : vector<8xi32>, vector<32xi8>
+  %d = qfuse.dot_quads %acc, %q, %q {pairs_fit_i16} : vector<8xi32>, vector<32xi8>
+  // CHECK: qfuse.pair_sums %{{.*}}, %{{.*}} : vector<8xf32>
+  %s = qfuse.pair_sums %x, %y : vector<8xf32>
+  return %p, %d, %s : vector<8xi32>, vector<8xi32>, vector<8xf32>
+}

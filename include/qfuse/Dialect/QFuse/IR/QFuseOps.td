@@ -633,4 +633,31 @@ def QFuse_DotQuadsOp : QFuse_Op<"dot_quads",
   let hasVerifier = 1;
 }
 
+def QFuse_PairSumsOp : QFuse_Op<"pair_sums",
+    [Pure, AllTypesMatch<["lhs", "rhs", "result"]>]> {
+  let summary = "adjacent-lane f32 sums of two vectors, in vhaddps order";
+  let description = [{
+    With `c` the 16 lanes of `lhs` then `rhs`, lane `l` of the result is
+    `c[2q] + c[2q+1]` for `q = (0 1 4 5 2 3 6 7)[l]`: within each 128-bit
+    half, the pair sums of `lhs` then those of `rhs` (x86 `vhaddps`). The
+    depthwise stride-2 kernel of `convert-qfuse-to-vector` emits it;
+    `qfuse-lower-dot-pairs` lowers it to `vhaddps` from AVX2 up and to two
+    shuffles and an add otherwise. (As shuffles and an add, LLVM moves the
+    kernel's final lane permute into both shuffles, each then a cross-lane
+    permute.) It is a vector-level op and has no tensor semantics.
+
+    Example:
+
+    ```mlir
+    %s = qfuse.pair_sums %a, %b : vector<8xf32>
+    ```
+  }];
+  let arguments = (ins VectorOfLengthAndType<[8], [F32]>:$lhs,
+                       VectorOfLengthAndType<[8], [F32]>:$rhs);
+  let results = (outs VectorOfLengthAndType<[8], [F32]>:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` type($result)
+  }];
+}
+
 #endif // QFUSE_DIALECT_QFUSE_IR_QFUSEOPS_TD
