@@ -55,6 +55,9 @@ def main():
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--repeat", type=int, default=20)
     ap.add_argument("--models", nargs="+", default=["resnet18", "mobilenet_v2"])
+    ap.add_argument("--lowering", default="",
+                    help="further qfuse-lower-to-llvm options for qfuse-run, "
+                         "e.g. 'depthwise-pair-sums=false' (an A/B run)")
     args = ap.parse_args()
     bin_dir = os.path.join(args.build, "bin")
 
@@ -80,7 +83,8 @@ def main():
                 proc = subprocess.run(
                     [os.path.join(bin_dir, "qfuse-run"), ptq, "--input", x_path,
                      "--output", out_path, "--repeat", str(args.repeat),
-                     "--num-threads", str(threads if threads > 1 else 0)],
+                     "--num-threads", str(threads if threads > 1 else 0)] +
+                    ([f"--lowering={args.lowering}"] if args.lowering else []),
                     check=True, capture_output=True, text=True)
                 wall = time.perf_counter() - t0
                 m = re.search(r"median (\S+) ms, min (\S+) ms", proc.stdout)
