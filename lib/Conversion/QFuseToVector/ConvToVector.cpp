@@ -1221,11 +1221,10 @@ struct DepthwiseProblem {
   std::optional<quant::RequantParams> requant;
   Type outElt;
   /// 3-tap rows at stride 2 (dilation 1) as pair sums
-  /// (emitDepthwisePairChunk) rather than deinterleaved taps. f32 only: an
-  /// integer plane is a padded f32 copy W + 2 wide, whose rows put many
-  /// 8-wide reads across a cache line, and there the pair sums measured
-  /// slower (MobileNetV2's 112x112x96 int8 stride 2: 0.389 ms
-  /// deinterleaved, 0.426 ms as pair sums).
+  /// (emitDepthwisePairChunk) rather than deinterleaved taps. f32 only:
+  /// on the integer kernel's centred planes they measured slower
+  /// (MobileNetV2's 112x112x96 int8 stride 2: 0.37 ms deinterleaved, 0.40
+  /// as pair sums, the planes 64-byte aligned either way).
   bool pairSums = true;
   bool usesPairSums() const {
     return pairSums && !integer && kw == 3 && sw == 2 && dw == 1;
@@ -1798,12 +1797,13 @@ static Value emitDepthwise(OpBuilder &b, Location loc,
                              fb.getIndexAttr(h), fb.getIndexAttr(w)},
       ones);
   // f32 planes are read in place; integer ones are centred into an f32
-  // padded plane first (one conversion per input, not one per tap).
+  // plane first (one conversion per input, not one per tap), read as the
+  // f32 ones are: its padding is the zero point, 0 once centred.
   PlaneView view{input, h, w, pr.pad[0], pr.pad[1]};
   if (pr.integer) {
     Value plane = input;
     input = padPlane(
-        fb, loc, h, w, f32, pr.pad,
+        fb, loc, h, w, f32, {0, 0, 0, 0},
         [&](OpBuilder &vb, Location vl, Value row, Value col,
             int64_t width) -> Value {
           Value v = readVector(vb, vl, plane, {row, col}, width);
@@ -1815,7 +1815,7 @@ static Value emitDepthwise(OpBuilder &b, Location loc,
           return arith::SIToFPOp::create(vb, vl, vt.clone(f32),
                                          arith::SubIOp::create(vb, vl, x, z));
         });
-    view = {input, h + pr.pad[0] + pr.pad[2], w + pr.pad[1] + pr.pad[3], 0, 0};
+    view.plane = input;
   }
   Value zero = cIdx(fb, loc, 0);
   SmallVector<Value> taps;
