@@ -1344,6 +1344,28 @@ static Value readLanesStatic(OpBuilder &b, Location loc, const PlaneView &v,
   return vector::ShuffleOp::create(b, loc, inside, zeros, mask);
 }
 
+/// The depthwise epilogue of an accumulator vector (lanes in order): f32,
+/// the activation; integer (exact integers in f32), to i32, the bias and the
+/// requantize.
+static Value depthwiseEpilogue(OpBuilder &b, Location loc,
+                               const DepthwiseProblem &pr, Value v,
+                               Value biasScalar, Value multiplier) {
+  if (!pr.integer)
+    return activate(b, loc, v, pr.act);
+  auto i32Type = cast<VectorType>(v.getType()).clone(b.getI32Type());
+  v = arith::FPToSIOp::create(b, loc, i32Type, v);
+  if (pr.intBias)
+    v = arith::AddIOp::create(
+        b, loc, v, vector::BroadcastOp::create(b, loc, i32Type, biasScalar));
+  if (pr.requant)
+    v = quant::requantizeValue(
+        b, loc, v,
+        vector::BroadcastOp::create(b, loc, i32Type.clone(b.getF64Type()),
+                                    multiplier),
+        *pr.requant);
+  return v;
+}
+
 /// One output row segment of `widths` vectors starting at column `ow0`,
 /// for `numRows` consecutive output rows from `oh` (each input row read
 /// once for all the output rows it feeds).
@@ -1454,23 +1476,7 @@ static Value emitDepthwiseChunk(OpBuilder &b, Location loc,
       SmallVector<int64_t> order(kStride2Lanes, kStride2Lanes + kLanes);
       v = vector::ShuffleOp::create(b, loc, v, v, order);
     }
-    if (pr.integer) {
-      // Exact integers: to i32, the bias, the requantize.
-      auto i32Type = VectorType::get({w}, b.getI32Type());
-      v = arith::FPToSIOp::create(b, loc, i32Type, v);
-      if (pr.intBias)
-        v = arith::AddIOp::create(
-            b, loc, v,
-            vector::BroadcastOp::create(b, loc, i32Type, biasScalar));
-      if (pr.requant)
-        v = quant::requantizeValue(
-            b, loc, v,
-            vector::BroadcastOp::create(
-                b, loc, VectorType::get({w}, b.getF64Type()), multiplier),
-            *pr.requant);
-    } else {
-      v = activate(b, loc, v, pr.act);
-    }
+    v = depthwiseEpilogue(b, loc, pr, v, biasScalar, multiplier);
     dest = writeVector(b, loc, v, dest, {row, addIdx(b, loc, ow0, offset)});
     offset += w;
     }
@@ -1743,22 +1749,7 @@ static Value emitDepthwisePairChunk(
       first.push_back(l);
     v = vector::ShuffleOp::create(b, loc, v, v, first);
   }
-  auto wt = VectorType::get({width}, b.getF32Type());
-  if (pr.integer) {
-    auto i32Type = wt.clone(b.getI32Type());
-    v = arith::FPToSIOp::create(b, loc, i32Type, v);
-    if (pr.intBias)
-      v = arith::AddIOp::create(
-          b, loc, v, vector::BroadcastOp::create(b, loc, i32Type, biasScalar));
-    if (pr.requant)
-      v = quant::requantizeValue(
-          b, loc, v,
-          vector::BroadcastOp::create(b, loc, wt.clone(b.getF64Type()),
-                                      multiplier),
-          *pr.requant);
-  } else {
-    v = activate(b, loc, v, pr.act);
-  }
+  v = depthwiseEpilogue(b, loc, pr, v, biasScalar, multiplier);
   return writeVector(b, loc, v, dest, {oh, ow0});
 }
 
@@ -2532,8 +2523,7 @@ static Value packIntegerWeights(OpBuilder &b, Location loc,
 /// (checked below 2^24), which f32 holds; the bias is added in i32 and the
 /// shared requantize runs on the vectors before the store.
 static LogicalResult lowerDepthwiseQConv(QConvOp op, ArrayRef<int64_t> w,
-                                         ArrayRef<int64_t> zw,
-                                         const Options &opts) {
+                                         ArrayRef<int64_t> zw) {
   auto inType = op.getInput().getType();
   auto wType = op.getWeight().getType();
   auto outType = op.getType();
@@ -2583,7 +2573,6 @@ static LogicalResult lowerDepthwiseQConv(QConvOp op, ArrayRef<int64_t> w,
   if (op.hasRequantize())
     pr.requant = quant::buildRequantParams(b, loc, op, channels);
   pr.outElt = outType.getElementType();
-  pr.pairSums = opts.depthwisePairSums;
   Value result = emitDepthwise(
       b, loc, pr,
       tensor::EmptyOp::create(b, loc, outType.getShape(), pr.outElt));
@@ -2870,7 +2859,7 @@ static LogicalResult lowerQConv(QConvOp op, const Options &opts) {
     return remarkLeft(op, "the weights or their zero points are not constants "
                           "(they are packed at compile time)");
   if (s == 2 && cinPg == 1 && coutPg == 1)
-    return lowerDepthwiseQConv(op, *weights, *weightZps, opts);
+    return lowerDepthwiseQConv(op, *weights, *weightZps);
   if (cinPg % 2 != 0 && groups != 1)
     return remarkLeft(op, llvm::formatv("{0} input channels per group is odd "
                                         "(the kernel reads channel pairs; an "
