@@ -256,7 +256,8 @@ void qfuse::registerPipelines() {
       "convolutions become qfuse.conv), convert-qfuse-to-vector "
       "(register-tiled f32 conv/linear kernels), convert-qfuse-to-linalg for "
       "the rest, qfuse-check-lowered, elementwise fusion, one-shot "
-      "bufferization, deallocation, loops (OpenMP with num-threads), LLVM",
+      "bufferization, deallocation, loops (OpenMP with num-threads), "
+      "qfuse-lower-dot-pairs (the kernels' x86 ops), LLVM",
       buildLowerToLLVMPipeline);
   PassPipelineRegistration<LowerToNVVMOptions>(
       "qfuse-lower-to-nvvm",

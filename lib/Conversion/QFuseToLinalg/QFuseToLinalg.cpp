@@ -1018,7 +1018,7 @@ struct ConvertQFuseToLinalgPass
     target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
                            math::MathDialect, tensor::TensorDialect>();
     target.addIllegalDialect<QFuseDialect>();
-    // The vector kernels. dot ops are lowered after bufferization.
+    // The vector kernels' ops, lowered after bufferization and threading.
     target.addLegalOp<DotPairsOp, DotQuadsOp, PairSumsOp>();
     // No lowering for dynamic shapes: left in place for qfuse-check-lowered
     // to name.
