@@ -224,6 +224,18 @@ direct_case("depthwise 5x5 dilation 2, u8 weights with per-channel zero points, 
     w_u8=True, zw=rng.integers(0, 255, 16), bias=True, stride=[1, 1],
     pad=[4, 2, 3, 4], dil=[2, 2], groups=16, sx=0.04, sw=rng.uniform(0.001, 0.003, 16),
     sy=0.05, zy=-10, qmin=-128, qmax=127, act="relu6"))
+# Rows wide enough for the depthwise kernel's loop over interior chunks
+# (32 outputs each) between the static edge chunks and a ragged tail; the
+# centred uint8 plane is read in place, its padding the zero point.
+direct_case("depthwise 3x3 stride 2, 150-wide rows (75 outputs), zero point 77", dict(
+    vector=True, x_shape=[1, 4, 7, 150], w_shape=[4, 1, 3, 3], x_u8=True, zx=77, zw=0,
+    bias=True, stride=[2, 2], pad=[1, 1, 1, 1], dil=[1, 1], groups=4,
+    sx=0.03, sw=rng.uniform(0.002, 0.01, 4), sy=0.05, zy=100, qmin=0, qmax=255,
+    y_u8=True, act="relu"))
+direct_case("depthwise 3x3 stride 1, 70-wide rows, asymmetric pad, s8 in", dict(
+    vector=True, x_shape=[1, 3, 6, 70], w_shape=[3, 1, 3, 3], x_u8=False, zx=-5, zw=0,
+    bias=False, stride=[1, 1], pad=[0, 2, 1, 0], dil=[1, 1], groups=3,
+    sx=0.03, sw=[0.01], sy=0.04, zy=0, qmin=-128, qmax=127))
 # The vector kernel's shapes: 24 channels (3 vectors), pixel remainders,
 # stride, dilation, groups, uint8 weights with per-channel zero points, the
 # clamp activation, extreme inputs (every x and w at a range end), no bias.
