@@ -1672,13 +1672,14 @@ static Value forEachRowChunk(OpBuilder &b, Location loc, Value dest,
 /// outputs, so multiplying them by [w1 w2 w1 w2 …] (a constant vector per
 /// tap row) and summing the pairs gives those two taps; the sixteen from
 /// a − 2 hold the first taps in their odd lanes. Both are summed over the
-/// tap rows first, as whole vectors, so a chunk takes 12 FMAs (4 of them on
-/// lanes that are dropped: the first-tap products of the even columns) and
-/// three in-lane vshufps, where deinterleaving every tap row's input costs
-/// nine shuffles for nine FMAs, on the ports the FMAs and the stores use.
-/// The dropped lanes are never added to anything, so an infinite input
-/// there poisons nothing. The sums are made in the vshufps lane order
-/// (kStride2Lanes) and put back in order once.
+/// tap rows first, as whole vectors; the second's even lanes (the
+/// first-tap products of the even columns) are then replaced by zeros with
+/// a blend, so an infinite input there poisons nothing, and it is added to
+/// the first. One qfuse.pair_sums (vhaddps) gives the eight outputs in its
+/// lane order (kStride2Lanes), put back in order once: 12 FMAs, two
+/// blends, two adds, one pair sum and one permute per chunk, where
+/// deinterleaving every tap row's input costs about nine shuffles for nine
+/// FMAs, on the ports the FMAs use.
 static Value emitDepthwisePairChunk(
     OpBuilder &b, Location loc, const DepthwiseProblem &pr,
     const PlaneView &view, Value oh, std::optional<int64_t> ohStatic, Value ow0,
@@ -1704,8 +1705,8 @@ static Value emitDepthwisePairChunk(
             readVector(b, loc, view.plane, {ih, addIdx(b, loc, col, kLanes)},
                        kLanes)};
   };
-  // y: the first taps (odd lanes), from the bias. Its even lanes are then
-  // zeroed and x, the middle and last taps pair by pair, starts from it:
+  // y: the first taps (odd lanes), from the bias; x: the middle and last
+  // taps pair by pair. y with its even lanes zeroed is added to x, so that
   // each pair sum of x is a whole output.
   SmallVector<Value> rows;
   for (int64_t i = 0; i < pr.kh; ++i) {
