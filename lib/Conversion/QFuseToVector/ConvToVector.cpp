@@ -1238,7 +1238,8 @@ struct DepthwiseProblem {
 /// of a row segment uses the same order, the FMAs are lane-wise, and the
 /// accumulator is put back in order once, before the store (the order is
 /// its own inverse: one vpermpd).
-constexpr int64_t kStride2Lanes[kLanes] = {0, 1, 4, 5, 2, 3, 6, 7};
+/// (qfuse.pair_sums, vhaddps, sums its pairs in the same order.)
+constexpr const int64_t (&kStride2Lanes)[kLanes] = PairSumsOp::laneOrder;
 
 /// Whether `width`-wide vectors at `stride` are read in that order.
 static bool permutedLanes(int64_t width, int64_t stride) {

@@ -151,9 +151,8 @@ struct PairSumsLowering : public OpRewritePattern<PairSumsOp> {
           ValueRange{op.getLhs(), op.getRhs()});
       return success();
     }
-    constexpr int64_t order[8] = {0, 1, 4, 5, 2, 3, 6, 7};
     SmallVector<int64_t> even, odd;
-    for (int64_t q : order) {
+    for (int64_t q : PairSumsOp::laneOrder) {
       even.push_back(2 * q);
       odd.push_back(2 * q + 1);
     }

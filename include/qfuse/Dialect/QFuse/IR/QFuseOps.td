@@ -658,6 +658,10 @@ def QFuse_PairSumsOp : QFuse_Op<"pair_sums",
   let assemblyFormat = [{
     $lhs `,` $rhs attr-dict `:` type($result)
   }];
+  let extraClassDeclaration = [{
+    /// Lane l of the result is the pair laneOrder[l] of (lhs, rhs).
+    static constexpr int64_t laneOrder[8] = {0, 1, 4, 5, 2, 3, 6, 7};
+  }];
 }
 
 #endif // QFUSE_DIALECT_QFUSE_IR_QFUSEOPS_TD
