@@ -9,6 +9,10 @@ PKGS=(
   python3 python3-numpy python3-torch python3-torchvision python3-onnx
   libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
   libdnnl-dev libomp-22-dev
+  # Debian's oneDNN is built with its OpenCL GPU runtime: dnnl-config.cmake
+  # runs find_package(OpenCL REQUIRED), which fails configuring without the
+  # OpenCL headers (only a Recommends of libdnnl-dev).
+  ocl-icd-opencl-dev
 )
 
 missing=()
