@@ -2,12 +2,12 @@
 // default): output o of an 8-wide chunk takes the columns a + 2o - 1, a + 2o,
 // a + 2o + 1 (a: the chunk's first middle tap). Per tap row, the 16 columns
 // from a times [w1 w2 w1 w2 ...] give the middle and last taps pair by pair
-// (x); the 16 from a - 2 times w0 give the first taps in their odd lanes (y,
-// from the bias). y's even lanes are zeroed by a shuffle with zeros (a
-// blend, not a zero weight: 0 * inf is NaN), added to x, and one
-// qfuse.pair_sums (vhaddps) makes the 8 outputs, in its lane order
-// [0 1 4 5 2 3 6 7], put back in order once before the activation and the
-// store.
+// (x); the odd columns of the 16 from a - 2, picked by one in-lane shuffle
+// (vshufps) in the pair sums' lane order, times w0 give the first taps (y,
+// from the bias; the even columns are never multiplied, so an inf there
+// poisons nothing). One qfuse.pair_sums (vhaddps) of x plus y makes the 8
+// outputs, in its lane order [0 1 4 5 2 3 6 7], put back in order once
+// before the activation and the store.
 // RUN: qfuse-opt %s --convert-qfuse-to-vector -split-input-file --remarks-filter=vectorize --remark-format=emitRemark -verify-diagnostics | FileCheck %s
 // With depthwise-pair-sums=false the rows are deinterleaved instead
 // (conv-to-vector.mlir):
@@ -26,24 +26,36 @@
 // CHECK:         qfuse.pair_sums
 // CHECK:         scf.for %[[OW:.*]] = %c8{{.*}} to %c72{{.*}} step %c8
 // CHECK:           %[[B:.*]] = vector.broadcast %{{.*}} : f32 to vector<8xf32>
-// CHECK-COUNT-4:   vector.transfer_read {{.*}} : tensor<3x150xf32>, vector<8xf32>
-// CHECK:           %[[Y0:.*]] = vector.fma %{{.*}}, %{{.*}}, %{{.*}} : vector<8xf32>
-// CHECK:           %[[Y1:.*]] = vector.fma %{{.*}}, %{{.*}}, %{{.*}} : vector<8xf32>
-// CHECK-COUNT-4:   vector.transfer_read {{.*}} : tensor<3x150xf32>, vector<8xf32>
-// CHECK:           %[[X0:.*]] = vector.fma %{{.*}}, %{{.*}}, %{{.*}} : vector<8xf32>
-// CHECK:           %[[X1:.*]] = vector.fma %{{.*}}, %{{.*}}, %{{.*}} : vector<8xf32>
-// CHECK:           %[[Z0:.*]] = vector.shuffle %[[Y0]], %[[ZERO:.*]] [8, 1, 10, 3, 12, 5, 14, 7] : vector<8xf32>, vector<8xf32>
-// CHECK:           %[[S0:.*]] = arith.addf %[[X0]], %[[Z0]] : vector<8xf32>
-// CHECK:           %[[Z1:.*]] = vector.shuffle %[[Y1]], %[[ZERO]] [8, 1, 10, 3, 12, 5, 14, 7] : vector<8xf32>, vector<8xf32>
-// CHECK:           %[[S1:.*]] = arith.addf %[[X1]], %[[Z1]] : vector<8xf32>
-// CHECK:           %[[H:.*]] = qfuse.pair_sums %[[S0]], %[[S1]] : vector<8xf32>
-// CHECK:           %[[ORD:.*]] = vector.shuffle %[[H]], %[[H]] [0, 1, 4, 5, 2, 3, 6, 7] : vector<8xf32>, vector<8xf32>
+// Tap row 0 is the top padding: zeros times the taps.
+// CHECK:           %[[XP0:.*]] = vector.fma %{{.*}}, %{{.*}}, %{{.*}} : vector<8xf32>
+// CHECK:           %[[XP1:.*]] = vector.fma %{{.*}}, %{{.*}}, %{{.*}} : vector<8xf32>
+// CHECK:           %[[Y0:.*]] = vector.fma %{{.*}}, %{{.*}}, %[[B]] : vector<8xf32>
+// Tap rows 1 and 2: x from the 16 columns at a, y from the odd columns of
+// the 16 at a - 2, picked in the pair sums' order by one in-lane shuffle.
+// CHECK:           %[[XA0:.*]] = vector.transfer_read {{.*}} : tensor<3x150xf32>, vector<8xf32>
+// CHECK:           %[[XA1:.*]] = vector.transfer_read {{.*}} : tensor<3x150xf32>, vector<8xf32>
+// CHECK:           %[[XS0:.*]] = vector.fma %[[XA0]], %{{.*}}, %[[XP0]] : vector<8xf32>
+// CHECK:           %[[XS1:.*]] = vector.fma %[[XA1]], %{{.*}}, %[[XP1]] : vector<8xf32>
+// CHECK:           %[[YA0:.*]] = vector.transfer_read {{.*}} : tensor<3x150xf32>, vector<8xf32>
+// CHECK:           %[[YA1:.*]] = vector.transfer_read {{.*}} : tensor<3x150xf32>, vector<8xf32>
+// CHECK:           %[[FA:.*]] = vector.shuffle %[[YA0]], %[[YA1]] [1, 3, 9, 11, 5, 7, 13, 15] : vector<8xf32>, vector<8xf32>
+// CHECK:           %[[Y1:.*]] = vector.fma %[[FA]], %{{.*}}, %[[Y0]] : vector<8xf32>
+// CHECK-COUNT-2:   vector.transfer_read {{.*}} : tensor<3x150xf32>, vector<8xf32>
+// CHECK:           %[[X0:.*]] = vector.fma %{{.*}}, %{{.*}}, %[[XS0]] : vector<8xf32>
+// CHECK:           %[[X1:.*]] = vector.fma %{{.*}}, %{{.*}}, %[[XS1]] : vector<8xf32>
+// CHECK-COUNT-2:   vector.transfer_read {{.*}} : tensor<3x150xf32>, vector<8xf32>
+// CHECK:           %[[FB:.*]] = vector.shuffle %{{.*}}, %{{.*}} [1, 3, 9, 11, 5, 7, 13, 15] : vector<8xf32>, vector<8xf32>
+// CHECK:           %[[Y2:.*]] = vector.fma %[[FB]], %{{.*}}, %[[Y1]] : vector<8xf32>
+// CHECK:           %[[H:.*]] = qfuse.pair_sums %[[X0]], %[[X1]] : vector<8xf32>
+// CHECK:           %[[S:.*]] = arith.addf %[[H]], %[[Y2]] : vector<8xf32>
+// CHECK:           %[[ORD:.*]] = vector.shuffle %[[S]], %[[S]] [0, 1, 4, 5, 2, 3, 6, 7] : vector<8xf32>, vector<8xf32>
 // CHECK:           %[[R:.*]] = arith.maximumf %[[ORD]], %{{.*}} : vector<8xf32>
 // CHECK:           vector.transfer_write %[[R]], %{{.*}}[%{{.*}}, %[[OW]]] {in_bounds = [true]} : vector<8xf32>, tensor<2x75xf32>
 // CHECK:           scf.yield
 // CHECK:         vector.shuffle %{{.*}}, %{{.*}} [2, 3, 4, 5, 6, 7, 8, 8] : vector<8xf32>, vector<8xf32>
 // CHECK:         %[[T:.*]] = qfuse.pair_sums
-// CHECK:         %[[TO:.*]] = vector.shuffle %[[T]], %[[T]] [0, 1, 4, 5, 2, 3, 6, 7]
+// CHECK:         %[[TS:.*]] = arith.addf %[[T]], %{{.*}} : vector<8xf32>
+// CHECK:         %[[TO:.*]] = vector.shuffle %[[TS]], %[[TS]] [0, 1, 4, 5, 2, 3, 6, 7]
 // CHECK:         %[[T3:.*]] = vector.shuffle %[[TO]], %[[TO]] [0, 1, 2] : vector<8xf32>, vector<8xf32>
 // CHECK:         %[[TR:.*]] = arith.maximumf %[[T3]], %{{.*}} : vector<3xf32>
 // CHECK:         vector.transfer_write %[[TR]], %{{.*}}[%{{.*}}, %c72{{.*}}] {in_bounds = [true]} : vector<3xf32>, tensor<2x75xf32>
