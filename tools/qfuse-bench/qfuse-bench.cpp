@@ -106,6 +106,14 @@ cl::opt<unsigned> minTimeMs(
              "machine need many runs for a stable best; 0: exactly "
              "--repeat)"),
     cl::init(200), cl::cat(category));
+cl::opt<unsigned> rounds(
+    "rounds",
+    cl::desc("Time qfuse and oneDNN in this many alternating rounds, each "
+             "with 1/rounds of --repeat and of --min-time-ms, keeping each "
+             "side's best over all rounds: on a shared machine both then "
+             "meet the same stretches of load (1: qfuse's runs, then "
+             "oneDNN's)"),
+    cl::init(5), cl::cat(category));
 cl::opt<int> int8ActivationMax(
     "int8-activation-max",
     cl::desc("Largest uint8 input value of the int8 rows: 255, or 127 for "
@@ -160,6 +168,25 @@ double bestOf(unsigned n, llvm::function_ref<void()> fn, double minMs = 0) {
     total += ms;
   }
   return best;
+}
+
+/// What one measurement of a row times: qfuse's run and oneDNN's.
+struct Sides {
+  llvm::function_ref<void()> qfuse, onednn;
+};
+
+/// The best times of both sides (qfuse, oneDNN) over --rounds alternating
+/// rounds of bestOf, each with 1/rounds of --repeat and --min-time-ms.
+std::pair<double, double> bestOfBoth(Sides sides) {
+  unsigned r = std::max(1u, unsigned(rounds));
+  unsigned n = std::max(1u, (unsigned(repeat) + r - 1) / r);
+  double minMs = double(minTimeMs) / r;
+  double q = INFINITY, d = INFINITY;
+  for (unsigned i = 0; i < r; ++i) {
+    q = std::min(q, bestOf(n, sides.qfuse, minMs));
+    d = std::min(d, bestOf(n, sides.onednn, minMs));
+  }
+  return {q, d};
 }
 
 struct Data {
@@ -226,10 +253,13 @@ OwningOpRef<ModuleOp> buildModule(MLIRContext &ctx, const Layer &l,
   return module;
 }
 
-/// oneDNN: returns the best time and fills `out` (NCHW) with the result and
-/// `impl` with the convolution implementation oneDNN chose.
-double runOneDNN(const Layer &l, const Data &d, bool fused,
-                 std::vector<float> &out, std::string &impl) {
+/// oneDNN's convolution of the row, timed against `qfuse` (bestOfBoth):
+/// returns the best times (qfuse, oneDNN) and fills `out` (NCHW) with
+/// oneDNN's result and `impl` with the implementation it chose.
+std::pair<double, double> runOneDNN(const Layer &l, const Data &d, bool fused,
+                                    llvm::function_ref<void()> qfuse,
+                                    std::vector<float> &out,
+                                    std::string &impl) {
   using namespace dnnl;
   using tag = memory::format_tag;
   using dt = memory::data_type;
@@ -302,14 +332,13 @@ double runOneDNN(const Layer &l, const Data &d, bool fused,
     };
     dstFinal = bnOut;
   }
-  double ms = bestOf(repeat, step, minTimeMs);
+  auto ms = bestOfBoth({qfuse, step});
   out.resize(d.n * l.k * d.oh * d.ow);
   memory userDst({dst, dt::f32, tag::nchw}, eng, out.data());
   reorder(dstFinal, userDst).execute(s, dstFinal, userDst);
   s.wait();
   return ms;
 }
-
 
 /// The integer form of a layer: uint8 input (zero point 0), int8 weights
 /// with per-channel scales, int32 bias, uint8 output with the relu.
@@ -395,9 +424,12 @@ OwningOpRef<ModuleOp> buildInt8Module(MLIRContext &ctx, const Layer &l,
 }
 
 /// oneDNN's u8 x s8 -> u8 convolution with per-channel output scales
-/// sx*sw[c]/sy, the int32 bias and a relu post-op.
-double runOneDNNInt8(const Layer &l, const Int8Data &d,
-                     std::vector<uint8_t> &out, std::string &impl) {
+/// sx*sw[c]/sy, the int32 bias and a relu post-op, timed against `qfuse`
+/// as runOneDNN does.
+std::pair<double, double> runOneDNNInt8(const Layer &l, const Int8Data &d,
+                                        llvm::function_ref<void()> qfuse,
+                                        std::vector<uint8_t> &out,
+                                        std::string &impl) {
   using namespace dnnl;
   using tag = memory::format_tag;
   using dt = memory::data_type;
@@ -432,14 +464,13 @@ double runOneDNNInt8(const Layer &l, const Int8Data &d,
   reorder(userSrc, srcM).execute(s, userSrc, srcM);
   reorder(userW, wM).execute(s, userW, wM);
   convolution_forward conv(pd);
-  double ms = bestOf(
-      repeat,
-      [&] {
-        conv.execute(s, {{DNNL_ARG_SRC, srcM}, {DNNL_ARG_WEIGHTS, wM},
-                         {DNNL_ARG_BIAS, bias}, {DNNL_ARG_DST, dstM}});
-        s.wait();
-      },
-      minTimeMs);
+  auto ms = bestOfBoth({qfuse, [&] {
+                          conv.execute(s, {{DNNL_ARG_SRC, srcM},
+                                           {DNNL_ARG_WEIGHTS, wM},
+                                           {DNNL_ARG_BIAS, bias},
+                                           {DNNL_ARG_DST, dstM}});
+                          s.wait();
+                        }});
   out.resize(d.n * l.k * d.oh * d.ow);
   memory userDst({dst, dt::u8, tag::nchw}, eng, out.data());
   reorder(dstM, userDst).execute(s, dstM, userDst);
@@ -482,23 +513,19 @@ double fmaPeakGflops() {
 }
 
 /// Compiles `module` for `threads` (sequential loops for 1, OpenMP outer
-/// loops else) and returns qfuse's best time on `x`, leaving the outputs in
-/// `results`.
-llvm::Expected<double> timeQfuse(ModuleOp module, int threads,
-                                 const HostTensor &x,
-                                 SmallVector<HostTensor> &results) {
+/// loops else) and sets the OpenMP thread count both sides run with.
+llvm::Expected<std::unique_ptr<JitFunction>> compileQfuse(ModuleOp module,
+                                                          int threads) {
   omp_set_num_threads(threads);
-  auto jit = JitFunction::compile(module, "f", 3, threads > 1 ? threads : 0,
-                                  lowering);
-  if (!jit)
-    return jit.takeError();
-  return bestOf(
-      repeat,
-      [&] {
-        if (llvm::Error e = (*jit)->run({x}, results))
-          llvm::report_fatal_error(std::move(e));
-      },
-      minTimeMs);
+  return JitFunction::compile(module, "f", 3, threads > 1 ? threads : 0,
+                              lowering);
+}
+
+/// One run of `jit` on `x`, its outputs left in `results`.
+void runQfuse(JitFunction &jit, const HostTensor &x,
+              SmallVector<HostTensor> &results) {
+  if (llvm::Error e = jit.run({x}, results))
+    llvm::report_fatal_error(std::move(e));
 }
 
 /// max |got − ref| / max |ref| of an f32 result against oneDNN's.
@@ -609,16 +636,16 @@ int main(int argc, char **argv) {
         std::memcpy(x.data(), d.x.data(), d.x.size());
         SmallVector<HostTensor> results;
         for (int t : ts) {
-          llvm::Expected<double> qTime = timeQfuse(*module, t, x, results);
-          if (!qTime) {
-            llvm::errs() << "qfuse-bench: " << llvm::toString(qTime.takeError())
+          auto jit = compileQfuse(*module, t);
+          if (!jit) {
+            llvm::errs() << "qfuse-bench: " << llvm::toString(jit.takeError())
                          << "\n";
             return 3;
           }
-          double qMs = *qTime;
           std::vector<uint8_t> ref;
           std::string impl;
-          double dnnlMs = runOneDNNInt8(l, d, ref, impl);
+          auto [qMs, dnnlMs] = runOneDNNInt8(
+              l, d, [&] { runQfuse(**jit, x, results); }, ref, impl);
           const uint8_t *got = static_cast<const uint8_t *>(results[0].data());
           int maxDiff = 0;
           size_t differ = 0;
@@ -660,7 +687,8 @@ int main(int argc, char **argv) {
           }
           std::vector<float> ref;
           std::string impl;
-          runOneDNN(l, d, fused, ref, impl);
+          runOneDNN(
+              l, d, fused, [] {}, ref, impl);
           double relErr = maxRelErr(results[0], ref);
           llvm::outs() << llvm::formatv(
               "{{\"layer\":\"{0}\", \"form\":\"{1}\", \"dtype\":\"f32\", "
@@ -673,16 +701,16 @@ int main(int argc, char **argv) {
           continue;
         }
         for (int t : ts) {
-          llvm::Expected<double> qTime = timeQfuse(*module, t, x, results);
-          if (!qTime) {
-            llvm::errs() << "qfuse-bench: " << llvm::toString(qTime.takeError())
+          auto jit = compileQfuse(*module, t);
+          if (!jit) {
+            llvm::errs() << "qfuse-bench: " << llvm::toString(jit.takeError())
                          << "\n";
             return 3;
           }
-          double qMs = *qTime;
           std::vector<float> ref;
           std::string impl;
-          double dnnlMs = runOneDNN(l, d, fused, ref, impl);
+          auto [qMs, dnnlMs] = runOneDNN(
+              l, d, fused, [&] { runQfuse(**jit, x, results); }, ref, impl);
           double relErr = maxRelErr(results[0], ref);
           llvm::outs() << llvm::formatv(
               "{{\"layer\":\"{0}\", \"form\":\"{1}\", \"dtype\":\"f32\", "

@@ -111,8 +111,9 @@ def ConvertQFuseToVector : Pass<"convert-qfuse-to-vector"> {
       gives); interior rows two at a time, the input rows they share read
       once; `scf.forall` over (image, channel). f32 3-tap rows at stride 2
       (`depthwise-pair-sums`): the input as read times `[w1 w2 w1 w2 …]`
-      and, two columns earlier, times w0 (odd lanes kept by a blend),
-      summed over the tap rows, then one `qfuse.pair_sums` per 8 outputs.
+      (middle and last taps, pair by pair) plus, two columns earlier, the
+      odd columns picked by one `vshufps` per tap row times w0 (first
+      taps), then one `qfuse.pair_sums` per 8 outputs.
     * Linear layers: the dense kernel with the batch rows as pixels, stored
       row-major.
     * Transposed convolutions with a constant weight. Strided ones with
