@@ -238,6 +238,9 @@ struct DenseProblem {
   /// (0·w = 0), integer pairs (centred, padded with 0), quads with zx' = 0.
   bool skipPadding = false;
   SmallVector<int64_t> padBefore, inSize; // spatial, of the unpadded input
+  /// f32 row tiles: `input` is the unpadded [N, Cin, H, W] (its taps never
+  /// reach the padding, so it is read in place, not padded in a pass).
+  bool unpaddedInput = false;
 };
 
 /// The loop order: `order` when forced, else the channel blocks outermost
@@ -275,21 +278,22 @@ static DenseTiling chooseDenseTiling(int64_t coutPg, int64_t weightBytes,
 }
 
 /// Row tiles for a 2-D dense conv whose padding adds nothing (see
-/// DenseTiling::rowTiles): with the channel blocks outermost (deep layers:
-/// small rows, where the padding taps are a large share of the work, 18%
-/// at 7x7 with 3x3 taps), and for the integer kernels also with the pixels
+/// DenseTiling::rowTiles), either loop outermost: with the channel blocks
+/// outermost (deep layers: small rows, where the padding taps are a large
+/// share of the work, 18% at 7x7 with 3x3 taps) and with the pixels
 /// outermost (then one output row per forall iteration; 56x56x64 int8 R
-/// 1.12 -> 1.08; f32 measured no gain there, 2.41 against 2.38 ms, and
-/// keeps its groups of flat pixel tiles). A row of at most 4 register tiles is split into
-/// as few tiles as the register tile allows, of near-equal widths (a 7-wide
-/// row as 4 + 3 where 12 accumulators allow 6 pixels), each emitted on its
-/// own; a wider row into full tiles, those whose taps all read the input
-/// in a loop, the edge ones and the remainder static.
+/// 1.12 -> 1.08; f32 2.3% faster than its flat 6-pixel tiles on 1 thread,
+/// 2-3% on 2, once the tiles are near-equal and the input is read in place,
+/// see DenseProblem::unpaddedInput). A row of at most 4 register tiles is
+/// split into as few tiles as the register tile allows, of near-equal
+/// widths (a 7-wide row as 4 + 3 where 12 accumulators allow 6 pixels),
+/// each emitted on its own; a wider row into as few tiles of two adjacent
+/// widths, the wider ones whose taps all read the input in a loop, the
+/// others static.
 static void chooseRowTiles(DenseProblem &pr, ArrayRef<int64_t> pad,
                            ArrayRef<int64_t> inShape, const Options &opts) {
   if (!opts.skipPadding || !pr.skipPadding || pr.kernel.size() != 2 ||
       pr.pointwise || pr.linear ||
-      (!pr.tiling.weightsOuter && !pr.integer) ||
       llvm::all_of(pad, [](int64_t v) { return v == 0; }))
     return;
   int64_t width = pr.out[1];
@@ -325,25 +329,31 @@ static void chooseRowTiles(DenseProblem &pr, ArrayRef<int64_t> pad,
     t.pixels = tile;
     return;
   }
+  // As many tiles as the register tile needs, of near-equal widths: `wide`
+  // tiles of `tile` columns, then tiles one column narrower (56 columns at
+  // most 5 wide: 8 × 5 + 4 × 4, not 11 × 5 and a 1-wide tile, whose 2
+  // accumulators cannot hide the FMA latency).
+  int64_t base = width / count, extra = width % count;
+  int64_t tile = extra ? base + 1 : base, wide = extra ? extra : count;
+  int64_t sw = pr.strides[1];
+  t.pixels = tile;
   // Output column o reads input columns o·sw − padLeft + j·dw: all inside
-  // for o in [oLo, oHi].
-  int64_t tile = t.pixels, sw = pr.strides[1];
+  // for o in [oLo, oHi]. The wide tiles inside run as a loop.
   int64_t reach = (pr.kernel[1] - 1) * pr.dilations[1];
   int64_t oLo = llvm::divideCeilSigned(pad[1], sw);
   int64_t oHi = llvm::divideFloorSigned(inShape[3] - 1 + pad[1] - reach, sw);
-  int64_t full = width / tile;
-  int64_t kLo = std::min(full, llvm::divideCeilSigned(oLo, tile));
-  int64_t kHi = std::clamp<int64_t>(llvm::divideFloorSigned(oHi + 1, tile),
-                                    kLo, full);
+  int64_t kLo = std::min(wide, llvm::divideCeilSigned(oLo, tile));
+  int64_t kHi =
+      std::clamp<int64_t>(llvm::divideFloorSigned(oHi + 1, tile), kLo, wide);
   for (int64_t k = 0; k < kLo; ++k)
     t.rowTiles.push_back({k * tile, tile});
   t.rowLoopIndex = t.rowTiles.size();
   t.rowLoopBegin = kLo * tile;
   t.rowLoopEnd = kHi * tile;
-  for (int64_t k = kHi; k < full; ++k)
+  for (int64_t k = kHi; k < wide; ++k)
     t.rowTiles.push_back({k * tile, tile});
-  if (width % tile)
-    t.rowTiles.push_back({full * tile, width % tile});
+  for (int64_t c = wide * tile; c < width; c += base)
+    t.rowTiles.push_back({c, base});
 }
 
 /// The remark's words for the row tiles, if any.
@@ -604,9 +614,12 @@ static Value emitDenseTile(OpBuilder &b, Location loc, const DenseProblem &pr,
         xidx = {base[p][0], channel};
       } else {
         xidx = {n, channel};
-        for (int64_t i = 0; i < s; ++i)
-          xidx.push_back(arith::AddIOp::create(
-              nb, nl, base[p][i], mulIdx(nb, nl, taps[i], pr.dilations[i])));
+        for (int64_t i = 0; i < s; ++i) {
+          Value at = arith::AddIOp::create(
+              nb, nl, base[p][i], mulIdx(nb, nl, taps[i], pr.dilations[i]));
+          xidx.push_back(pr.unpaddedInput ? addIdx(nb, nl, at, -pr.padBefore[i])
+                                          : at);
+        }
       }
       Value x = tensor::ExtractOp::create(nb, nl, pr.input, xidx);
       Value xb = vector::BroadcastOp::create(nb, nl, vecType, x);
@@ -2333,30 +2346,36 @@ static LogicalResult lowerConv(ConvOp op, const Options &opts) {
       llvm::all_of(constWeight.getValues<APFloat>(),
                    [](const APFloat &v) { return v.isFinite(); });
   chooseRowTiles(pr, pad, inType.getShape(), opts);
+  pr.unpaddedInput = !pr.tiling.rowTiles.empty() ||
+                     pr.tiling.rowLoopEnd > pr.tiling.rowLoopBegin;
   pr.packed = packWeights(b, loc, op.getWeight(), pr.tiling.channels);
   pr.bias = op.getBias();
   pr.outElt = b.getF32Type();
   auto prepare = [&](OpBuilder &pb, Location pl, Value x) -> Value {
-    if (!pointwise)
-      return padSpatial(pb, pl, x, pad.take_front(s), pad.drop_front(s));
-    return collapseSpatial(pb, pl, x);
+    if (pointwise)
+      return collapseSpatial(pb, pl, x);
+    if (pr.unpaddedInput)
+      return x;
+    return padSpatial(pb, pl, x, pad.take_front(s), pad.drop_front(s));
   };
-  // A pointwise input is read in place: nothing to prepare per image.
+  // A pointwise input, and a row-tiled one, is read in place: nothing to
+  // prepare per image.
+  int64_t preparedBytes = pointwise || pr.unpaddedInput ? 0 : inputBytes;
   op.replaceAllUsesWith(emitDenseBatched(b, loc, pr, op.getInput(), outType,
-                                         pointwise ? 0 : inputBytes,
-                                         opts.batchPrepareBytes, prepare));
+                                         preparedBytes, opts.batchPrepareBytes,
+                                         prepare));
   remarkTaken(
-      op, llvm::formatv("{0} vector kernel: {1} output channels x "
-                        "{2} pixels per register tile, {3} loop "
-                        "outermost{4}{5}",
-                        pointwise ? "pointwise" : "dense", pr.tiling.channels,
-                        pr.tiling.pixels,
-                        pr.tiling.weightsOuter ? "channel-block" : "pixel-tile",
-                        rowTilesRemark(pr),
-                        oneImageAtATime(pr.batch, pointwise ? 0 : inputBytes,
-                                        opts.batchPrepareBytes)
-                            ? ", one image at a time"
-                            : "")
+      op, llvm::formatv(
+              "{0} vector kernel: {1} output channels x "
+              "{2} pixels per register tile, {3} loop "
+              "outermost{4}{5}",
+              pointwise ? "pointwise" : "dense", pr.tiling.channels,
+              pr.tiling.pixels,
+              pr.tiling.weightsOuter ? "channel-block" : "pixel-tile",
+              rowTilesRemark(pr),
+              oneImageAtATime(pr.batch, preparedBytes, opts.batchPrepareBytes)
+                  ? ", one image at a time"
+                  : "")
               .str());
   op.erase();
   return success();

@@ -72,7 +72,7 @@ conv_case("3x3 16->32 relu, const weights, no row tiles",
           "channel-block loop outermost\"", 2, 2, 16, 32, 3, [11, 9], 1,
           [1, 1, 1, 1], 1, 1, act="relu", const_w=True,
           lowering="skip-padding=false")
-# Row tiles (finite constant weights, channel blocks outermost): each output
+# Row tiles (finite constant weights, either loop outermost): each output
 # row in column tiles that leave out the taps on the padding. A 7-wide row
 # is one 8-channel tile; a 9-wide one two 16-channel tiles (5, 4); a
 # 14-wide one three (5, 5, 4); a 30-wide one the two edge tiles static and
@@ -96,6 +96,13 @@ conv_case("3x3 16->32, 30-wide rows: interior row tiles in a loop",
           "row tiles (6 per row, 4 in a loop)", 2, 1, 16, 32, 3, [4, 30], 1,
           [1, 1, 1, 1], 1, 1, act="relu", const_w=True,
           lowering="loop-order=weights")
+# ResNet-18's 56-wide rows with the pixel tiles outermost: 5-wide tiles
+# (8 x 5 + 4 x 4, the first and the 4-wide ones static), the input read in
+# place.
+conv_case("3x3 16->32, 56-wide rows, pixel tiles outer: two tile widths",
+          "pixel-tile loop outermost, row tiles (12 per row, 7 in a loop)", 2,
+          1, 16, 32, 3, [6, 56], 1, [1, 1, 1, 1], 1, 1, act="relu",
+          const_w=True)
 conv_case("5x5/2 dilation 2, 64-wide input, asym pad: row tile loop",
           "in a loop", 2, 1, 8, 16, 5, [9, 64], 2, [3, 4, 1, 2], 2, 1,
           const_w=True, lowering="loop-order=weights")
@@ -128,8 +135,14 @@ conv_case("3x3 16->32 batch 3, one image at a time", DENSE + ": 16 output",
           2, 3, 16, 32, 3, [11, 9], 1, [1, 1, 1, 1], 1, 1, act="relu",
           lowering="batch-prepare-bytes=0")
 conv_case("7x7/2 3->16 batch 2, one image at a time", "one image at a time", 2,
-          2, 3, 16, 7, 23, 2, [3, 3, 3, 3], 1, 1, const_w=True,
+          2, 3, 16, 7, 23, 2, [3, 3, 3, 3], 1, 1,
           lowering="batch-prepare-bytes=0")
+# With constant weights the same conv is row-tiled and reads its input in
+# place: nothing to prepare, so never one image at a time.
+conv_case("7x7/2 3->16 batch 2, const weights: row tiles read in place",
+          "pixel-tile loop outermost, row tiles (3 per row) that skip the "
+          "padding taps\"", 2, 2, 3, 16, 7, 23, 2, [3, 3, 3, 3], 1, 1,
+          act="relu", const_w=True, lowering="batch-prepare-bytes=0")
 conv_case("1-D k5/3 batch 2, one image at a time", "one image at a time", 1, 2,
           3, 16, 5, 31, 3, [2, 1], 1, 1, lowering="batch-prepare-bytes=0")
 # Pointwise: channels per tile 6/4/1, pixels in 8-vectors with a ragged tail.

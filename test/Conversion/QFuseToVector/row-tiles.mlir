@@ -1,4 +1,4 @@
-// Row tiles: with the channel blocks outermost, a 2-D dense conv whose
+// Row tiles: with either loop outermost, a 2-D dense conv whose
 // padding adds exactly nothing goes one output row at a time, each row in
 // column tiles whose pixels' columns are constants; the tap-row loop runs
 // only over the rows of the input (bounds from the output row), and a
@@ -97,4 +97,41 @@ func.func @wide_rows(%x: tensor<1x8x2x30xf32>) -> tensor<1x16x2x30xf32> {
   %w = arith.constant dense<0.5> : tensor<16x8x3x3xf32>
   %y = qfuse.conv %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 1 : i64} : (tensor<1x8x2x30xf32>, tensor<16x8x3x3xf32>) -> tensor<1x16x2x30xf32>
   return %y : tensor<1x16x2x30xf32>
+}
+
+// -----
+
+// Tiles of two adjacent widths rather than full ones and a remainder: 28
+// columns at most 5 wide as 4 x 5 + 2 x 4 (not 5 x 5 + 3). The 5-wide
+// interior ones (columns 5 .. 15) in a loop, the first and the 4-wide ones
+// static. The input is read in place: no padded copy, the taps indexed on
+// the 2 x 28 plane itself (each pixel's column minus the left padding).
+// CHECK: remark: [Passed] ConvToVector {{.*}}16 output channels x 5 pixels per register tile, channel-block loop outermost, row tiles (6 per row, 3 in a loop) that skip the padding taps
+// CHECK-LABEL: func.func @two_widths
+// CHECK-NOT:     tensor<1x8x4x30xf32>
+// CHECK:         scf.for %[[ROW:.*]] = %{{.*}} to %c2{{.*}} step
+// CHECK:           scf.for %{{.*}} = %c5{{.*}} to %c20{{.*}} step %c5
+// CHECK:             tensor.extract %arg0[{{.*}}] : tensor<1x8x2x28xf32>
+// CHECK:           scf.yield
+func.func @two_widths(%x: tensor<1x8x2x28xf32>) -> tensor<1x16x2x28xf32> {
+  %w = arith.constant dense<0.5> : tensor<16x8x3x3xf32>
+  %y = qfuse.conv %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 1 : i64} : (tensor<1x8x2x28xf32>, tensor<16x8x3x3xf32>) -> tensor<1x16x2x28xf32>
+  return %y : tensor<1x16x2x28xf32>
+}
+
+// -----
+
+// f32 with the pixel tiles outermost (the input outweighs the weights) is
+// row-tiled too: one output row per forall iteration, its channel blocks
+// and tiles inside, the input read in place.
+// CHECK: remark: [Passed] ConvToVector {{.*}}16 output channels x 5 pixels per register tile, pixel-tile loop outermost, row tiles (8 per row, 6 in a loop) that skip the padding taps
+// CHECK-LABEL: func.func @pixels_outermost
+// CHECK-NOT:     tensor<1x8x12x42xf32>
+// CHECK:         scf.forall (%{{.*}}, %[[ROW:.*]]) in (1, 10)
+// CHECK:           scf.for %{{.*}} = %c5{{.*}} to %c35{{.*}} step %c5
+// CHECK:             tensor.extract %arg0[{{.*}}] : tensor<1x8x10x40xf32>
+func.func @pixels_outermost(%x: tensor<1x8x10x40xf32>) -> tensor<1x16x10x40xf32> {
+  %w = arith.constant dense<0.5> : tensor<16x8x3x3xf32>
+  %y = qfuse.conv %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 1 : i64} : (tensor<1x8x10x40xf32>, tensor<16x8x3x3xf32>) -> tensor<1x16x10x40xf32>
+  return %y : tensor<1x16x10x40xf32>
 }
