@@ -282,9 +282,10 @@ static DenseTiling chooseDenseTiling(int64_t coutPg, int64_t weightBytes,
 /// outermost (deep layers: small rows, where the padding taps are a large
 /// share of the work, 18% at 7x7 with 3x3 taps) and with the pixels
 /// outermost (then one output row per forall iteration; 56x56x64 int8 R
-/// 1.12 -> 1.08; f32 2.3% faster than its flat 6-pixel tiles on 1 thread,
-/// 2-3% on 2, once the tiles are near-equal and the input is read in place,
-/// see DenseProblem::unpaddedInput). A row of at most 4 register tiles is
+/// 1.12 -> 1.08; f32 at column stride 1, 2.3% faster than its flat 6-pixel
+/// tiles on 1 thread and 2-3% on 2 in the kernel alone, once the tiles are
+/// near-equal and the input is read in place, see
+/// DenseProblem::unpaddedInput). A row of at most 4 register tiles is
 /// split into as few tiles as the register tile allows, of near-equal
 /// widths (a 7-wide row as 4 + 3 where 12 accumulators allow 6 pixels),
 /// each emitted on its own; a wider row into as few tiles of two adjacent
@@ -295,6 +296,11 @@ static void chooseRowTiles(DenseProblem &pr, ArrayRef<int64_t> pad,
   if (!opts.skipPadding || !pr.skipPadding || pr.kernel.size() != 2 ||
       pr.pointwise || pr.linear ||
       llvm::all_of(pad, [](int64_t v) { return v == 0; }))
+    return;
+  // f32 with the pixels outermost and a column stride above 1 keeps its flat
+  // tiles: ResNet-18's conv1 (7x7/2) ran 2.75-2.83 ms row-tiled against
+  // 2.57-2.62 flat.
+  if (!pr.tiling.weightsOuter && !pr.integer && pr.strides[1] != 1)
     return;
   int64_t width = pr.out[1];
   DenseTiling &t = pr.tiling;

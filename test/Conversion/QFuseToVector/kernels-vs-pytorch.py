@@ -137,12 +137,19 @@ conv_case("3x3 16->32 batch 3, one image at a time", DENSE + ": 16 output",
 conv_case("7x7/2 3->16 batch 2, one image at a time", "one image at a time", 2,
           2, 3, 16, 7, 23, 2, [3, 3, 3, 3], 1, 1,
           lowering="batch-prepare-bytes=0")
-# With constant weights the same conv is row-tiled and reads its input in
-# place: nothing to prepare, so never one image at a time.
-conv_case("7x7/2 3->16 batch 2, const weights: row tiles read in place",
-          "pixel-tile loop outermost, row tiles (3 per row) that skip the "
-          "padding taps\"", 2, 2, 3, 16, 7, 23, 2, [3, 3, 3, 3], 1, 1,
-          act="relu", const_w=True, lowering="batch-prepare-bytes=0")
+# With constant weights a stride-1 conv is row-tiled and reads its input
+# in place: nothing to prepare, so never one image at a time (23 columns:
+# 3 x 5 + 2 x 4). At column stride 2 with the pixels outermost (conv1) the
+# flat tiles stay, padded one image at a time.
+conv_case("3x3 3->16 batch 2, const weights: row tiles read in place",
+          "pixel-tile loop outermost, row tiles (5 per row, 2 in a loop) that "
+          "skip the padding taps\"", 2, 2, 3, 16, 3, 23, 1, [1, 1, 1, 1], 1,
+          1, act="relu", const_w=True, lowering="batch-prepare-bytes=0")
+conv_case("7x7/2 3->16 batch 2, const weights: flat tiles at stride 2",
+          "16 output channels x 6 pixels per register tile, pixel-tile loop "
+          "outermost, one image at a time", 2, 2, 3, 16, 7, 23, 2,
+          [3, 3, 3, 3], 1, 1, act="relu", const_w=True,
+          lowering="batch-prepare-bytes=0")
 conv_case("1-D k5/3 batch 2, one image at a time", "one image at a time", 1, 2,
           3, 16, 5, 31, 3, [2, 1], 1, 1, lowering="batch-prepare-bytes=0")
 # Pointwise: channels per tile 6/4/1, pixels in 8-vectors with a ragged tail.

@@ -135,3 +135,17 @@ func.func @pixels_outermost(%x: tensor<1x8x10x40xf32>) -> tensor<1x16x10x40xf32>
   %y = qfuse.conv %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 1 : i64} : (tensor<1x8x10x40xf32>, tensor<16x8x3x3xf32>) -> tensor<1x16x10x40xf32>
   return %y : tensor<1x16x10x40xf32>
 }
+
+// -----
+
+// Not row-tiled: f32 with the pixel tiles outermost at column stride 2
+// (ResNet-18's conv1 shape ran slower so): flat tiles on a padded copy.
+// CHECK: remark: [Passed] ConvToVector {{.*}}16 output channels x 6 pixels per register tile, pixel-tile loop outermost"
+// CHECK-LABEL: func.func @stride2_pixels_outermost
+// CHECK:         scf.forall {{.*}} -> (tensor<1x3x29x29xf32>)
+// CHECK-NOT:     arith.maxsi
+func.func @stride2_pixels_outermost(%x: tensor<1x3x23x23xf32>) -> tensor<1x16x12x12xf32> {
+  %w = arith.constant dense<0.5> : tensor<16x3x7x7xf32>
+  %y = qfuse.conv %x, %w {strides = array<i64: 2, 2>, padding = array<i64: 3, 3, 3, 3>, dilations = array<i64: 1, 1>, groups = 1 : i64} : (tensor<1x3x23x23xf32>, tensor<16x3x7x7xf32>) -> tensor<1x16x12x12xf32>
+  return %y : tensor<1x16x12x12xf32>
+}
