@@ -87,17 +87,19 @@ def ConvertQFuseToVector : Pass<"convert-qfuse-to-vector"> {
       weights are larger than one padded input image, else the pixel tile,
       and it is an `scf.forall` (one OpenMP worksharing loop with
       `num-threads`).
-    * Row tiles (`skip-padding`, 2-D; channel blocks outermost, or any
-      loop order for the integer kernels, then one output row per forall
-      iteration): where a
+    * Row tiles (`skip-padding`, 2-D; channel blocks outermost, or the
+      pixels outermost for the integer kernels and for f32 at column stride
+      1, then one output row per forall iteration): where a
       multiply-add on the spatial padding adds exactly nothing (finite
       constant f32 weights: 0·w = 0; integer pairs, centred and padded with
       0; quads whose shifted zero point is 0), each output row is split
       into column tiles whose pixels' columns are constants: the tap-row
       loop is bounded by the output row to the rows of the input, and a
       pixel's taps on padding columns are not emitted. Rows of more than 4
-      tiles keep the edge tiles static and run the interior ones (no
-      padding column) in a loop. f32 tiles hold at most 5 pixels with 2
+      tiles take tiles of two adjacent widths (56 columns: 8 × 5 + 4 × 4)
+      and run the wider interior ones (no padding column) in a loop, the
+      others static. f32 row tiles read the input in place (no padded
+      copy). f32 tiles hold at most 5 pixels with 2
       vectors, 7 with one (more spills); a row that one 8-channel tile
       holds whole takes `V` = 1. 18% of the multiply-adds of a 3×3 conv on
       7×7, 9% on 14×14, 4.6% on 28×28. Weights with an inf or NaN, or not
@@ -168,10 +170,12 @@ def ConvertQFuseToVector : Pass<"convert-qfuse-to-vector"> {
            "the images go one at a time, each prepared and then convolved "
            "while it is in cache (0: always one at a time)">,
     Option<"skipPadding", "skip-padding", "bool", /*default=*/"true",
-           "Dense 2-D kernels with the channel blocks outermost: tile each "
+           "Dense 2-D kernels (channel blocks outermost; pixels outermost "
+           "for integer kernels and f32 at column stride 1): tile each "
            "output row, and leave out the multiply-adds on the spatial "
            "padding where they add exactly nothing (finite constant f32 "
-           "weights; integer pairs; quads with a zero shifted zero point)">,
+           "weights, whose input is then read in place; integer pairs; "
+           "quads with a zero shifted zero point)">,
     Option<"depthwisePairSums", "depthwise-pair-sums", "bool",
            /*default=*/"true",
            "Depthwise 3-tap rows at stride 2: multiply the input as read and "
