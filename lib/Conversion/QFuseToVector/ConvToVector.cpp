@@ -1241,9 +1241,11 @@ struct DepthwiseProblem {
   Type outElt;
   /// 3-tap rows at stride 2 (dilation 1) as pair sums
   /// (emitDepthwisePairChunk) rather than deinterleaved taps. f32 only:
-  /// on the integer kernel's centred planes they measured slower
-  /// (MobileNetV2's 112x112x96 int8 stride 2: 0.37 ms deinterleaved, 0.40
-  /// as pair sums, the planes 64-byte aligned either way).
+  /// on the integer kernel's centred planes they measured slower in their
+  /// first form (MobileNetV2's 112x112x96 int8 stride 2: 0.37 ms
+  /// deinterleaved, 0.40 as pair sums) and no faster in the vshufps one
+  /// (0.404-0.416 against 0.411-0.414 ms, same runs): the requantize
+  /// dominates there.
   bool pairSums = true;
   bool usesPairSums() const {
     return pairSums && !integer && kw == 3 && sw == 2 && dw == 1;
