@@ -1687,6 +1687,37 @@ static Value forEachRowChunk(OpBuilder &b, Location loc, Value dest,
   return dest;
 }
 
+/// The callback of forEachOutputRow: `numRows` output rows from `oh` (a
+/// constant where `ohStatic` is set).
+using OutputRowsFn = function_ref<Value(OpBuilder &, Location, Value oh,
+                                        std::optional<int64_t> ohStatic,
+                                        int64_t numRows, Value dest)>;
+
+/// Output rows [0, numOut) of a plane: rows [lo, hi), which read no
+/// padding row, as an scf.for taking `group` rows per iteration and the
+/// remainder one at a time; the others emitted with static indices.
+static Value forEachOutputRow(OpBuilder &b, Location loc, Value dest,
+                              int64_t numOut, int64_t lo, int64_t hi,
+                              int64_t group, OutputRowsFn rows) {
+  for (int64_t oh = 0; oh < lo; ++oh)
+    dest = rows(b, loc, cIdx(b, loc, oh), oh, 1, dest);
+  int64_t groupEnd = lo + (hi - lo) / group * group;
+  if (groupEnd > lo)
+    dest = scf::ForOp::create(
+               b, loc, cIdx(b, loc, lo), cIdx(b, loc, groupEnd),
+               cIdx(b, loc, group), ValueRange{dest},
+               [&](OpBuilder &nb, Location nl, Value oh, ValueRange it) {
+                 scf::YieldOp::create(
+                     nb, nl, rows(nb, nl, oh, std::nullopt, group, it[0]));
+               })
+               .getResult(0);
+  for (int64_t oh = groupEnd; oh < hi; ++oh)
+    dest = rows(b, loc, cIdx(b, loc, oh), std::nullopt, 1, dest);
+  for (int64_t oh = hi; oh < numOut; ++oh)
+    dest = rows(b, loc, cIdx(b, loc, oh), oh, 1, dest);
+  return dest;
+}
+
 /// Stride-2, 3-tap rows as pair sums (DepthwiseProblem::pairSums): output
 /// o of an 8-wide chunk takes the plane columns a + 2·o − 1, a + 2·o and
 /// a + 2·o + 1, a being the chunk's first middle tap. The sixteen
@@ -1884,7 +1915,7 @@ static Value emitDepthwise(OpBuilder &b, Location loc,
         llvm::divideFloorSigned(view.w + view.padLeft - 17, 2 * kLanes) + 1,
         jLo, vectors);
     auto pairRow = [&](OpBuilder &rb, Location rl, Value oh,
-                       std::optional<int64_t> ohStatic, Value cur) {
+                       std::optional<int64_t> ohStatic, int64_t, Value cur) {
       return forEachRowChunk(
           rb, rl, cur, kLanes, jLo, jHi, vectors, rest > 0,
           [&](OpBuilder &cb, Location cl, Value ow0,
@@ -1895,20 +1926,8 @@ static Value emitDepthwise(OpBuilder &b, Location loc,
                                           multiplier, dest);
           });
     };
-    Value rows = plane;
-    for (int64_t oh = 0; oh < ohLo; ++oh)
-      rows = pairRow(fb, loc, cIdx(fb, loc, oh), oh, rows);
-    if (ohHi > ohLo)
-      rows = scf::ForOp::create(
-                 fb, loc, cIdx(fb, loc, ohLo), cIdx(fb, loc, ohHi),
-                 cIdx(fb, loc, 1), ValueRange{rows},
-                 [&](OpBuilder &rb, Location rl, Value oh, ValueRange it) {
-                   scf::YieldOp::create(
-                       rb, rl, pairRow(rb, rl, oh, std::nullopt, it[0]));
-                 })
-                 .getResult(0);
-    for (int64_t oh = ohHi; oh < pr.oh; ++oh)
-      rows = pairRow(fb, loc, cIdx(fb, loc, oh), oh, rows);
+    Value rows =
+        forEachOutputRow(fb, loc, plane, pr.oh, ohLo, ohHi, 1, pairRow);
     return insertRows(rows);
   }
 
@@ -1936,24 +1955,8 @@ static Value emitDepthwise(OpBuilder &b, Location loc,
   };
   // The interior rows go kDepthwiseRows at a time (the input rows they
   // share read once), a remainder row after them.
-  Value rows = plane;
-  for (int64_t oh = 0; oh < ohLo; ++oh)
-    rows = emitRow(fb, loc, cIdx(fb, loc, oh), oh, 1, rows);
-  int64_t groupEnd = ohLo + (ohHi - ohLo) / kDepthwiseRows * kDepthwiseRows;
-  if (groupEnd > ohLo)
-    rows = scf::ForOp::create(
-               fb, loc, cIdx(fb, loc, ohLo), cIdx(fb, loc, groupEnd),
-               cIdx(fb, loc, kDepthwiseRows), ValueRange{rows},
-               [&](OpBuilder &rb, Location rl, Value oh, ValueRange it) {
-                 scf::YieldOp::create(rb, rl,
-                                      emitRow(rb, rl, oh, std::nullopt,
-                                              kDepthwiseRows, it[0]));
-               })
-               .getResult(0);
-  for (int64_t oh = groupEnd; oh < ohHi; ++oh)
-    rows = emitRow(fb, loc, cIdx(fb, loc, oh), std::nullopt, 1, rows);
-  for (int64_t oh = ohHi; oh < pr.oh; ++oh)
-    rows = emitRow(fb, loc, cIdx(fb, loc, oh), oh, 1, rows);
+  Value rows = forEachOutputRow(fb, loc, plane, pr.oh, ohLo, ohHi,
+                                kDepthwiseRows, emitRow);
   return insertRows(rows);
 }
 
