@@ -1388,6 +1388,39 @@ static Value depthwiseEpilogue(OpBuilder &b, Location loc,
   return v;
 }
 
+/// A depthwise accumulator of `width` lanes before its taps: the bias for
+/// f32 (integer kernels add theirs in the epilogue), else zeros.
+static Value depthwiseAccInit(OpBuilder &b, Location loc,
+                              const DepthwiseProblem &pr, Value biasScalar,
+                              int64_t width) {
+  if (biasScalar && !pr.integer)
+    return vector::BroadcastOp::create(
+        b, loc, VectorType::get({width}, b.getF32Type()), biasScalar);
+  return splat(b, loc, width, 0.0);
+}
+
+/// The plane row `d` rows below `ihBase` (the plane row of the first output
+/// row's first tap), or null where it is padding: known for a static output
+/// row `ohStatic`; the rows of the loop are all inside the plane.
+static Value depthwiseInputRow(OpBuilder &b, Location loc,
+                               const DepthwiseProblem &pr,
+                               const PlaneView &view, Value ihBase,
+                               std::optional<int64_t> ohStatic, int64_t d) {
+  if (ohStatic) {
+    int64_t ih = *ohStatic * pr.sh - view.padTop + d;
+    if (ih < 0 || ih >= view.h)
+      return Value();
+  }
+  return addIdx(b, loc, ihBase, d);
+}
+
+/// A stride-2 vector in kStride2Lanes order put back in order (the order
+/// is its own inverse).
+static Value stride2InOrder(OpBuilder &b, Location loc, Value v) {
+  SmallVector<int64_t> order(kStride2Lanes, kStride2Lanes + kLanes);
+  return vector::ShuffleOp::create(b, loc, v, v, order);
+}
+
 /// One output row segment of `widths` vectors starting at column `ow0`,
 /// for `numRows` consecutive output rows from `oh` (each input row read
 /// once for all the output rows it feeds).
@@ -1406,13 +1439,8 @@ static Value emitDepthwiseChunk(OpBuilder &b, Location loc,
   int64_t numW = widths.size();
   SmallVector<Value> accs; // [row][vector]
   for (int64_t r = 0; r < numRows; ++r)
-    for (int64_t w : widths) {
-      auto type = VectorType::get({w}, b.getF32Type());
-      accs.push_back(biasScalar && !pr.integer
-                         ? vector::BroadcastOp::create(b, loc, type, biasScalar)
-                               .getResult()
-                         : splat(b, loc, w, 0.0));
-    }
+    for (int64_t w : widths)
+      accs.push_back(depthwiseAccInit(b, loc, pr, biasScalar, w));
   Value ihBase = addIdx(b, loc, mulIdx(b, loc, oh, pr.sh), -view.padTop);
   Value iwBase = addIdx(b, loc, mulIdx(b, loc, ow0, pr.sw), -view.padLeft);
   // Input rows d = 0 .. (R−1)·sh + (kh−1)·dh below the first output row's
@@ -1430,12 +1458,8 @@ static Value emitDepthwiseChunk(OpBuilder &b, Location loc,
       continue;
     // A row of padding contributes zeros (multiplied in, as a padded
     // plane would: the same result bit for bit, NaN weights included).
-    bool padRow = false;
-    if (ohStatic) {
-      int64_t ih = *ohStatic * pr.sh - view.padTop + d;
-      padRow = ih < 0 || ih >= view.h;
-    }
-    Value ih = padRow ? Value() : addIdx(b, loc, ihBase, d);
+    Value ih = depthwiseInputRow(b, loc, pr, view, ihBase, ohStatic, d);
+    bool padRow = !ih;
     // Stride 2 inside the plane: the 2·w inputs from an even column give
     // the taps at that column (even lanes) and at the next (odd lanes),
     // so a 3-wide row loads two windows per vector, not three. (Inside:
@@ -1493,11 +1517,8 @@ static Value emitDepthwiseChunk(OpBuilder &b, Location loc,
     int64_t offset = 0;
     for (auto [u, w] : llvm::enumerate(widths)) {
     Value v = accs[r * numW + u];
-    if (permutedLanes(w, pr.sw)) {
-      // Back to the natural order (the lane order is an involution).
-      SmallVector<int64_t> order(kStride2Lanes, kStride2Lanes + kLanes);
-      v = vector::ShuffleOp::create(b, loc, v, v, order);
-    }
+    if (permutedLanes(w, pr.sw))
+      v = stride2InOrder(b, loc, v);
     v = depthwiseEpilogue(b, loc, pr, v, biasScalar, multiplier);
     dest = writeVector(b, loc, v, dest, {row, addIdx(b, loc, ow0, offset)});
     offset += w;
@@ -1740,7 +1761,6 @@ static Value emitDepthwisePairChunk(
     const PlaneView &view, Value oh, std::optional<int64_t> ohStatic, Value ow0,
     std::optional<int64_t> ow0Static, int64_t width, ArrayRef<Value> pairTaps,
     ArrayRef<Value> firstTaps, Value biasScalar, Value multiplier, Value dest) {
-  auto vt = VectorType::get({kLanes}, b.getF32Type());
   Value ihBase = addIdx(b, loc, mulIdx(b, loc, oh, pr.sh), -view.padTop);
   // Plane column of the chunk's first middle tap.
   Value a = addIdx(b, loc, mulIdx(b, loc, ow0, 2), 1 - view.padLeft);
@@ -1762,14 +1782,9 @@ static Value emitDepthwisePairChunk(
   };
   // Tap row i's plane row (null: padding, read as zeros).
   SmallVector<Value> rows;
-  for (int64_t i = 0; i < pr.kh; ++i) {
-    bool padRow = false;
-    if (ohStatic) {
-      int64_t row = *ohStatic * pr.sh - view.padTop + i * pr.dh;
-      padRow = row < 0 || row >= view.h;
-    }
-    rows.push_back(padRow ? Value() : addIdx(b, loc, ihBase, i * pr.dh));
-  }
+  for (int64_t i = 0; i < pr.kh; ++i)
+    rows.push_back(
+        depthwiseInputRow(b, loc, pr, view, ihBase, ohStatic, i * pr.dh));
   // x: the middle and last taps pair by pair; y: the first taps, from the
   // bias, one output per lane in the pair sums' order. Each tap row's
   // window from a − 2 gives y its odd lanes with one in-lane shuffle (the
@@ -1779,10 +1794,7 @@ static Value emitDepthwisePairChunk(
   SmallVector<int64_t> oddLanes;
   for (int64_t l = 0; l < kLanes; ++l)
     oddLanes.push_back(2 * kStride2Lanes[l] + 1);
-  Value y =
-      biasScalar && !pr.integer
-          ? vector::BroadcastOp::create(b, loc, vt, biasScalar).getResult()
-          : splat(b, loc, kLanes, 0.0);
+  Value y = depthwiseAccInit(b, loc, pr, biasScalar, kLanes);
   Value x[2];
   x[0] = x[1] = splat(b, loc, kLanes, 0.0);
   for (int64_t i = 0; i < pr.kh; ++i) {
@@ -1795,8 +1807,7 @@ static Value emitDepthwisePairChunk(
   }
   Value v =
       arith::AddFOp::create(b, loc, PairSumsOp::create(b, loc, x[0], x[1]), y);
-  SmallVector<int64_t> order(kStride2Lanes, kStride2Lanes + kLanes);
-  v = vector::ShuffleOp::create(b, loc, v, v, order);
+  v = stride2InOrder(b, loc, v);
   if (width < kLanes) {
     SmallVector<int64_t> first;
     for (int64_t l = 0; l < width; ++l)
