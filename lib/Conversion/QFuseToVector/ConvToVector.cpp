@@ -96,6 +96,24 @@ static Value mulIdx(OpBuilder &b, Location loc, Value a, int64_t c) {
   return arith::MulIOp::create(b, loc, a, cIdx(b, loc, c));
 }
 
+/// The body of forCarrying: the next value from the induction variable and
+/// the current one.
+using CarriedBody = function_ref<Value(OpBuilder &, Location, Value, Value)>;
+
+/// An scf.for over [from, to) by `step` that carries one value from `init`
+/// through `body`; its result. (Most of the kernels' loops thread one
+/// tensor, the destination, through their iterations.)
+static Value forCarrying(OpBuilder &b, Location loc, int64_t from, int64_t to,
+                         int64_t step, Value init, CarriedBody body) {
+  return scf::ForOp::create(
+             b, loc, cIdx(b, loc, from), cIdx(b, loc, to), cIdx(b, loc, step),
+             ValueRange{init},
+             [&](OpBuilder &nb, Location nl, Value iv, ValueRange it) {
+               scf::YieldOp::create(nb, nl, body(nb, nl, iv, it[0]));
+             })
+      .getResult(0);
+}
+
 /// A 1-D in-bounds read of `width` elements at `indices` (last index
 /// innermost).
 static Value readVector(OpBuilder &b, Location loc, Value source,
@@ -950,16 +968,11 @@ static Value emitDense(OpBuilder &b, Location loc, const DenseProblem &pr,
     };
     for (size_t i = 0; i <= t.rowTiles.size(); ++i) {
       if (i == t.rowLoopIndex && t.rowLoopEnd > t.rowLoopBegin)
-        cur = scf::ForOp::create(
-                  tb, tl, cIdx(tb, tl, t.rowLoopBegin),
-                  cIdx(tb, tl, t.rowLoopEnd), cIdx(tb, tl, t.pixels),
-                  ValueRange{cur},
-                  [&](OpBuilder &lb, Location ll, Value col0, ValueRange lit) {
-                    scf::YieldOp::create(
-                        lb, ll,
-                        tileAt(lb, ll, col0, std::nullopt, t.pixels, lit[0]));
-                  })
-                  .getResult(0);
+        cur = forCarrying(tb, tl, t.rowLoopBegin, t.rowLoopEnd, t.pixels, cur,
+                          [&](OpBuilder &lb, Location ll, Value col0, Value c) {
+                            return tileAt(lb, ll, col0, std::nullopt, t.pixels,
+                                          c);
+                          });
       if (i == t.rowTiles.size())
         break;
       auto [col0, w] = t.rowTiles[i];
@@ -979,28 +992,17 @@ static Value emitDense(OpBuilder &b, Location loc, const DenseProblem &pr,
         [&](OpBuilder &fb, Value n, Value cb, Value slice) {
           Value zero = cIdx(fb, loc, 0);
           if (rowTiled)
-            return scf::ForOp::create(
-                       fb, loc, zero, cIdx(fb, loc, pr.out[0]),
-                       cIdx(fb, loc, 1), ValueRange{slice},
-                       [&](OpBuilder &tb, Location tl, Value row,
-                           ValueRange it) {
-                         scf::YieldOp::create(
-                             tb, tl,
-                             emitRowTiles(tb, tl, n, cb, row, zero, true,
-                                          it[0]));
-                       })
-                .getResult(0);
-          if (numTiles > 0) {
-            auto tiles = scf::ForOp::create(
-                fb, loc, zero, cIdx(fb, loc, numTiles * P), cIdx(fb, loc, P),
-                ValueRange{slice},
-                [&](OpBuilder &tb, Location tl, Value q0, ValueRange it) {
-                  scf::YieldOp::create(
-                      tb, tl,
-                      emitTile(tb, tl, pr, n, cb, q0, P, it[0], {}, zero, q0));
+            return forCarrying(
+                fb, loc, 0, pr.out[0], 1, slice,
+                [&](OpBuilder &tb, Location tl, Value row, Value cur) {
+                  return emitRowTiles(tb, tl, n, cb, row, zero, true, cur);
                 });
-            slice = tiles.getResult(0);
-          }
+          if (numTiles > 0)
+            slice = forCarrying(
+                fb, loc, 0, numTiles * P, P, slice,
+                [&](OpBuilder &tb, Location tl, Value q0, Value cur) {
+                  return emitTile(tb, tl, pr, n, cb, q0, P, cur, {}, zero, q0);
+                });
           if (rem) {
             Value q0 = cIdx(fb, loc, numTiles * P);
             slice = emitTile(fb, loc, pr, n, cb, q0, rem, slice, {}, zero, q0);
@@ -1018,17 +1020,12 @@ static Value emitDense(OpBuilder &b, Location loc, const DenseProblem &pr,
                          mulIdx(fb, loc, row, pr.out[1]), pr.out[1]);
         },
         [&](OpBuilder &fb, Value n, Value row, Value slice) {
-          return scf::ForOp::create(
-                     fb, loc, cIdx(fb, loc, 0), cIdx(fb, loc, numCb),
-                     cIdx(fb, loc, 1), ValueRange{slice},
-                     [&](OpBuilder &bb, Location bl, Value cb, ValueRange it) {
-                       scf::YieldOp::create(
-                           bb, bl,
-                           emitRowTiles(bb, bl, n, cb, row,
-                                        mulIdx(bb, bl, cb, cot), false,
-                                        it[0]));
-                     })
-              .getResult(0);
+          return forCarrying(
+              fb, loc, 0, numCb, 1, slice,
+              [&](OpBuilder &bb, Location bl, Value cb, Value cur) {
+                return emitRowTiles(bb, bl, n, cb, row, mulIdx(bb, bl, cb, cot),
+                                    false, cur);
+              });
         });
   }
 
@@ -1050,24 +1047,18 @@ static Value emitDense(OpBuilder &b, Location loc, const DenseProblem &pr,
                          mulIdx(fb, loc, t, group * P), group * P);
         },
         [&](OpBuilder &fb, Value n, Value t, Value slice) {
-          Value qBase = mulIdx(fb, loc, t, group * P), zero = cIdx(fb, loc, 0);
-          auto blocks = scf::ForOp::create(
-              fb, loc, zero, cIdx(fb, loc, numCb), cIdx(fb, loc, 1),
-              ValueRange{slice},
-              [&](OpBuilder &bb, Location bl, Value cb, ValueRange bit) {
-                auto tiles = scf::ForOp::create(
-                    bb, bl, cIdx(bb, bl, 0), cIdx(bb, bl, group * P),
-                    cIdx(bb, bl, P), bit,
-                    [&](OpBuilder &tb, Location tl, Value qo, ValueRange it) {
+          Value qBase = mulIdx(fb, loc, t, group * P);
+          return forCarrying(
+              fb, loc, 0, numCb, 1, slice,
+              [&](OpBuilder &bb, Location bl, Value cb, Value blk) {
+                return forCarrying(
+                    bb, bl, 0, group * P, P, blk,
+                    [&](OpBuilder &tb, Location tl, Value qo, Value cur) {
                       Value q0 = arith::AddIOp::create(tb, tl, qBase, qo);
-                      scf::YieldOp::create(
-                          tb, tl,
-                          emitTile(tb, tl, pr, n, cb, q0, P, it[0], {},
-                                   mulIdx(tb, tl, cb, cot), qo));
+                      return emitTile(tb, tl, pr, n, cb, q0, P, cur, {},
+                                      mulIdx(tb, tl, cb, cot), qo);
                     });
-                scf::YieldOp::create(bb, bl, tiles.getResults());
               });
-          return blocks.getResult(0);
         });
   if (rem) {
     Value q0 = cIdx(b, loc, numTiles * P);
@@ -1534,17 +1525,12 @@ static Value writeRowChunks(
     int64_t width,
     function_ref<Value(OpBuilder &, Location, Value, int64_t)> value) {
   int64_t full = width / kLanes, tail = width % kLanes;
-  if (full > 0) {
-    auto loop = scf::ForOp::create(
-        b, loc, cIdx(b, loc, col0), cIdx(b, loc, col0 + full * kLanes),
-        cIdx(b, loc, kLanes), ValueRange{dest},
-        [&](OpBuilder &nb, Location nl, Value col, ValueRange it) {
-          scf::YieldOp::create(nb, nl,
-                               writeVector(nb, nl, value(nb, nl, col, kLanes),
-                                           it[0], {row, col}));
-        });
-    dest = loop.getResult(0);
-  }
+  if (full > 0)
+    dest = forCarrying(b, loc, col0, col0 + full * kLanes, kLanes, dest,
+                       [&](OpBuilder &nb, Location nl, Value col, Value cur) {
+                         return writeVector(nb, nl, value(nb, nl, col, kLanes),
+                                            cur, {row, col});
+                       });
   if (tail) {
     Value col = cIdx(b, loc, col0 + full * kLanes);
     dest = writeVector(b, loc, value(b, loc, col, tail), dest, {row, col});
@@ -1576,17 +1562,10 @@ static Value padPlane(OpBuilder &b, Location loc, int64_t h, int64_t w,
     return arith::ConstantOp::create(nb, nl, nb.getZeroAttr(vt));
   };
   auto rows = [&](Value dest, int64_t from, int64_t to,
-                  function_ref<Value(OpBuilder &, Location, Value, Value)> body)
-      -> Value {
+                  CarriedBody body) -> Value {
     if (from >= to)
       return dest;
-    return scf::ForOp::create(
-               b, loc, cIdx(b, loc, from), cIdx(b, loc, to), cIdx(b, loc, 1),
-               ValueRange{dest},
-               [&](OpBuilder &nb, Location nl, Value r, ValueRange it) {
-                 scf::YieldOp::create(nb, nl, body(nb, nl, r, it[0]));
-               })
-        .getResult(0);
+    return forCarrying(b, loc, from, to, 1, dest, body);
   };
   auto zeroRow = [&](OpBuilder &nb, Location nl, Value r, Value d) {
     return writeRowChunks(nb, nl, d, r, 0, wp, zeros);
@@ -1693,14 +1672,10 @@ static Value forEachRowChunk(OpBuilder &b, Location loc, Value dest,
   for (int64_t k = 0; k < lo; ++k)
     staticChunk(k, false);
   if (hi > lo)
-    dest = scf::ForOp::create(
-               b, loc, cIdx(b, loc, lo * step), cIdx(b, loc, hi * step),
-               cIdx(b, loc, step), ValueRange{dest},
-               [&](OpBuilder &nb, Location nl, Value ow0, ValueRange it) {
-                 scf::YieldOp::create(
-                     nb, nl, chunk(nb, nl, ow0, std::nullopt, false, it[0]));
-               })
-               .getResult(0);
+    dest = forCarrying(b, loc, lo * step, hi * step, step, dest,
+                       [&](OpBuilder &nb, Location nl, Value ow0, Value cur) {
+                         return chunk(nb, nl, ow0, std::nullopt, false, cur);
+                       });
   for (int64_t k = hi; k < full; ++k)
     staticChunk(k, false);
   if (tail)
@@ -1724,14 +1699,10 @@ static Value forEachOutputRow(OpBuilder &b, Location loc, Value dest,
     dest = rows(b, loc, cIdx(b, loc, oh), oh, 1, dest);
   int64_t groupEnd = lo + (hi - lo) / group * group;
   if (groupEnd > lo)
-    dest = scf::ForOp::create(
-               b, loc, cIdx(b, loc, lo), cIdx(b, loc, groupEnd),
-               cIdx(b, loc, group), ValueRange{dest},
-               [&](OpBuilder &nb, Location nl, Value oh, ValueRange it) {
-                 scf::YieldOp::create(
-                     nb, nl, rows(nb, nl, oh, std::nullopt, group, it[0]));
-               })
-               .getResult(0);
+    dest = forCarrying(b, loc, lo, groupEnd, group, dest,
+                       [&](OpBuilder &nb, Location nl, Value oh, Value cur) {
+                         return rows(nb, nl, oh, std::nullopt, group, cur);
+                       });
   for (int64_t oh = groupEnd; oh < hi; ++oh)
     dest = rows(b, loc, cIdx(b, loc, oh), std::nullopt, 1, dest);
   for (int64_t oh = hi; oh < numOut; ++oh)
