@@ -34,6 +34,8 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -94,6 +96,15 @@ cl::list<int> threadCounts("num-threads",
                            cl::cat(category));
 cl::opt<std::string> forms("forms", cl::desc("fused, unfused or both"),
                            cl::init("both"), cl::cat(category));
+cl::opt<std::string> layouts(
+    "layouts",
+    cl::desc("nchw, blocked or both (the default): blocked adds rows for the "
+             "fused depthwise layers with qfuse's activations in 8-channel "
+             "blocks (nChw8c, [N, C/8, H, W, 8]), as oneDNN's are in every "
+             "row; the qfuse function then unpacks its input and packs its "
+             "result (linalg.unpack / linalg.pack), which its kernel reads "
+             "and writes in place"),
+    cl::init("both"), cl::cat(category));
 cl::opt<unsigned> repeat("repeat",
                          cl::desc("Timed runs per measurement (best of N)"),
                          cl::init(5), cl::cat(category));
@@ -220,8 +231,21 @@ Data makeData(const Layer &l, int64_t n) {
   return d;
 }
 
+/// [N, C, H, W] as 8-channel blocks, [N, C/8, H, W, 8] (nChw8c).
+SmallVector<int64_t> blockedShape(ArrayRef<int64_t> nchw) {
+  return {nchw[0], nchw[1] / 8, nchw[2], nchw[3], 8};
+}
+
+/// Element i of an NCHW tensor of `shape` at its nChw8c position.
+size_t blockedIndex(ArrayRef<int64_t> shape, size_t i) {
+  int64_t hw = shape[2] * shape[3], chw = shape[1] * hw;
+  int64_t n = i / chw, c = i / hw % shape[1], p = i % hw;
+  return ((n * (shape[1] / 8) + c / 8) * hw + p) * 8 + c % 8;
+}
+
 OwningOpRef<ModuleOp> buildModule(MLIRContext &ctx, const Layer &l,
-                                  const Data &d, bool fused) {
+                                  const Data &d, bool fused,
+                                  bool blocked = false) {
   OpBuilder b(&ctx);
   Location loc = b.getUnknownLoc();
   auto module = ModuleOp::create(loc);
@@ -229,8 +253,22 @@ OwningOpRef<ModuleOp> buildModule(MLIRContext &ctx, const Layer &l,
   Type f32 = b.getF32Type();
   auto xType = RankedTensorType::get({d.n, l.c, l.h, l.w}, f32);
   auto yType = RankedTensorType::get({d.n, l.k, d.oh, d.ow}, f32);
-  auto fn = func::FuncOp::create(b, loc, "f", b.getFunctionType({xType}, {yType}));
+  auto argType =
+      blocked ? RankedTensorType::get(blockedShape(xType.getShape()), f32)
+              : xType;
+  auto resultType =
+      blocked ? RankedTensorType::get(blockedShape(yType.getShape()), f32)
+              : yType;
+  auto fn = func::FuncOp::create(b, loc, "f",
+                                 b.getFunctionType({argType}, {resultType}));
   b.setInsertionPointToStart(fn.addEntryBlock());
+  SmallVector<int64_t> channels = {1};
+  SmallVector<OpFoldResult> eight = {b.getIndexAttr(8)};
+  Value x = fn.getArgument(0);
+  if (blocked)
+    x = linalg::UnPackOp::create(
+        b, loc, x, tensor::EmptyOp::create(b, loc, xType.getShape(), f32),
+        channels, eight);
   auto cst = [&](ArrayRef<int64_t> shape, const std::vector<float> &v) -> Value {
     return arith::ConstantOp::create(
         b, loc, DenseElementsAttr::get(RankedTensorType::get(shape, f32),
@@ -242,16 +280,20 @@ OwningOpRef<ModuleOp> buildModule(MLIRContext &ctx, const Layer &l,
   };
   auto act = ActivationKindAttr::get(&ctx, fused ? ActivationKind::relu
                                                  : ActivationKind::none);
-  Value y = ConvOp::create(b, loc, yType, fn.getArgument(0), w,
-                           fused ? cst({l.k}, d.bias) : Value(), geo(l.stride, 2),
-                           geo(l.pad, 4), geo(1, 2), b.getI64IntegerAttr(l.groups),
-                           act, FloatAttr(), FloatAttr());
+  Value y = ConvOp::create(
+      b, loc, yType, x, w, fused ? cst({l.k}, d.bias) : Value(),
+      geo(l.stride, 2), geo(l.pad, 4), geo(1, 2), b.getI64IntegerAttr(l.groups),
+      act, FloatAttr(), FloatAttr());
   if (!fused) {
     y = BatchNormOp::create(b, loc, yType, y, cst({l.k}, d.mean),
                             cst({l.k}, d.var), cst({l.k}, d.gamma),
                             cst({l.k}, d.beta), b.getF64FloatAttr(d.eps));
     y = ReluOp::create(b, loc, y);
   }
+  if (blocked)
+    y = linalg::PackOp::create(
+        b, loc, y, tensor::EmptyOp::create(b, loc, resultType.getShape(), f32),
+        channels, eight);
   func::ReturnOp::create(b, loc, y);
   return module;
 }
@@ -674,12 +716,29 @@ int main(int argc, char **argv) {
         continue;
       Data d = makeData(l, n);
       double flops = 2.0 * n * l.k * d.oh * d.ow * (l.c / l.groups) * l.kh * l.kh;
-      for (bool fused : {true, false}) {
-        if ((fused && forms == "unfused") || (!fused && forms == "fused"))
-          continue;
-        OwningOpRef<ModuleOp> module = buildModule(ctx, l, d, fused);
-        HostTensor x(DType::F32, {n, l.c, l.h, l.w});
-        std::memcpy(x.data(), d.x.data(), d.x.size() * sizeof(float));
+      // (fused, blocked): the NCHW forms, then the depthwise layers' fused
+      // form on 8-channel blocks.
+      SmallVector<std::pair<bool, bool>> variants;
+      if (layouts != "blocked") {
+        if (forms != "unfused")
+          variants.push_back({true, false});
+        if (forms != "fused")
+          variants.push_back({false, false});
+      }
+      if (layouts != "nchw" && forms != "unfused" && !onCuda &&
+          l.groups == l.c && l.c == l.k && l.c % 8 == 0)
+        variants.push_back({true, true});
+      for (auto [fused, blocked] : variants) {
+        OwningOpRef<ModuleOp> module = buildModule(ctx, l, d, fused, blocked);
+        SmallVector<int64_t> xShape = {n, l.c, l.h, l.w};
+        HostTensor x(DType::F32, blocked ? blockedShape(xShape) : xShape);
+        if (blocked) {
+          auto *xb = static_cast<float *>(x.data());
+          for (size_t i = 0; i < d.x.size(); ++i)
+            xb[blockedIndex(xShape, i)] = d.x[i];
+        } else {
+          std::memcpy(x.data(), d.x.data(), d.x.size() * sizeof(float));
+        }
         SmallVector<HostTensor> results;
         if (onCuda) {
           llvm::Expected<double> qTime = timeQfuseCuda(*module, x, results);
@@ -713,18 +772,27 @@ int main(int argc, char **argv) {
           std::string impl;
           auto [qMs, dnnlMs] = runOneDNN(
               l, d, fused, [&] { runQfuse(**jit, x, results); }, ref, impl);
+          if (blocked) {
+            // oneDNN's NCHW result in qfuse's blocks, to compare.
+            std::vector<float> plain = std::move(ref);
+            ref.resize(plain.size());
+            for (size_t i = 0; i < plain.size(); ++i)
+              ref[blockedIndex({n, l.k, d.oh, d.ow}, i)] = plain[i];
+          }
           double relErr = maxRelErr(results[0], ref);
           llvm::outs() << llvm::formatv(
-              "{{\"layer\":\"{0}\", \"form\":\"{1}\", \"dtype\":\"f32\", "
+              "{{\"layer\":\"{0}\", \"form\":\"{1}\", \"layout\":\"{13}\", "
+              "\"dtype\":\"f32\", "
               "\"batch\":{2}, \"threads\":{3}, \"qfuse_ms\":{4:F3}, "
               "\"onednn_ms\":{5:F3}, \"ratio\":{6:F2}, \"gflops\":{7:F2}, "
               "\"onednn_gflops\":{8:F2}, \"max_rel_err\":{9:E2}, "
               "\"onednn_impl\":\"{10}\", \"onednn_isa\":\"{11}\", "
               "\"peak_fraction\":{12:F2}}\n",
               l.name, fused ? "fused" : "unfused", n, t, qMs, dnnlMs,
-              qMs / dnnlMs, flops / qMs * 1e-6, flops / dnnlMs * 1e-6,
-              relErr, impl, effectiveIsa(),
-              peak > 0 ? flops / qMs * 1e-6 / (peak * t) : 0.0);
+              qMs / dnnlMs, flops / qMs * 1e-6, flops / dnnlMs * 1e-6, relErr,
+              impl, effectiveIsa(),
+              peak > 0 ? flops / qMs * 1e-6 / (peak * t) : 0.0,
+              blocked ? "nChw8c" : "nchw");
           llvm::outs().flush();
         }
       }

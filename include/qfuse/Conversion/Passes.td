@@ -28,6 +28,11 @@ def ConvertQFuseToLinalg : Pass<"convert-qfuse-to-linalg"> {
       activation. Where γ = 0 the channel uses k = 1, so its output is β
       rather than PyTorch's NaN.
 
+    `linalg.pack` / `linalg.unpack` left in the function (channel-blocked
+    activations around an op that no vector kernel took in) become a
+    transpose with an expand or collapse of the blocked dimension
+    (`linalg::lowerPack` / `lowerUnPack`), so that they bufferize.
+
     f16 and bf16 convolutions and linears accumulate in f32; fake_quant and
     batch_norm compute in f32 (f64 for f64 tensors). An op that cannot be
     lowered (dynamic shapes on a conv, conv_transpose, linear or QAT op) is left in place
@@ -116,6 +121,18 @@ def ConvertQFuseToVector : Pass<"convert-qfuse-to-vector"> {
       (middle and last taps, pair by pair) plus, two columns earlier, the
       odd columns picked by one `vshufps` per tap row times w0 (first
       taps), then one `qfuse.pair_sums` per 8 outputs.
+    * Depthwise 2-D f32 convolutions on channel-blocked activations: where
+      the input is a `linalg.unpack` from 8-channel blocks (nChw8c,
+      `[N, C/8, H, W, 8]`: `inner_dims_pos = [1]`, `inner_tiles = [8]`,
+      every block full) and the result's only use is the matching
+      `linalg.pack`, the kernel reads and writes the blocks and both
+      relayouts go. A vector is one pixel's 8 channels, so a tap is one FMA
+      by its 8 weights at any stride, without shuffles; 4 adjacent output
+      pixels per register tile read each input column once; rows and column
+      tiles on the padding are static and multiply zeros there;
+      `scf.forall` over (image, block). MobileNetV2's 3×3/2 on 112×112×96:
+      0.085 against 0.125 ms on planar data (oneDNN, on the same blocks:
+      0.116).
     * Linear layers: the dense kernel with the batch rows as pixels, stored
       row-major.
     * Transposed convolutions with a constant weight. Strided ones with

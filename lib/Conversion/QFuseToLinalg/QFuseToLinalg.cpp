@@ -19,6 +19,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
@@ -1032,7 +1033,30 @@ struct ConvertQFuseToLinalgPass
     config.allowPatternRollback = false;
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns), config)))
-      signalPassFailure();
+      return signalPassFailure();
+    // Relayouts that no kernel took in (channel-blocked activations around
+    // an op left to the generic loops) as pad/expand/transpose and back,
+    // which bufferize.
+    SmallVector<Operation *> relayouts;
+    getOperation()->walk([&](Operation *op) {
+      if (isa<linalg::PackOp, linalg::UnPackOp>(op))
+        relayouts.push_back(op);
+    });
+    IRRewriter rewriter(&getContext());
+    for (Operation *op : relayouts) {
+      rewriter.setInsertionPoint(op);
+      bool lowered =
+          isa<linalg::PackOp>(op)
+              ? succeeded(linalg::lowerPack(rewriter, cast<linalg::PackOp>(op)))
+              : succeeded(
+                    linalg::lowerUnPack(rewriter, cast<linalg::UnPackOp>(op)));
+      if (!lowered) {
+        op->emitError() << "'" << op->getName()
+                        << "' could not be lowered to pad, expand_shape and "
+                           "transpose (or back)";
+        return signalPassFailure();
+      }
+    }
   }
 };
 

@@ -1943,6 +1943,187 @@ static Value emitDepthwise(OpBuilder &b, Location loc,
 }
 
 //===----------------------------------------------------------------------===//
+// Depthwise kernel on channel-blocked activations
+//===----------------------------------------------------------------------===//
+
+/// Output pixels per register tile of the channel-blocked depthwise kernel:
+/// 4 accumulators beside a 3×3 kernel's 9 tap vectors and the input.
+constexpr int64_t kBlockedPixels = 4;
+
+/// Whether `op` (a linalg.pack or linalg.unpack) moves between NCHW and
+/// channel blocks of kLanes, [N, C/8, H, W, 8] (nChw8c, the layout of
+/// oneDNN's depthwise kernels): inner dimension 1 in tiles of kLanes, the
+/// outer dimensions in order, every block full.
+template <typename RelayoutOp>
+static bool isChannelBlocking(RelayoutOp op, RankedTensorType plain) {
+  ArrayRef<int64_t> perm = op.getOuterDimsPerm();
+  for (auto [i, p] : llvm::enumerate(perm))
+    if (p != static_cast<int64_t>(i))
+      return false;
+  return plain.getRank() == 4 && plain.hasStaticShape() &&
+         plain.getDimSize(1) % kLanes == 0 &&
+         op.getInnerDimsPos() == ArrayRef<int64_t>{1} &&
+         op.getStaticInnerTiles() == ArrayRef<int64_t>{kLanes};
+}
+
+/// The channel-blocked source of `v` when it is one (a linalg.unpack from
+/// nChw8c), else null.
+static linalg::UnPackOp blockedSource(Value v) {
+  auto unpack = v.getDefiningOp<linalg::UnPackOp>();
+  if (!unpack || !isChannelBlocking(unpack, unpack.getDestType()))
+    return {};
+  return unpack;
+}
+
+/// The one use of `v` when it puts `v` into channel blocks (a linalg.pack
+/// to nChw8c), else null.
+static linalg::PackOp blockedUse(Value v) {
+  if (!v.hasOneUse())
+    return {};
+  auto pack = dyn_cast<linalg::PackOp>(*v.getUsers().begin());
+  if (!pack || pack.getSource() != v ||
+      !isChannelBlocking(pack, pack.getSourceType()))
+    return {};
+  return pack;
+}
+
+/// Depthwise convolution from and to channel-blocked activations: `x5` and
+/// the result are [N, C/8, H, W, 8]. Each vector holds one pixel's 8
+/// channels, so a tap is one FMA of an input vector by that tap's 8 weights
+/// (gathered once per block), with no shuffle at any stride; a register
+/// tile is kBlockedPixels adjacent output pixels, whose taps read each
+/// input column once (at stride 2, 9 reads per row for 4 pixels' 12 taps).
+/// Rows and column tiles that touch the padding are emitted with static
+/// indices and multiply zeros there, as the padded convolution does (so a
+/// NaN weight still gives NaN at the edges); the others run in loops.
+/// Per accumulator the taps go in the generic order (bias, then row by row,
+/// left to right).
+static Value emitBlockedDepthwise(OpBuilder &b, Location loc,
+                                  const DepthwiseProblem &pr, Value x5,
+                                  Value out5) {
+  auto f32 = b.getF32Type();
+  auto vt = VectorType::get({kLanes}, f32);
+  auto inType = cast<RankedTensorType>(x5.getType());
+  int64_t h = inType.getDimSize(2), w = inType.getDimSize(3);
+  int64_t blocks = pr.channels / kLanes;
+  int64_t padTop = pr.pad[0], padLeft = pr.pad[1];
+  auto forall = scf::ForallOp::create(
+      b, loc,
+      ArrayRef<OpFoldResult>{b.getIndexAttr(pr.batch), b.getIndexAttr(blocks)},
+      ValueRange{out5}, std::nullopt);
+  OpBuilder fb = OpBuilder::atBlockBegin(forall.getBody());
+  Value n = forall.getInductionVar(0), cb = forall.getInductionVar(1);
+  Value shared = forall.getRegionIterArgs()[0];
+  SmallVector<OpFoldResult> ones(5, fb.getIndexAttr(1));
+  auto blockOf =
+      [&](Value src, int64_t rows,
+          int64_t cols) -> std::pair<Value, SmallVector<OpFoldResult>> {
+    SmallVector<OpFoldResult> sizes = {
+        fb.getIndexAttr(1), fb.getIndexAttr(1), fb.getIndexAttr(rows),
+        fb.getIndexAttr(cols), fb.getIndexAttr(kLanes)};
+    return {tensor::ExtractSliceOp::create(
+                fb, loc, RankedTensorType::get({rows, cols, kLanes}, f32), src,
+                ArrayRef<OpFoldResult>{n, cb, fb.getIndexAttr(0),
+                                       fb.getIndexAttr(0), fb.getIndexAttr(0)},
+                sizes, ones),
+            sizes};
+  };
+  Value input = blockOf(x5, h, w).first;
+  auto [plane, outSizes] = blockOf(shared, pr.oh, pr.ow);
+  // The taps' weight vectors (lane l: channel 8·cb + l) and the bias.
+  Value c0 = mulIdx(fb, loc, cb, kLanes), zero = cIdx(fb, loc, 0);
+  SmallVector<Value> taps;
+  for (int64_t i = 0; i < pr.kh; ++i)
+    for (int64_t j = 0; j < pr.kw; ++j) {
+      SmallVector<Value> lanes;
+      for (int64_t l = 0; l < kLanes; ++l)
+        lanes.push_back(tensor::ExtractOp::create(
+            fb, loc, pr.weight,
+            ValueRange{addIdx(fb, loc, c0, l), zero, cIdx(fb, loc, i),
+                       cIdx(fb, loc, j)}));
+      taps.push_back(vector::FromElementsOp::create(fb, loc, vt, lanes));
+    }
+  Value bias = pr.bias ? readVector(fb, loc, pr.bias, {c0}, kLanes)
+                       : splat(fb, loc, kLanes, 0.0);
+
+  // Rows [ohLo, ohHi) and column tiles [tLo, tHi) read no padding.
+  int64_t ohLo = std::min(pr.oh, llvm::divideCeilSigned(padTop, pr.sh));
+  int64_t ohHi = std::clamp<int64_t>(
+      llvm::divideFloorSigned(h - 1 + padTop - (pr.kh - 1) * pr.dh, pr.sh) + 1,
+      ohLo, pr.oh);
+  int64_t tilePx = kBlockedPixels, fullTiles = pr.ow / tilePx,
+          tail = pr.ow % tilePx;
+  int64_t reach = (tilePx - 1) * pr.sw + (pr.kw - 1) * pr.dw;
+  int64_t tLo =
+      std::min(fullTiles, llvm::divideCeilSigned(padLeft, tilePx * pr.sw));
+  int64_t tHi = std::clamp<int64_t>(
+      llvm::divideFloorSigned(w - 1 + padLeft - reach, tilePx * pr.sw) + 1, tLo,
+      fullTiles);
+  auto tile = [&](OpBuilder &cb2, Location cl, Value oh,
+                  std::optional<int64_t> ohStatic, Value ow0,
+                  std::optional<int64_t> owStatic, int64_t pixels, Value dest) {
+    SmallVector<Value> acc(pixels, bias);
+    Value zeros = splat(cb2, cl, kLanes, 0.0);
+    Value ihBase = addIdx(cb2, cl, mulIdx(cb2, cl, oh, pr.sh), -padTop);
+    Value iwBase = addIdx(cb2, cl, mulIdx(cb2, cl, ow0, pr.sw), -padLeft);
+    int64_t cols = (pixels - 1) * pr.sw + (pr.kw - 1) * pr.dw + 1;
+    for (int64_t i = 0; i < pr.kh; ++i) {
+      bool rowPad = false;
+      if (ohStatic) {
+        int64_t ih = *ohStatic * pr.sh - padTop + i * pr.dh;
+        rowPad = ih < 0 || ih >= h;
+      }
+      for (int64_t c = 0; c < cols; ++c) {
+        SmallVector<std::pair<int64_t, int64_t>> uses; // (pixel, tap column)
+        for (int64_t p = 0; p < pixels; ++p)
+          if (c >= p * pr.sw && (c - p * pr.sw) % pr.dw == 0 &&
+              (c - p * pr.sw) / pr.dw < pr.kw)
+            uses.push_back({p, (c - p * pr.sw) / pr.dw});
+        if (uses.empty())
+          continue;
+        bool colPad = false;
+        if (owStatic) {
+          int64_t iw = *owStatic * pr.sw - padLeft + c;
+          colPad = iw < 0 || iw >= w;
+        }
+        Value v = rowPad || colPad
+                      ? zeros
+                      : readVector(cb2, cl, input,
+                                   {addIdx(cb2, cl, ihBase, i * pr.dh),
+                                    addIdx(cb2, cl, iwBase, c), zero},
+                                   kLanes);
+        for (auto [p, j] : uses)
+          acc[p] =
+              vector::FMAOp::create(cb2, cl, v, taps[i * pr.kw + j], acc[p]);
+      }
+    }
+    for (int64_t p = 0; p < pixels; ++p)
+      dest = writeVector(cb2, cl, activate(cb2, cl, acc[p], pr.act), dest,
+                         {oh, addIdx(cb2, cl, ow0, p), zero});
+    return dest;
+  };
+  Value rows = forEachOutputRow(
+      fb, loc, plane, pr.oh, ohLo, ohHi, 1,
+      [&](OpBuilder &rb, Location rl, Value oh, std::optional<int64_t> ohStatic,
+          int64_t, Value cur) {
+        return forEachRowChunk(
+            rb, rl, cur, tilePx, tLo, tHi, fullTiles, tail > 0,
+            [&](OpBuilder &cb2, Location cl, Value ow0,
+                std::optional<int64_t> first, bool isTail, Value dest) {
+              return tile(cb2, cl, oh, ohStatic, ow0, first,
+                          isTail ? tail : tilePx, dest);
+            });
+      });
+  OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(
+      tb, loc, rows, shared,
+      ArrayRef<OpFoldResult>{n, cb, tb.getIndexAttr(0), tb.getIndexAttr(0),
+                             tb.getIndexAttr(0)},
+      outSizes, ones);
+  return forall.getResult(0);
+}
+
+//===----------------------------------------------------------------------===//
 // Patterns
 //===----------------------------------------------------------------------===//
 
@@ -2291,6 +2472,25 @@ static LogicalResult lowerConv(ConvOp op, const Options &opts) {
                         getFusedActivation(op)};
     pr.outElt = b.getF32Type();
     pr.pairSums = opts.depthwisePairSums;
+    // Channel-blocked in and out (a linalg.unpack from nChw8c before, a
+    // linalg.pack to it after): the blocked kernel reads and writes the
+    // blocks, and neither relayout is left to run.
+    linalg::UnPackOp unpack = blockedSource(op.getInput());
+    linalg::PackOp pack = blockedUse(op.getResult());
+    if (unpack && pack) {
+      Value empty = tensor::EmptyOp::create(
+          b, loc, pack.getDestType().getShape(), b.getF32Type());
+      pack.getResult().replaceAllUsesWith(
+          emitBlockedDepthwise(b, loc, pr, unpack.getSource(), empty));
+      pack.erase();
+      remarkTaken(op, "depthwise vector kernel on channel-blocked activations "
+                      "(nChw8c in and out): 4 pixels of 8 channels per "
+                      "register tile");
+      op.erase();
+      if (unpack.getResult().use_empty())
+        unpack.erase();
+      return success();
+    }
     Value empty =
         tensor::EmptyOp::create(b, loc, outType.getShape(), b.getF32Type());
     op.replaceAllUsesWith(emitDepthwise(b, loc, pr, empty));

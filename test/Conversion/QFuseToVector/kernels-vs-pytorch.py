@@ -203,6 +203,99 @@ conv_case("depthwise 3x3/2 deinterleaved (depthwise-pair-sums=false)",
           [1, 1, 1, 1], 1, 3, act="relu6", lowering="depthwise-pair-sums=false")
 
 
+# Channel-blocked activations (nChw8c, [N, C/8, H, W, 8]): a depthwise conv
+# between a linalg.unpack from the blocks and a linalg.pack back takes the
+# blocked kernel, which reads and writes the blocks in place. The generic
+# lowering's reference runs the relayouts as loops (pad / expand / transpose).
+BLOCKED = DW + " on channel-blocked activations (nChw8c in and out)"
+
+
+def to_blocks(a):
+    n, c, h, w = a.shape
+    return np.ascontiguousarray(
+        a.reshape(n, c // 8, 8, h, w).transpose(0, 1, 3, 4, 2))
+
+
+def blocked_mlir(mlir, x_shape, y_shape):
+    """`mlir` (conv_problem's function) with its input and result in blocks:
+    the first argument unpacked before the conv, the result packed after."""
+    x4, y4 = tt(x_shape), tt(y_shape)
+    x5 = tt(to_blocks(np.zeros(x_shape, np.float32)).shape)
+    y5 = tt(to_blocks(np.zeros(y_shape, np.float32)).shape)
+    head, body = mlir.split("{\n", 1)
+    head = head.replace(f"%a0: {x4}", f"%x5: {x5}").replace(f"-> {y4}",
+                                                             f"-> {y5}")
+    body = body.replace(f"  return %0 : {y4}", (
+        f"  %ey = tensor.empty() : {y5}\n"
+        f"  %y5 = linalg.pack %0 inner_dims_pos = [1] inner_tiles = [8] into "
+        f"%ey : {y4} -> {y5}\n  return %y5 : {y5}"))
+    return (head + "{\n" + f"  %ex = tensor.empty() : {x4}\n"
+            f"  %a0 = linalg.unpack %x5 inner_dims_pos = [1] inner_tiles = [8] "
+            f"into %ex : {x5} -> {x4}\n" + body)
+
+
+def blocked_case(name, n, c, k, size, stride, pads, dil, bias=True, act=None,
+                 const_w=False, expect=BLOCKED):
+    mlir, ins, ref = conv_problem(2, n, c, c, k, size, stride, pads, dil, c,
+                                  bias, act, const_w)
+    mlir = blocked_mlir(mlir, ins[0].shape, tuple(ref.shape))
+    ins = [to_blocks(ins[0])] + ins[1:]
+    check_all(f"conv depthwise nChw8c {name}", mlir, ins,
+              torch.from_numpy(to_blocks(ref.numpy())), expect)
+
+
+# MobileNetV2's stride 2 (rows of 11 outputs: two 4-pixel tiles and a tail
+# of 3; the first row and column touch the padding, emitted statically).
+blocked_case("3x3/2 relu6", 1, 16, 3, [23, 21], 2, [1, 1, 1, 1], 1,
+             act="relu6")
+blocked_case("3x3 two images, const weights, no bias, relu", 2, 24, 3,
+             [14, 17], 1, [1, 1, 1, 1], 1, bias=False, act="relu",
+             const_w=True)
+blocked_case("3x3/2 dilation 2, asymmetric padding", 1, 8, 3, [15, 26], 2,
+             [2, 1, 2, 3], 2)
+blocked_case("5x5, 30-wide rows (interior tiles in a loop)", 1, 8, 5, [9, 30],
+             1, [2, 2, 2, 2], 1, act="relu")
+blocked_case("3x3 padding beyond the kernel's reach", 1, 8, 3, [6, 7], 1,
+             [3, 3, 3, 3], 1)
+# Not both ways blocked: the planar kernel, the relayout left to loops.
+mlir, ins, ref = conv_problem(2, 1, 8, 8, 3, [9, 12], 2, [1, 1, 1, 1], 1, 8)
+head, body = blocked_mlir(mlir, ins[0].shape, tuple(ref.shape)).split(
+    "  %ey =", 1)
+out4 = tt(ref.shape)
+mlir = (head.replace("-> " + tt(to_blocks(ref.numpy()).shape), f"-> {out4}") +
+        f"  return %0 : {out4}\n}}\n")
+check_all("conv depthwise 3x3/2, blocked input, NCHW result", mlir,
+          [to_blocks(ins[0])] + ins[1:], ref,
+          PAIRS)
+
+
+def nonfinite_blocked_case():
+    """An inf and a NaN weight on blocked activations: the padding's taps
+    multiply zeros (0·inf = NaN at the edges), as PyTorch does."""
+    name = "conv depthwise nChw8c 3x3 with an inf and a NaN weight"
+    mlir, (x, w, b), _ = conv_problem(2, 1, 16, 16, 3, [7, 20], 1,
+                                      [1, 1, 1, 1], 1, 16)
+    mlir = blocked_mlir(mlir, x.shape, (1, 16, 7, 20))
+    w = w.copy()
+    w[0, 0, 0, 0] = np.inf
+    w[9, 0, 2, 1] = np.nan
+    ref = to_blocks(F.conv2d(torch.from_numpy(x).to(D),
+                             torch.from_numpy(w).to(D),
+                             torch.from_numpy(b).to(D), 1, 1, 1, 16).numpy())
+    got, = run_model(mlir, [to_blocks(x), w, b])
+    gen, = run_model(mlir, [to_blocks(x), w, b], ["--lowering=vectorize=false"])
+    chk.check(f"{name}: NaN and inf where PyTorch has them",
+              np.array_equal(np.isnan(got), np.isnan(ref)) and
+              np.array_equal(np.isinf(got), np.isinf(ref)),
+              f"({int(np.isnan(got).sum())} NaN, {int(np.isnan(ref).sum())} "
+              f"in PyTorch)")
+    chk.check(f"{name}: bit-equal to the generic lowering",
+              np.array_equal(got, gen, equal_nan=True))
+
+
+nonfinite_blocked_case()
+
+
 def nonfinite_depthwise_case(stride, lowering=""):
     """Depthwise weights holding an inf and a NaN: PyTorch multiplies the
     padding's zeros by them (0·inf = NaN), and so must the kernel, which
