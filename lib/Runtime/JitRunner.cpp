@@ -30,6 +30,11 @@
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <limits>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 using namespace mlir;
 using namespace mlir::qfuse;
 
@@ -42,6 +47,16 @@ std::string TensorSpec::str() const {
   for (int64_t d : shape)
     s += std::to_string(d) + "x";
   return s + dtypeName(dtype).str() + ">";
+}
+
+bool mlir::qfuse::retainFreedHostMemory() {
+#if defined(__GLIBC__)
+  // 32 MiB is glibc's largest mmap threshold on 64-bit hosts.
+  return mallopt(M_MMAP_THRESHOLD, 32 << 20) == 1 &&
+         mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max()) == 1;
+#else
+  return false;
+#endif
 }
 
 llvm::Expected<func::FuncOp> mlir::qfuse::findEntry(ModuleOp module,

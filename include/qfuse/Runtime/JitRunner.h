@@ -28,6 +28,19 @@ struct TensorSpec {
 /// function with a body.
 llvm::Expected<func::FuncOp> findEntry(ModuleOp module, llvm::StringRef name);
 
+/// Keeps the memory the compiled code frees for its next allocations
+/// instead of handing it back to the system: with glibc, buffers up to
+/// 32 MiB come from the heap (M_MMAP_THRESHOLD), which is never trimmed
+/// (M_TRIM_THRESHOLD). Each call of a compiled model allocates and frees its
+/// intermediate activations; by default glibc maps large ones afresh, or
+/// trims them off the heap, so every call page-faults on them again
+/// (MobileNetV2's 1.8 MB activations: a block of three convolutions took
+/// 2.7 ms instead of 0.6). qfuse-run and qfuse-bench call this at start; a
+/// host process that calls compiled code repeatedly should too (or set
+/// GLIBC_TUNABLES=glibc.malloc.mmap_threshold=...:glibc.malloc.trim_threshold=...).
+/// Returns false where the C library does not support it.
+bool retainFreedHostMemory();
+
 /// Where a JitFunction's kernels run.
 enum class Device { CPU, CUDA };
 
