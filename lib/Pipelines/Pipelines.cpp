@@ -114,6 +114,7 @@ void qfuse::buildLowerToLLVMPipeline(OpPassManager &pm,
     vec.loopOrder = options.loopOrder;
     vec.skipPadding = options.skipPadding;
     vec.depthwisePairSums = options.depthwisePairSums;
+    vec.blockDepthwise = options.blockDepthwise;
     vec.batchPrepareBytes = options.batchPrepareBytes;
     vec.integerIsa = options.integerIsa;
     pm.addPass(qfuse::createConvertQFuseToVector(vec));

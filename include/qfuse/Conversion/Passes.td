@@ -193,6 +193,11 @@ def ConvertQFuseToVector : Pass<"convert-qfuse-to-vector"> {
            "padding where they add exactly nothing (finite constant f32 "
            "weights, whose input is then read in place; integer pairs; "
            "quads with a zero shifted zero point)">,
+    Option<"blockDepthwise", "block-depthwise", "bool", /*default=*/"true",
+           "Put the activations on both sides of a depthwise convolution "
+           "into 8-channel blocks (nChw8c) where the convolutions before and "
+           "after it take them (conv -> depthwise -> conv, each result used "
+           "once): the kernels read and write the blocks">,
     Option<"depthwisePairSums", "depthwise-pair-sums", "bool",
            /*default=*/"true",
            "Depthwise 3-tap rows at stride 2: multiply the input as read and "

@@ -79,6 +79,12 @@ struct LowerToLLVMOptions : public PassPipelineOptions<LowerToLLVMOptions> {
       llvm::cl::desc("convert-qfuse-to-vector skip-padding: row tiles that "
                      "leave out the multiply-adds on the spatial padding"),
       llvm::cl::init(true)};
+  Option<bool> blockDepthwise{
+      *this, "block-depthwise",
+      llvm::cl::desc("convert-qfuse-to-vector block-depthwise: channel-"
+                     "blocked activations (nChw8c) around depthwise "
+                     "convolutions between two convolutions"),
+      llvm::cl::init(true)};
   Option<bool> depthwisePairSums{
       *this, "depthwise-pair-sums",
       llvm::cl::desc("convert-qfuse-to-vector depthwise-pair-sums: stride-2 "

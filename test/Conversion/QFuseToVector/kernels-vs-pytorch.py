@@ -269,6 +269,70 @@ check_all("conv depthwise 3x3/2, blocked input, NCHW result", mlir,
           PAIRS)
 
 
+def chain_case(name, n, cin, mid, cout, size, stride, const_w=True,
+               expect_blocked=True, lowering=""):
+    """MobileNetV2's inverted residual core, NCHW at the function's edges:
+    1x1 expand (relu6) -> depthwise 3x3/stride (relu6) -> 1x1 project. With
+    block-depthwise (the default) the activations between the three are in
+    8-channel blocks: the expand writes them, the depthwise reads and writes
+    them, the project reads them; no relayout is left to run."""
+    x = torch.randn(n, cin, size, size)
+    w1 = torch.randn(mid, cin, 1, 1) * 0.3
+    b1 = torch.randn(mid) * 0.1
+    w2 = torch.randn(mid, 1, 3, 3) * 0.5
+    b2 = torch.randn(mid) * 0.1
+    w3 = torch.randn(cout, mid, 1, 1) * 0.3
+    b3 = torch.randn(cout) * 0.1
+    h = F.conv2d(x.to(D), w1.to(D), b1.to(D)).clamp(0, 6)
+    h = F.conv2d(h, w2.to(D), b2.to(D), stride, 1, 1, mid).clamp(0, 6)
+    ref = F.conv2d(h, w3.to(D), b3.to(D))
+    o = (size + 2 - 3) // stride + 1
+    tx, t1, t2 = tt([n, cin, size, size]), tt([n, mid, size, size]), \
+        tt([n, mid, o, o])
+    t3 = tt([n, cout, o, o])
+    geo = "dilations = array<i64: 1, 1>"
+    ws = [("w1", w1), ("w2", w2), ("w3", w3)]
+    body = "".join(constant(k, v) for k, v in ws) if const_w else ""
+    args = [f"%x: {tx}"] + ([] if const_w else
+                            [f"%{k}: {tt(list(v.shape))}" for k, v in ws])
+    args += [f"%b1: {tt([mid])}", f"%b2: {tt([mid])}", f"%b3: {tt([cout])}"]
+    relu6 = act_attrs("relu6")
+    mlir = (
+        f"func.func @f({', '.join(args)}) -> {t3} {{\n{body}"
+        f"  %1 = qfuse.conv %x, %w1, %b1 {{strides = array<i64: 1, 1>, "
+        f"padding = array<i64: 0, 0, 0, 0>, {geo}, groups = 1 : i64{relu6}}}"
+        f" : ({tx}, {tt(list(w1.shape))}, {tt([mid])}) -> {t1}\n"
+        f"  %2 = qfuse.conv %1, %w2, %b2 {{strides = array<i64: {stride}, "
+        f"{stride}>, padding = array<i64: 1, 1, 1, 1>, {geo}, groups = {mid} "
+        f": i64{relu6}}} : ({t1}, {tt(list(w2.shape))}, {tt([mid])}) -> {t2}\n"
+        f"  %3 = qfuse.conv %2, %w3, %b3 {{strides = array<i64: 1, 1>, "
+        f"padding = array<i64: 0, 0, 0, 0>, {geo}, groups = 1 : i64}} : "
+        f"({t2}, {tt(list(w3.shape))}, {tt([cout])}) -> {t3}\n"
+        f"  return %3 : {t3}\n}}\n")
+    ins = [x.numpy()] + ([] if const_w else [w.numpy() for _, w in ws]) + \
+        [b1.numpy(), b2.numpy(), b3.numpy()]
+    _, remark = pass_remarks(mlir, "--convert-qfuse-to-vector" +
+                             ("=" + lowering if lowering else ""), "vectorize")
+    blocked = ["channel-blocked output (nChw8c)",
+               "depthwise vector kernel on channel-blocked activations",
+               "channel-blocked input (nChw8c)"]
+    took = all(b in remark for b in blocked)
+    chk.check(f"chain {name}: " + ("blocked between the three convolutions"
+                                   if expect_blocked else "not blocked"),
+              took == expect_blocked, f"({remark})")
+    check_all(f"chain {name}", mlir, ins, ref,
+              blocked[1] if expect_blocked else "vector kernel", lowering)
+
+
+chain_case("24->144->24 stride 1, 14x14", 1, 24, 144, 24, 14, 1)
+chain_case("16->96->24 stride 2, 2 images, run-time weights", 2, 16, 96, 24,
+           17, 2, const_w=False)
+chain_case("8->48->16 stride 2 (block-depthwise=false)", 1, 8, 48, 16, 12, 2,
+           expect_blocked=False, lowering="block-depthwise=false")
+chain_case("project to 12 channels (not whole blocks): not blocked", 1, 8, 32,
+           12, 10, 1, expect_blocked=False)
+
+
 def nonfinite_blocked_case():
     """An inf and a NaN weight on blocked activations: the padding's taps
     multiply zeros (0·inf = NaN at the edges), as PyTorch does."""
