@@ -1707,6 +1707,17 @@ static Value padPlanes(OpBuilder &b, Location loc, Value input,
                     pad, padValue, nullptr);
 }
 
+/// The output rows [lo, hi) of a depthwise plane whose taps read no padding
+/// row (`h` input rows, `padTop` padding rows above them).
+static std::pair<int64_t, int64_t>
+interiorOutputRows(const DepthwiseProblem &pr, int64_t h, int64_t padTop) {
+  int64_t lo = std::min(pr.oh, llvm::divideCeilSigned(padTop, pr.sh));
+  int64_t hi = std::clamp<int64_t>(
+      llvm::divideFloorSigned(h - 1 + padTop - (pr.kh - 1) * pr.dh, pr.sh) + 1,
+      lo, pr.oh);
+  return {lo, hi};
+}
+
 /// The chunk callback of forEachRowChunk: the chunk's first output column
 /// (a constant where `first` is set) and whether it is the ragged tail.
 using RowChunkFn =
@@ -1917,12 +1928,7 @@ static Value emitDepthwise(OpBuilder &b, Location loc,
 
   // Output rows [ohLo, ohHi) read only rows of the plane (loops); the
   // others touch the top or bottom padding and are emitted one by one.
-  int64_t ohLo = std::min(pr.oh, llvm::divideCeilSigned(view.padTop, pr.sh));
-  int64_t ohHi = std::clamp<int64_t>(
-      llvm::divideFloorSigned(view.h - 1 + view.padTop - (pr.kh - 1) * pr.dh,
-                              pr.sh) +
-          1,
-      ohLo, pr.oh);
+  auto [ohLo, ohHi] = interiorOutputRows(pr, view.h, view.padTop);
   auto insertRows = [&](Value rows) {
     OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
     tensor::ParallelInsertSliceOp::create(tb, loc, rows, shared, offs, sizes,
@@ -2100,10 +2106,7 @@ static Value emitBlockedDepthwise(OpBuilder &b, Location loc,
                        : splat(fb, loc, kLanes, 0.0);
 
   // Rows [ohLo, ohHi) and column tiles [tLo, tHi) read no padding.
-  int64_t ohLo = std::min(pr.oh, llvm::divideCeilSigned(padTop, pr.sh));
-  int64_t ohHi = std::clamp<int64_t>(
-      llvm::divideFloorSigned(h - 1 + padTop - (pr.kh - 1) * pr.dh, pr.sh) + 1,
-      ohLo, pr.oh);
+  auto [ohLo, ohHi] = interiorOutputRows(pr, h, padTop);
   int64_t tilePx = kBlockedPixels, fullTiles = pr.ow / tilePx,
           tail = pr.ow % tilePx;
   int64_t reach = (tilePx - 1) * pr.sw + (pr.kw - 1) * pr.dw;
@@ -2112,13 +2115,13 @@ static Value emitBlockedDepthwise(OpBuilder &b, Location loc,
   int64_t tHi = std::clamp<int64_t>(
       llvm::divideFloorSigned(w - 1 + padLeft - reach, tilePx * pr.sw) + 1, tLo,
       fullTiles);
-  auto tile = [&](OpBuilder &cb2, Location cl, Value oh,
+  auto tile = [&](OpBuilder &kb, Location cl, Value oh,
                   std::optional<int64_t> ohStatic, Value ow0,
                   std::optional<int64_t> owStatic, int64_t pixels, Value dest) {
     SmallVector<Value> acc(pixels, bias);
-    Value zeros = splat(cb2, cl, kLanes, 0.0);
-    Value ihBase = addIdx(cb2, cl, mulIdx(cb2, cl, oh, pr.sh), -padTop);
-    Value iwBase = addIdx(cb2, cl, mulIdx(cb2, cl, ow0, pr.sw), -padLeft);
+    Value zeros = splat(kb, cl, kLanes, 0.0);
+    Value ihBase = addIdx(kb, cl, mulIdx(kb, cl, oh, pr.sh), -padTop);
+    Value iwBase = addIdx(kb, cl, mulIdx(kb, cl, ow0, pr.sw), -padLeft);
     int64_t cols = (pixels - 1) * pr.sw + (pr.kw - 1) * pr.dw + 1;
     for (int64_t i = 0; i < pr.kh; ++i) {
       bool rowPad = false;
@@ -2141,18 +2144,18 @@ static Value emitBlockedDepthwise(OpBuilder &b, Location loc,
         }
         Value v = rowPad || colPad
                       ? zeros
-                      : readVector(cb2, cl, input,
-                                   {addIdx(cb2, cl, ihBase, i * pr.dh),
-                                    addIdx(cb2, cl, iwBase, c), zero},
+                      : readVector(kb, cl, input,
+                                   {addIdx(kb, cl, ihBase, i * pr.dh),
+                                    addIdx(kb, cl, iwBase, c), zero},
                                    kLanes);
         for (auto [p, j] : uses)
           acc[p] =
-              vector::FMAOp::create(cb2, cl, v, taps[i * pr.kw + j], acc[p]);
+              vector::FMAOp::create(kb, cl, v, taps[i * pr.kw + j], acc[p]);
       }
     }
     for (int64_t p = 0; p < pixels; ++p)
-      dest = writeVector(cb2, cl, activate(cb2, cl, acc[p], pr.act), dest,
-                         {oh, addIdx(cb2, cl, ow0, p), zero});
+      dest = writeVector(kb, cl, activate(kb, cl, acc[p], pr.act), dest,
+                         {oh, addIdx(kb, cl, ow0, p), zero});
     return dest;
   };
   Value rows = forEachOutputRow(
@@ -2161,9 +2164,9 @@ static Value emitBlockedDepthwise(OpBuilder &b, Location loc,
           int64_t, Value cur) {
         return forEachRowChunk(
             rb, rl, cur, tilePx, tLo, tHi, fullTiles, tail > 0,
-            [&](OpBuilder &cb2, Location cl, Value ow0,
+            [&](OpBuilder &kb, Location cl, Value ow0,
                 std::optional<int64_t> first, bool isTail, Value dest) {
-              return tile(cb2, cl, oh, ohStatic, ow0, first,
+              return tile(kb, cl, oh, ohStatic, ow0, first,
                           isTail ? tail : tilePx, dest);
             });
       });
@@ -2235,8 +2238,8 @@ static bool denseTakesBlocks(ConvOp op, bool blockedInput) {
 static bool blockableDepthwise(ConvOp op) {
   int64_t c = op.getType().getDimSize(1);
   return unsupportedReason(op).empty() && op.getNumSpatialDims() == 2 &&
-         op.getGroups() == c && op.getInput().getType().getDimSize(1) == c &&
-         c % kLanes == 0 &&
+         static_cast<int64_t>(op.getGroups()) == c &&
+         op.getInput().getType().getDimSize(1) == c && c % kLanes == 0 &&
          llvm::all_of(op.getPadding(), [](int64_t v) { return v >= 0; });
 }
 
