@@ -618,6 +618,17 @@ int main(int argc, char **argv) {
       llvm::outs() << l.name << "\n";
     return 0;
   }
+  if (forms != "fused" && forms != "unfused" && forms != "both") {
+    llvm::errs() << "qfuse-bench: --forms must be fused, unfused or both, not '"
+                 << forms << "'\n";
+    return 2;
+  }
+  if (layouts != "nchw" && layouts != "blocked" && layouts != "both") {
+    llvm::errs() << "qfuse-bench: --layouts must be nchw, blocked or both, "
+                    "not '"
+                 << layouts << "'\n";
+    return 2;
+  }
   bool onCuda = deviceName == "cuda";
   if (!onCuda && deviceName != "cpu") {
     llvm::errs() << "qfuse-bench: --device must be cpu or cuda\n";
