@@ -247,6 +247,23 @@ def CheckLowered : Pass<"qfuse-check-lowered"> {
   }];
 }
 
+def FuseElementwise : Pass<"qfuse-fuse-elementwise"> {
+  let summary = "Fuse elementwise linalg ops where that recomputes nothing";
+  let description = [{
+    Upstream's `linalg-fuse-elementwise-ops` (elementwise producers with one
+    use fused into their consumers, reshapes folded by expansion, constant
+    folding), except that a producer is fused only where its consumer reads
+    it through a permutation of the consumer's loops. Through a broadcast
+    (a per-channel generic read by a `[N, C, H, W]` one) the fused producer
+    would run once per element: `qfuse.batch_norm`'s per-channel γ /
+    sqrt(σ² + ε) became a division and a square root per element (144×56×56
+    with a ReLU: 1.25 ms, against 0.1 computed once per channel).
+  }];
+  let dependentDialects = ["::mlir::affine::AffineDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def CopyToLinalg : Pass<"qfuse-copy-to-linalg"> {
   let summary = "Rewrite strided memref.copy ops as linalg.copy";
   let description = [{

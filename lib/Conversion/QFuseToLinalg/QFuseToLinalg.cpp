@@ -489,40 +489,57 @@ struct BatchNormLowering : public OpRewritePattern<BatchNormOp> {
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     int64_t rank = op.getInput().getType().getRank();
-    AffineMap channel = AffineMap::get(
-        rank, 0, {getAffineDimExpr(1, op.getContext())}, op.getContext());
-    SmallVector<Value> operands = {op.getMean(), op.getVariance()};
-    bool hasScale = op.getScale() != nullptr, hasOffset = op.getOffset() != nullptr;
-    if (hasScale)
-      operands.push_back(op.getScale());
-    if (hasOffset)
-      operands.push_back(op.getOffset());
-    SmallVector<AffineMap> maps(operands.size(), channel);
     Type elt = op.getType().getElementType(), ct = computeType(elt);
     double eps = op.getEpsilon().convertToDouble();
-    Value result = buildElementwise(
-        rewriter, loc, op.getInput(), operands, maps,
-        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-          // As PyTorch's CPU inference kernel: alpha = γ / sqrt(σ² + ε),
-          // y = x·alpha + (β − μ·alpha).
-          unsigned i = 1;
-          Value x = castFloat(b, l, a[0], ct);
-          Value mean = castFloat(b, l, a[i++], ct);
-          Value var = castFloat(b, l, a[i++], ct);
-          Value alpha = arith::DivFOp::create(
+    // As PyTorch's CPU inference kernel: alpha = γ / sqrt(σ² + ε) and
+    // shift = β − μ·alpha once per channel (in the compute type), then
+    // y = x·alpha + shift per element. Computing alpha per element instead
+    // (a division and a square root each) ran 144×56×56 at 1.25 ms, not
+    // vectorized.
+    bool hasScale = op.getScale() != nullptr,
+         hasOffset = op.getOffset() != nullptr;
+    auto perChannel =
+        [&](SmallVector<Value> operands,
+            function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+          AffineMap id = rewriter.getMultiDimIdentityMap(1);
+          return buildElementwise(
+              rewriter, loc, operands.front(), ArrayRef(operands).drop_front(),
+              SmallVector<AffineMap>(operands.size() - 1, id), body, ct);
+        };
+    SmallVector<Value> alphaIns = {op.getVariance()};
+    if (hasScale)
+      alphaIns.push_back(op.getScale());
+    Value alpha =
+        perChannel(alphaIns, [&](OpBuilder &b, Location l, ValueRange a) {
+          Value var = castFloat(b, l, a[0], ct);
+          Value v = arith::DivFOp::create(
               b, l, floatConst(b, l, ct, 1.0),
               math::SqrtOp::create(
-                  b, l, arith::AddFOp::create(b, l, var, floatConst(b, l, ct, eps))));
+                  b, l,
+                  arith::AddFOp::create(b, l, var, floatConst(b, l, ct, eps))));
           if (hasScale)
-            alpha = arith::MulFOp::create(b, l, alpha,
-                                          castFloat(b, l, a[i++], ct));
-          Value shift = arith::NegFOp::create(
-              b, l, arith::MulFOp::create(b, l, mean, alpha));
-          if (hasOffset)
-            shift = arith::AddFOp::create(b, l, castFloat(b, l, a[i++], ct),
-                                          shift);
+            v = arith::MulFOp::create(b, l, v, castFloat(b, l, a[1], ct));
+          return v;
+        });
+    SmallVector<Value> shiftIns = {op.getMean(), alpha};
+    if (hasOffset)
+      shiftIns.push_back(op.getOffset());
+    Value shift = perChannel(shiftIns, [&](OpBuilder &b, Location l,
+                                           ValueRange a) {
+      Value v = arith::NegFOp::create(
+          b, l, arith::MulFOp::create(b, l, castFloat(b, l, a[0], ct), a[1]));
+      if (hasOffset)
+        v = arith::AddFOp::create(b, l, castFloat(b, l, a[2], ct), v);
+      return v;
+    });
+    AffineMap channel = AffineMap::get(
+        rank, 0, {getAffineDimExpr(1, op.getContext())}, op.getContext());
+    Value result = buildElementwise(
+        rewriter, loc, op.getInput(), {alpha, shift}, {channel, channel},
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value x = castFloat(b, l, a[0], ct);
           Value y = arith::AddFOp::create(
-              b, l, arith::MulFOp::create(b, l, x, alpha), shift);
+              b, l, arith::MulFOp::create(b, l, x, a[1]), a[2]);
           return castFloat(b, l, y, elt);
         });
     rewriter.replaceOp(op, result);
