@@ -87,13 +87,15 @@ const Layer kLayers[] = {
 cl::OptionCategory category("qfuse-bench options");
 
 cl::list<std::string>
-    layerFilter("layers", cl::desc("Only these layers (substring match)"),
-                cl::cat(category));
+    layerFilter("layers",
+                cl::desc("Only these layers (substring match; several "
+                         "separated by commas or given as repeated options)"),
+                cl::CommaSeparated, cl::cat(category));
 cl::list<int64_t> batches("batches", cl::desc("Batch sizes (default 1 and 8)"),
-                          cl::cat(category));
+                          cl::CommaSeparated, cl::cat(category));
 cl::list<int> threadCounts("num-threads",
                            cl::desc("Thread counts (default 1 and 2)"),
-                           cl::cat(category));
+                           cl::CommaSeparated, cl::cat(category));
 cl::opt<std::string> forms("forms", cl::desc("fused, unfused or both"),
                            cl::init("both"), cl::cat(category));
 cl::opt<std::string> layouts(
