@@ -332,6 +332,44 @@ chain_case("8->48->16 stride 2 (block-depthwise=false)", 1, 8, 48, 16, 12, 2,
 chain_case("project to 12 channels (not whole blocks): not blocked", 1, 8, 32,
            12, 10, 1, expect_blocked=False)
 
+def mobilenet_v1_case():
+    """MobileNetV1's alternation, 3x3 -> depthwise -> 1x1 -> depthwise/2 ->
+    1x1: the middle 1x1 is the consumer of one chain and the producer of the
+    next, so it reads and writes blocks."""
+    name = "chain MobileNetV1-style, a 1x1 blocked on both sides"
+    x = torch.randn(1, 8, 14, 14)
+    ws = [torch.randn(16, 8, 3, 3) * 0.3, torch.randn(16, 1, 3, 3) * 0.5,
+          torch.randn(32, 16, 1, 1) * 0.3, torch.randn(32, 1, 3, 3) * 0.5,
+          torch.randn(16, 32, 1, 1) * 0.3]
+    # (stride, padding, groups) per conv.
+    geo = [(1, 1, 1), (1, 1, 16), (1, 0, 1), (2, 1, 32), (1, 0, 1)]
+    h, ref, lines, ty = "%x", x.to(D), [], tt(list(x.shape))
+    for i, (w, (s, p, g)) in enumerate(zip(ws, geo)):
+        ref = F.conv2d(ref, w.to(D), None, s, p, 1, g)
+        if i < 4:
+            ref = ref.clamp(min=0)
+        out_t = tt(list(ref.shape))
+        act = act_attrs("relu") if i < 4 else ""
+        lines.append(
+            f"  %c{i} = qfuse.conv {h}, %w{i} {{strides = array<i64: {s}, {s}>, "
+            f"padding = array<i64: {p}, {p}, {p}, {p}>, dilations = array<i64: "
+            f"1, 1>, groups = {g} : i64{act}}} : ({ty}, {tt(list(w.shape))}) "
+            f"-> {out_t}\n")
+        h, ty = f"%c{i}", out_t
+    body = "".join(constant(f"w{i}", w) for i, w in enumerate(ws))
+    mlir = (f"func.func @f(%x: {tt(list(x.shape))}) -> {ty} {{\n{body}"
+            + "".join(lines) + f"  return {h} : {ty}\n}}\n")
+    _, remark = pass_remarks(mlir, "--convert-qfuse-to-vector", "vectorize")
+    chk.check(f"{name}: the middle 1x1 reads and writes blocks",
+              "channel-blocked input and output (nChw8c)" in remark and
+              remark.count("depthwise vector kernel on channel-blocked") == 2,
+              f"({remark})")
+    check_all(name, mlir, [x.numpy()], ref,
+              "channel-blocked input and output (nChw8c)")
+
+
+mobilenet_v1_case()
+
 
 def nonfinite_blocked_case():
     """An inf and a NaN weight on blocked activations: the padding's taps
