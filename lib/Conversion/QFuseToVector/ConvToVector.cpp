@@ -2631,13 +2631,14 @@ static LogicalResult lowerConv(ConvOp op, const Options &opts) {
   // padding to add, and a result whose one use packs it into blocks is
   // written as blocks. The tiles are then channel vectors, also for 1x1
   // (the pointwise kernel's vectors run along the pixels).
+  // (denseTakesBlocks is also what blockDepthwiseChains asks before it
+  // puts a conv's input or result into blocks.)
   linalg::UnPackOp unpackIn;
   linalg::PackOp packOut;
-  if (s == 2 && groups == 1 && cout % kLanes == 0) {
-    if (noPadding)
-      unpackIn = blockedSource(op.getInput());
+  if (denseTakesBlocks(op, /*blockedInput=*/true))
+    unpackIn = blockedSource(op.getInput());
+  if (denseTakesBlocks(op, /*blockedInput=*/false))
     packOut = blockedUse(op.getResult());
-  }
   if (unpackIn || packOut)
     pointwise = false;
   if (!pointwise && coutPg % kLanes != 0)
