@@ -100,12 +100,13 @@ cl::opt<std::string> forms("forms", cl::desc("fused, unfused or both"),
                            cl::init("both"), cl::cat(category));
 cl::opt<std::string> layouts(
     "layouts",
-    cl::desc("nchw, blocked or both (the default): blocked adds rows for the "
-             "fused depthwise layers with qfuse's activations in 8-channel "
-             "blocks (nChw8c, [N, C/8, H, W, 8]), as oneDNN's are in every "
-             "row; the qfuse function then unpacks its input and packs its "
-             "result (linalg.unpack / linalg.pack), which its kernel reads "
-             "and writes in place"),
+    cl::desc("nchw, blocked or both (the default): blocked adds a fused row "
+             "per layer with qfuse's activations in 8-channel blocks "
+             "(nChw8c, [N, C/8, H, W, 8]), the layout oneDNN chooses for "
+             "them (its rows name the layouts it took); the qfuse function "
+             "then unpacks its input and packs its result (linalg.unpack / "
+             "linalg.pack), which its kernel reads and writes in place. An "
+             "input of fewer than 8 channels stays NCHW, as oneDNN's does"),
     cl::init("both"), cl::cat(category));
 cl::opt<unsigned> repeat("repeat",
                          cl::desc("Timed runs per measurement (best of N)"),
@@ -245,9 +246,14 @@ size_t blockedIndex(ArrayRef<int64_t> shape, size_t i) {
   return ((n * (shape[1] / 8) + c / 8) * hw + p) * 8 + c % 8;
 }
 
+/// Whether the blocked row of `l` takes its input in blocks: whole blocks
+/// of input channels (conv1's 3 stay NCHW).
+bool blocksInput(const Layer &l) { return l.c % 8 == 0; }
+
 OwningOpRef<ModuleOp> buildModule(MLIRContext &ctx, const Layer &l,
                                   const Data &d, bool fused,
                                   bool blocked = false) {
+  bool blockIn = blocked && blocksInput(l);
   OpBuilder b(&ctx);
   Location loc = b.getUnknownLoc();
   auto module = ModuleOp::create(loc);
@@ -256,7 +262,7 @@ OwningOpRef<ModuleOp> buildModule(MLIRContext &ctx, const Layer &l,
   auto xType = RankedTensorType::get({d.n, l.c, l.h, l.w}, f32);
   auto yType = RankedTensorType::get({d.n, l.k, d.oh, d.ow}, f32);
   auto argType =
-      blocked ? RankedTensorType::get(blockedShape(xType.getShape()), f32)
+      blockIn ? RankedTensorType::get(blockedShape(xType.getShape()), f32)
               : xType;
   auto resultType =
       blocked ? RankedTensorType::get(blockedShape(yType.getShape()), f32)
@@ -267,7 +273,7 @@ OwningOpRef<ModuleOp> buildModule(MLIRContext &ctx, const Layer &l,
   SmallVector<int64_t> channels = {1};
   SmallVector<OpFoldResult> eight = {b.getIndexAttr(8)};
   Value x = fn.getArgument(0);
-  if (blocked)
+  if (blockIn)
     x = linalg::UnPackOp::create(
         b, loc, x, tensor::EmptyOp::create(b, loc, xType.getShape(), f32),
         channels, eight);
@@ -300,13 +306,27 @@ OwningOpRef<ModuleOp> buildModule(MLIRContext &ctx, const Layer &l,
   return module;
 }
 
+/// The activation layout `md` (of an f32 [N, C, H, W]) names: nchw,
+/// nChw8c, nChw16c, nhwc or "other".
+const char *layoutName(const dnnl::memory::desc &md) {
+  using tag = dnnl::memory::format_tag;
+  for (auto [t, name] :
+       {std::pair{tag::nchw, "nchw"}, std::pair{tag::nChw8c, "nChw8c"},
+        std::pair{tag::nChw16c, "nChw16c"}, std::pair{tag::nhwc, "nhwc"}})
+    if (md == dnnl::memory::desc(md.dims(), md.data_type(), t))
+      return name;
+  return "other";
+}
+
 /// oneDNN's convolution of the row, timed against `qfuse` (bestOfBoth):
 /// returns the best times (qfuse, oneDNN) and fills `out` (NCHW) with
-/// oneDNN's result and `impl` with the implementation it chose.
+/// oneDNN's result, `impl` with the implementation it chose and `layout`
+/// with its source and destination layouts ("src>dst", or one name when
+/// they agree).
 std::pair<double, double> runOneDNN(const Layer &l, const Data &d, bool fused,
                                     llvm::function_ref<void()> qfuse,
-                                    std::vector<float> &out,
-                                    std::string &impl) {
+                                    std::vector<float> &out, std::string &impl,
+                                    std::string &layout) {
   using namespace dnnl;
   using tag = memory::format_tag;
   using dt = memory::data_type;
@@ -332,6 +352,9 @@ std::pair<double, double> runOneDNN(const Layer &l, const Data &d, bool fused,
       pads, pads);
   auto pd = convolution_forward::primitive_desc(convDesc, attr, eng);
   impl = pd.impl_info_str();
+  layout = layoutName(pd.src_desc());
+  if (layout != layoutName(pd.dst_desc()))
+    layout += std::string(">") + layoutName(pd.dst_desc());
   // User memories (plain layouts) and one-time reorders.
   memory userSrc({src, dt::f32, tag::nchw}, eng, const_cast<float *>(d.x.data()));
   memory userW({wdims, dt::f32, l.groups == 1 ? tag::oihw : tag::goihw}, eng,
@@ -731,8 +754,8 @@ int main(int argc, char **argv) {
         continue;
       Data d = makeData(l, n);
       double flops = 2.0 * n * l.k * d.oh * d.ow * (l.c / l.groups) * l.kh * l.kh;
-      // (fused, blocked): the NCHW forms, then the depthwise layers' fused
-      // form on 8-channel blocks.
+      // (fused, blocked): the NCHW forms, then the fused form on 8-channel
+      // blocks.
       SmallVector<std::pair<bool, bool>> variants;
       if (layouts != "blocked") {
         if (forms != "unfused")
@@ -740,14 +763,14 @@ int main(int argc, char **argv) {
         if (forms != "fused")
           variants.push_back({false, false});
       }
-      if (layouts != "nchw" && forms != "unfused" && !onCuda &&
-          l.groups == l.c && l.c == l.k && l.c % 8 == 0)
+      if (layouts != "nchw" && forms != "unfused" && !onCuda && l.k % 8 == 0)
         variants.push_back({true, true});
       for (auto [fused, blocked] : variants) {
         OwningOpRef<ModuleOp> module = buildModule(ctx, l, d, fused, blocked);
         SmallVector<int64_t> xShape = {n, l.c, l.h, l.w};
-        HostTensor x(DType::F32, blocked ? blockedShape(xShape) : xShape);
-        if (blocked) {
+        bool blockIn = blocked && blocksInput(l);
+        HostTensor x(DType::F32, blockIn ? blockedShape(xShape) : xShape);
+        if (blockIn) {
           auto *xb = static_cast<float *>(x.data());
           for (size_t i = 0; i < d.x.size(); ++i)
             xb[blockedIndex(xShape, i)] = d.x[i];
@@ -763,8 +786,8 @@ int main(int argc, char **argv) {
             return 3;
           }
           std::vector<float> ref;
-          std::string impl;
-          runOneDNN(l, d, fused, nullptr, ref, impl);
+          std::string impl, dnnlLayout;
+          runOneDNN(l, d, fused, nullptr, ref, impl, dnnlLayout);
           double relErr = maxRelErr(results[0], ref);
           llvm::outs() << llvm::formatv(
               "{{\"layer\":\"{0}\", \"form\":\"{1}\", \"dtype\":\"f32\", "
@@ -784,9 +807,10 @@ int main(int argc, char **argv) {
             return 3;
           }
           std::vector<float> ref;
-          std::string impl;
+          std::string impl, dnnlLayout;
           auto [qMs, dnnlMs] = runOneDNN(
-              l, d, fused, [&] { runQfuse(**jit, x, results); }, ref, impl);
+              l, d, fused, [&] { runQfuse(**jit, x, results); }, ref, impl,
+              dnnlLayout);
           if (blocked) {
             // oneDNN's NCHW result in qfuse's blocks, to compare.
             std::vector<float> plain = std::move(ref);
@@ -802,12 +826,15 @@ int main(int argc, char **argv) {
               "\"onednn_ms\":{5:F3}, \"ratio\":{6:F2}, \"gflops\":{7:F2}, "
               "\"onednn_gflops\":{8:F2}, \"max_rel_err\":{9:E2}, "
               "\"onednn_impl\":\"{10}\", \"onednn_isa\":\"{11}\", "
-              "\"peak_fraction\":{12:F2}}\n",
+              "\"onednn_layout\":\"{14}\", \"peak_fraction\":{12:F2}}\n",
               l.name, fused ? "fused" : "unfused", n, t, qMs, dnnlMs,
               qMs / dnnlMs, flops / qMs * 1e-6, flops / dnnlMs * 1e-6, relErr,
               impl, effectiveIsa(),
               peak > 0 ? flops / qMs * 1e-6 / (peak * t) : 0.0,
-              blocked ? "nChw8c" : "nchw");
+              !blocked  ? "nchw"
+              : blockIn ? "nChw8c"
+                        : "nchw>nChw8c",
+              dnnlLayout);
           llvm::outs().flush();
         }
       }

@@ -56,17 +56,45 @@ func.func @expand_used_twice(%x: tensor<1x8x6x10xf32>, %w1: tensor<16x8x1x1xf32>
 
 // -----
 
-// Must not: the consumer pads its input (a 3x3 with padding), which a
-// blocked input is not read with.
+// A consumer that pads its input (a 3x3 with padding 1) reads blocks too:
+// its run-time weights leave no row tiles, so the blocks are padded in H and
+// W (tensor.pad on [1, 2, 6, 10, 8]) and read per row of taps, the 8 lanes
+// of a block unrolled inside that row loop.
 // CHECK-LABEL: func.func @padded_consumer
+// CHECK:         %[[PADDED:.*]] = tensor.pad %{{.*}} low[0, 0, 1, 1, 0] high[0, 0, 1, 1, 0]
+// CHECK:           tensor<1x2x6x10x8xf32> to tensor<1x2x8x12x8xf32>
+// CHECK:         scf.for %[[BLK:.*]] = %c0 to %c2 step %c1
+// CHECK:           scf.for %{{.*}} = %c0 to %c3 step %c1
+// CHECK:             tensor.extract %[[PADDED]][%c0, %[[BLK]], %{{.*}}, %{{.*}}, %c0] : tensor<1x2x8x12x8xf32>
+// CHECK:             tensor.extract %[[PADDED]][%c0, %[[BLK]], %{{.*}}, %{{.*}}, %c7] : tensor<1x2x8x12x8xf32>
+// CHECK:             scf.yield
+// CHECK:           scf.yield
+// CHECK-NOT:     linalg.pack
+// CHECK-NOT:     linalg.unpack
+// CHECK:         return %{{.*}} : tensor<1x16x6x10xf32>
+func.func @padded_consumer(%x: tensor<1x8x6x10xf32>, %w1: tensor<16x8x1x1xf32>, %w2: tensor<16x1x3x3xf32>, %w3: tensor<16x16x3x3xf32>) -> tensor<1x16x6x10xf32> {
+  // expected-remark @+1 {{dense vector kernel: 16 output channels x 6 pixels per register tile, pixel-tile loop outermost, channel-blocked output (nChw8c)}}
+  %1 = qfuse.conv %x, %w1 {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64} : (tensor<1x8x6x10xf32>, tensor<16x8x1x1xf32>) -> tensor<1x16x6x10xf32>
+  // expected-remark @+1 {{depthwise vector kernel on channel-blocked activations (nChw8c in and out)}}
+  %2 = qfuse.conv %1, %w2 {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 16 : i64} : (tensor<1x16x6x10xf32>, tensor<16x1x3x3xf32>) -> tensor<1x16x6x10xf32>
+  // expected-remark @+1 {{dense vector kernel: 16 output channels x 6 pixels per register tile, channel-block loop outermost, channel-blocked input (nChw8c)}}
+  %3 = qfuse.conv %2, %w3 {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 1 : i64} : (tensor<1x16x6x10xf32>, tensor<16x16x3x3xf32>) -> tensor<1x16x6x10xf32>
+  return %3 : tensor<1x16x6x10xf32>
+}
+
+// -----
+
+// Must not: the consumer is grouped (2 groups), which the dense kernel
+// does not read from blocks.
+// CHECK-LABEL: func.func @grouped_consumer
 // CHECK-NOT:     x8xf32>
 // CHECK:         return
-func.func @padded_consumer(%x: tensor<1x8x6x10xf32>, %w1: tensor<16x8x1x1xf32>, %w2: tensor<16x1x3x3xf32>, %w3: tensor<16x16x3x3xf32>) -> tensor<1x16x6x10xf32> {
+func.func @grouped_consumer(%x: tensor<1x8x6x10xf32>, %w1: tensor<16x8x1x1xf32>, %w2: tensor<16x1x3x3xf32>, %w3: tensor<16x8x1x1xf32>) -> tensor<1x16x6x10xf32> {
   // expected-remark @+1 {{pointwise vector kernel}}
   %1 = qfuse.conv %x, %w1 {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64} : (tensor<1x8x6x10xf32>, tensor<16x8x1x1xf32>) -> tensor<1x16x6x10xf32>
   // expected-remark @+1 {{depthwise vector kernel: 8-wide output-row vectors}}
   %2 = qfuse.conv %1, %w2 {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 16 : i64} : (tensor<1x16x6x10xf32>, tensor<16x1x3x3xf32>) -> tensor<1x16x6x10xf32>
-  // expected-remark @+1 {{dense vector kernel}}
-  %3 = qfuse.conv %2, %w3 {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 1 : i64} : (tensor<1x16x6x10xf32>, tensor<16x16x3x3xf32>) -> tensor<1x16x6x10xf32>
+  // expected-remark @+1 {{vector kernel}}
+  %3 = qfuse.conv %2, %w3 {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 2 : i64} : (tensor<1x16x6x10xf32>, tensor<16x8x1x1xf32>) -> tensor<1x16x6x10xf32>
   return %3 : tensor<1x16x6x10xf32>
 }

@@ -216,19 +216,23 @@ def to_blocks(a):
         a.reshape(n, c // 8, 8, h, w).transpose(0, 1, 3, 4, 2))
 
 
-def blocked_mlir(mlir, x_shape, y_shape):
+def blocked_mlir(mlir, x_shape, y_shape, block_input=True):
     """`mlir` (conv_problem's function) with its input and result in blocks:
-    the first argument unpacked before the conv, the result packed after."""
+    the first argument unpacked before the conv, the result packed after
+    (with `block_input` False only the result)."""
     x4, y4 = tt(x_shape), tt(y_shape)
-    x5 = tt(to_blocks(np.zeros(x_shape, np.float32)).shape)
+    x5 = tt(to_blocks(np.zeros(x_shape, np.float32)).shape) \
+        if block_input else x4
     y5 = tt(to_blocks(np.zeros(y_shape, np.float32)).shape)
     head, body = mlir.split("{\n", 1)
-    head = head.replace(f"%a0: {x4}", f"%x5: {x5}").replace(f"-> {y4}",
-                                                             f"-> {y5}")
+    head = head.replace(f"-> {y4}", f"-> {y5}")
     body = body.replace(f"  return %0 : {y4}", (
         f"  %ey = tensor.empty() : {y5}\n"
         f"  %y5 = linalg.pack %0 inner_dims_pos = [1] inner_tiles = [8] into "
         f"%ey : {y4} -> {y5}\n  return %y5 : {y5}"))
+    if not block_input:
+        return head + "{\n" + body
+    head = head.replace(f"%a0: {x4}", f"%x5: {x5}")
     return (head + "{\n" + f"  %ex = tensor.empty() : {x4}\n"
             f"  %a0 = linalg.unpack %x5 inner_dims_pos = [1] inner_tiles = [8] "
             f"into %ex : {x5} -> {x4}\n" + body)
@@ -267,6 +271,41 @@ mlir = (head.replace("-> " + tt(to_blocks(ref.numpy()).shape), f"-> {out4}") +
 check_all("conv depthwise 3x3/2, blocked input, NCHW result", mlir,
           [to_blocks(ins[0])] + ins[1:], ref,
           PAIRS)
+
+
+
+def dense_blocked_case(name, expect, n, cin, cout, k, size, stride, pads, dil,
+                       act=None, const_w=False, block_input=True):
+    """A dense conv with its result (and with `block_input` its input) in
+    8-channel blocks, as oneDNN keeps activations: the dense kernel reads
+    and writes them in place, padded inputs included."""
+    mlir, ins, ref = conv_problem(2, n, cin, cout, k, size, stride, pads, dil,
+                                  1, True, act, const_w)
+    mlir = blocked_mlir(mlir, ins[0].shape, tuple(ref.shape), block_input)
+    if block_input:
+        ins = [to_blocks(ins[0])] + ins[1:]
+    check_all(f"conv dense nChw8c {name}", mlir, ins,
+              torch.from_numpy(to_blocks(ref.numpy())), expect)
+
+
+BOTH = "channel-blocked input and output (nChw8c)"
+# Padded inputs on blocks: with finite constant weights the row tiles read
+# them in place; with run-time weights the blocks are padded in H and W.
+dense_blocked_case("3x3 16->32 relu, const weights, 2 images (row tiles)",
+                   "row tiles", 2, 16, 32, 3, [9, 13], 1, [1, 1, 1, 1], 1,
+                   act="relu", const_w=True)
+dense_blocked_case("3x3 16->32 relu, const weights: both ends blocked", BOTH,
+                   1, 16, 32, 3, [9, 13], 1, [1, 1, 1, 1], 1, act="relu",
+                   const_w=True)
+dense_blocked_case("3x3/2 dilation 2, asymmetric padding, run-time weights",
+                   BOTH, 1, 24, 16, 3, [15, 12], 2, [1, 0, 2, 1], 2)
+dense_blocked_case("1x1 24->48, 2 images", BOTH, 2, 24, 48, 1, [7, 9], 1,
+                   [0, 0, 0, 0], 1, act="relu6")
+# ResNet's conv1 shape: 3 input channels stay NCHW, the result is blocks.
+dense_blocked_case("7x7/2 3->16, NCHW input, const weights",
+                   "channel-blocked output (nChw8c)", 1, 3, 16, 7, [20, 18],
+                   2, [3, 3, 3, 3], 1, act="relu", const_w=True,
+                   block_input=False)
 
 
 def chain_case(name, n, cin, mid, cout, size, stride, const_w=True,
