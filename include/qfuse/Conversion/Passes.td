@@ -72,7 +72,8 @@ def LowerDotPairs : Pass<"qfuse-lower-dot-pairs"> {
 }
 
 def ConvertQFuseToVector : Pass<"convert-qfuse-to-vector"> {
-  let summary = "Register-tiled vector kernels for f32 conv and linear";
+  let summary = "Register-tiled vector kernels for f32 conv and linear, and "
+                "max-pooling";
   let description = [{
     Rewrites f32 `qfuse.conv` and `qfuse.linear` ops with static shapes into
     explicit kernels of `scf` and `vector` ops on tensors (NCHW kept at the
@@ -170,6 +171,16 @@ def ConvertQFuseToVector : Pass<"convert-qfuse-to-vector"> {
     * Integer depthwise 2-D `qfuse.qconv`: the f32 depthwise kernel on the
       centred values, exact while every partial sum stays below 2^24
       (checked per channel).
+    * f32 `linalg.pooling_nchw_max` with 2×2 or 3×3 windows at stride 2
+      (a 3×3 one padded by a `tensor.pad` of one row and column at the top
+      and left, any at the bottom and right; the output a constant fill):
+      per (image, channel) plane and output row the window's rows are
+      combined first, 8 input columns per vector, then two shuffles split
+      16 columns into even and odd ones, and a 3×3 window's first column is
+      the previous odd one, carried along the row. The input is read in
+      place; rows and columns outside it read as the padding value.
+      Bit-identical to the generic lowering. ResNet-18's 3×3/2 on
+      112×112×64: 0.11 ms against 3.6 ms generic.
 
     Every op taken gets a passed remark naming its kernel and tile.
   }];

@@ -33,6 +33,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "PoolToVector.h"
 #include "qfuse/Conversion/IntegerIsa.h"
 #include "qfuse/Conversion/Passes.h"
 #include "qfuse/Dialect/QFuse/IR/QFuseOps.h"
@@ -3382,10 +3383,15 @@ struct ConvertQFuseToVectorPass
       blockDepthwiseChains(getOperation());
     SmallVector<Operation *> work;
     getOperation()->walk([&](Operation *op) {
-      if (isa<ConvOp, LinearOp, QConvOp, ConvTransposeOp>(op))
+      if (isa<ConvOp, LinearOp, QConvOp, ConvTransposeOp,
+              linalg::PoolingNchwMaxOp>(op))
         work.push_back(op);
     });
     for (Operation *op : work) {
+      if (auto pool = dyn_cast<linalg::PoolingNchwMaxOp>(op)) {
+        (void)lowerMaxPool(pool);
+        continue;
+      }
       if (auto transposed = dyn_cast<ConvTransposeOp>(op)) {
         // Phase convolutions where they apply, else the dilated input.
         if (FailureOr<SmallVector<ConvOp>> convs = asPhaseConvs(transposed);
