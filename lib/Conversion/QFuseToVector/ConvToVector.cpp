@@ -641,6 +641,8 @@ static Value emitDenseTile(OpBuilder &b, Location loc, const DenseProblem &pr,
                   ValueRange accs) {
     SmallVector<Value> widx = {cb, ci};
     widx.append(taps.begin(), taps.end());
+    if (pr.blockedInput) // [Cout/T, Cin/8, KH, 8, KW, T], see packWeights
+      widx = {cb, inputBlock, taps[0], cIdx(nb, nl, inputLane), taps[1]};
     widx.push_back(Value());
     SmallVector<Value> w;
     int64_t wWidth = perStep * kLanes;
@@ -1230,25 +1232,55 @@ static int64_t paddedPlaneSize(RankedTensorType type, ArrayRef<int64_t> pad) {
 }
 
 /// Packs w [Cout, Cin/G, K...] to [Cout/T, Cin/G, K..., T]: at compile time
-/// when constant, else with a linalg.transpose.
-static Value packWeights(OpBuilder &b, Location loc, Value weight,
-                         int64_t tile) {
+/// when constant, else with a linalg.transpose. For a 2-D conv reading a
+/// channel-blocked input (`blockedInput`), to [Cout/T, Cin/8, KH, 8, KW,
+/// T] instead: the order the kernel takes them in, a block's 8 channels
+/// inside each row of taps (see emitDenseTile), so that the weights stream
+/// in order (in the first order, ResNet-18's 7x7x512 on blocks, whose
+/// 9.4 MB of weights are read once per output row, ran 5-8% slower).
+static Value packWeights(OpBuilder &b, Location loc, Value weight, int64_t tile,
+                         bool blockedInput = false) {
   auto type = cast<RankedTensorType>(weight.getType());
   ArrayRef<int64_t> shape = type.getShape();
   int64_t cout = shape[0], inner = type.getNumElements() / cout;
   SmallVector<int64_t> packedShape = {cout / tile};
-  packedShape.append(shape.begin() + 1, shape.end());
+  if (blockedInput)
+    packedShape.append(
+        {shape[1] / kLanes, shape[2], kLanes, shape[3]}); // Cin/8, KH, 8, KW
+  else
+    packedShape.append(shape.begin() + 1, shape.end());
   packedShape.push_back(tile);
   auto packedType = RankedTensorType::get(packedShape, b.getF32Type());
   if (std::optional<SmallVector<double>> values =
           fold::getConstantValues(weight)) {
     SmallVector<float> packed(values->size());
     for (int64_t co = 0; co < cout; ++co)
-      for (int64_t r = 0; r < inner; ++r)
-        packed[((co / tile) * inner + r) * tile + co % tile] =
+      for (int64_t r = 0; r < inner; ++r) {
+        int64_t at = r; // r = ((ci·KH + kh)·KW + kw) in w's order
+        if (blockedInput) {
+          int64_t kw = r % shape[3], kh = r / shape[3] % shape[2],
+                  ci = r / (shape[2] * shape[3]);
+          at = (((ci / kLanes * shape[2] + kh) * kLanes + ci % kLanes) *
+                    shape[3] +
+                kw);
+        }
+        packed[((co / tile) * inner + at) * tile + co % tile] =
             static_cast<float>((*values)[co * inner + r]);
+      }
     return arith::ConstantOp::create(
         b, loc, DenseElementsAttr::get(packedType, ArrayRef<float>(packed)));
+  }
+  if (blockedInput) {
+    // [Cout/T, T, Cin/8, 8, KH, KW] -> [Cout/T, Cin/8, KH, 8, KW, T].
+    SmallVector<int64_t> split = {cout / tile, tile,     shape[1] / kLanes,
+                                  kLanes,      shape[2], shape[3]};
+    Value expanded = tensor::ExpandShapeOp::create(
+        b, loc, RankedTensorType::get(split, b.getF32Type()), weight,
+        SmallVector<ReassociationIndices>{{0, 1}, {2, 3}, {4}, {5}});
+    Value init = tensor::EmptyOp::create(b, loc, packedShape, b.getF32Type());
+    return linalg::TransposeOp::create(b, loc, expanded, init,
+                                       ArrayRef<int64_t>{0, 2, 4, 3, 5, 1})
+        .getResult()[0];
   }
   // [Cout/T, T, rest...] then move T last.
   SmallVector<int64_t> split = {cout / tile, tile};
@@ -2693,7 +2725,8 @@ static LogicalResult lowerConv(ConvOp op, const Options &opts) {
   chooseRowTiles(pr, pad, inType.getShape(), opts);
   pr.unpaddedInput = !pr.tiling.rowTiles.empty() ||
                      pr.tiling.rowLoopEnd > pr.tiling.rowLoopBegin;
-  pr.packed = packWeights(b, loc, op.getWeight(), pr.tiling.channels);
+  pr.packed = packWeights(b, loc, op.getWeight(), pr.tiling.channels,
+                          static_cast<bool>(unpackIn));
   pr.bias = op.getBias();
   pr.outElt = b.getF32Type();
   pr.blockedInput = static_cast<bool>(unpackIn);

@@ -59,8 +59,12 @@ func.func @expand_used_twice(%x: tensor<1x8x6x10xf32>, %w1: tensor<16x8x1x1xf32>
 // A consumer that pads its input (a 3x3 with padding 1) reads blocks too:
 // its run-time weights leave no row tiles, so the blocks are padded in H and
 // W (tensor.pad on [1, 2, 6, 10, 8]) and read per row of taps, the 8 lanes
-// of a block unrolled inside that row loop.
+// of a block unrolled inside that row loop. Its weights are packed in
+// that order, [Cout/16, Cin/8, KH, 8, KW, 16], so they stream in order.
 // CHECK-LABEL: func.func @padded_consumer
+// CHECK-SAME:    %[[W3:[^:]*]]: tensor<16x16x3x3xf32>
+// CHECK:         %[[W3X:.*]] = tensor.expand_shape %[[W3]] {{\[}}[0, 1], [2, 3], [4], [5]] output_shape [1, 16, 2, 8, 3, 3]
+// CHECK:         linalg.transpose ins(%[[W3X]] : tensor<1x16x2x8x3x3xf32>) outs(%{{.*}} : tensor<1x2x3x8x3x16xf32>) permutation = [0, 2, 4, 3, 5, 1]
 // CHECK:         %[[PADDED:.*]] = tensor.pad %{{.*}} low[0, 0, 1, 1, 0] high[0, 0, 1, 1, 0]
 // CHECK:           tensor<1x2x6x10x8xf32> to tensor<1x2x8x12x8xf32>
 // CHECK:         scf.for %[[BLK:.*]] = %c0 to %c2 step %c1
