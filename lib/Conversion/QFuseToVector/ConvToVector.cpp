@@ -1270,30 +1270,25 @@ static Value packWeights(OpBuilder &b, Location loc, Value weight, int64_t tile,
     return arith::ConstantOp::create(
         b, loc, DenseElementsAttr::get(packedType, ArrayRef<float>(packed)));
   }
-  if (blockedInput) {
-    // [Cout/T, T, Cin/8, 8, KH, KW] -> [Cout/T, Cin/8, KH, 8, KW, T].
-    SmallVector<int64_t> split = {cout / tile, tile,     shape[1] / kLanes,
-                                  kLanes,      shape[2], shape[3]};
-    Value expanded = tensor::ExpandShapeOp::create(
-        b, loc, RankedTensorType::get(split, b.getF32Type()), weight,
-        SmallVector<ReassociationIndices>{{0, 1}, {2, 3}, {4}, {5}});
-    Value init = tensor::EmptyOp::create(b, loc, packedShape, b.getF32Type());
-    return linalg::TransposeOp::create(b, loc, expanded, init,
-                                       ArrayRef<int64_t>{0, 2, 4, 3, 5, 1})
-        .getResult()[0];
-  }
-  // [Cout/T, T, rest...] then move T last.
+  // [Cout/T, T, rest...] then move T last; for a blocked input rest is
+  // [Cin/8, 8, KH, KW], and the 8 also moves inside KH.
   SmallVector<int64_t> split = {cout / tile, tile};
-  split.append(shape.begin() + 1, shape.end());
   SmallVector<ReassociationIndices> assoc = {{0, 1}};
-  for (int64_t d = 1; d < type.getRank(); ++d)
-    assoc.push_back({d + 1});
+  SmallVector<int64_t> perm = {0};
+  if (blockedInput) {
+    split.append({shape[1] / kLanes, kLanes, shape[2], shape[3]});
+    assoc.append({{2, 3}, {4}, {5}});
+    perm.append({2, 4, 3, 5});
+  } else {
+    split.append(shape.begin() + 1, shape.end());
+    for (int64_t d = 1; d < type.getRank(); ++d) {
+      assoc.push_back({d + 1});
+      perm.push_back(d + 1);
+    }
+  }
+  perm.push_back(1);
   Value expanded = tensor::ExpandShapeOp::create(
       b, loc, RankedTensorType::get(split, b.getF32Type()), weight, assoc);
-  SmallVector<int64_t> perm = {0};
-  for (int64_t d = 2; d < (int64_t)split.size(); ++d)
-    perm.push_back(d);
-  perm.push_back(1);
   Value init = tensor::EmptyOp::create(b, loc, packedShape, b.getF32Type());
   return linalg::TransposeOp::create(b, loc, expanded, init, perm)
       .getResult()[0];
