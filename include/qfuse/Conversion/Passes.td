@@ -93,9 +93,9 @@ def ConvertQFuseToVector : Pass<"convert-qfuse-to-vector"> {
       weights are larger than one padded input image, else the pixel tile,
       and it is an `scf.forall` (one OpenMP worksharing loop with
       `num-threads`).
-    * Row tiles (`skip-padding`, 2-D; channel blocks outermost, or the
-      pixels outermost for the integer kernels and for f32 at column stride
-      1, then one output row per forall iteration): where a
+    * Row tiles (`skip-padding`, 2-D; the integer kernels with either loop
+      outermost, f32 at column stride 1 with either; with the pixels
+      outermost one output row per forall iteration): where a
       multiply-add on the spatial padding adds exactly nothing (finite
       constant f32 weights: 0·w = 0; integer pairs, centred and padded with
       0; quads whose shifted zero point is 0), each output row is split
@@ -198,8 +198,7 @@ def ConvertQFuseToVector : Pass<"convert-qfuse-to-vector"> {
            "the images go one at a time, each prepared and then convolved "
            "while it is in cache (0: always one at a time)">,
     Option<"skipPadding", "skip-padding", "bool", /*default=*/"true",
-           "Dense 2-D kernels (channel blocks outermost; pixels outermost "
-           "for integer kernels and f32 at column stride 1): tile each "
+           "Dense 2-D kernels (integer, and f32 at column stride 1): tile each "
            "output row, and leave out the multiply-adds on the spatial "
            "padding where they add exactly nothing (finite constant f32 "
            "weights, whose input is then read in place; integer pairs; "

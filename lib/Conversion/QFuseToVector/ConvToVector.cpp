@@ -322,10 +322,13 @@ static void chooseRowTiles(DenseProblem &pr, ArrayRef<int64_t> pad,
       pr.pointwise || pr.linear ||
       llvm::all_of(pad, [](int64_t v) { return v == 0; }))
     return;
-  // f32 with the pixels outermost and a column stride above 1 keeps its flat
-  // tiles: ResNet-18's conv1 (7x7/2) ran 2.75-2.83 ms row-tiled against
-  // 2.57-2.62 flat.
-  if (!pr.tiling.weightsOuter && !pr.integer && pr.strides[1] != 1)
+  // f32 at a column stride above 1 keeps its flat tiles, whose pixels share
+  // fewer input columns per tap than a stride-1 row's: ResNet-18's conv1
+  // (7x7/2, pixels outermost) ran 2.75-2.83 ms row-tiled against 2.57-2.62
+  // flat, and its 3x3/2 downsampling convs (channel blocks outermost)
+  // 1.81 against 1.23 ms (28x28x128 -> 14x14x256) and 2.27 against 1.32
+  // (14x14x256 -> 7x7x512, row-tiled as 7 pixels x 8 channels).
+  if (!pr.integer && pr.strides[1] != 1)
     return;
   int64_t width = pr.out[1];
   DenseTiling &t = pr.tiling;

@@ -103,11 +103,15 @@ conv_case("3x3 16->32, 56-wide rows, pixel tiles outer: two tile widths",
           "pixel-tile loop outermost, row tiles (12 per row, 7 in a loop)", 2,
           1, 16, 32, 3, [6, 56], 1, [1, 1, 1, 1], 1, 1, act="relu",
           const_w=True)
-conv_case("5x5/2 dilation 2, 64-wide input, asym pad: row tile loop",
-          "in a loop", 2, 1, 8, 16, 5, [9, 64], 2, [3, 4, 1, 2], 2, 1,
-          const_w=True, lowering="loop-order=weights")
-conv_case("3x3/2 dilation 2 asym pad, row tiles", ROWS, 2, 1, 8, 16, 3,
-          [13, 15], 2, [0, 1, 2, 1], 2, 1, act="relu6", const_w=True,
+# f32 at column stride 2 keeps flat tiles on the padded input, also with the
+# channel blocks outermost (the strided row tiles' geometry is the integer
+# kernels', tested in test/Integration/int8-vs-pytorch.py).
+conv_case("5x5/2 dilation 2, 64-wide input, asym pad: flat tiles",
+          "channel-block loop outermost\"", 2, 1, 8, 16, 5, [9, 64], 2,
+          [3, 4, 1, 2], 2, 1, const_w=True, lowering="loop-order=weights")
+conv_case("3x3/2 dilation 2 asym pad: flat tiles",
+          "channel-block loop outermost\"", 2, 1, 8, 16, 3, [13, 15], 2,
+          [0, 1, 2, 1], 2, 1, act="relu6", const_w=True,
           lowering="loop-order=weights")
 conv_case("3x3 padding 3 (beyond the kernel's reach), row tiles", ROWS, 2, 1,
           8, 16, 3, [5, 6], 1, [3, 3, 3, 3], 1, 1, const_w=True,
