@@ -33,6 +33,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "KernelBuilders.h"
 #include "PoolToVector.h"
 #include "qfuse/Conversion/IntegerIsa.h"
 #include "qfuse/Conversion/Passes.h"
@@ -48,7 +49,6 @@
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinAttributes.h"
-#include "mlir/IR/Remarks.h"
 #include "llvm/Support/FormatVariadic.h"
 
 namespace mlir {
@@ -60,12 +60,10 @@ namespace qfuse {
 
 using namespace mlir;
 using namespace mlir::qfuse;
+using namespace mlir::qfuse::kernels;
 
 namespace {
 
-constexpr llvm::StringLiteral kRemarkCategory = "vectorize";
-/// f32 lanes of a 256-bit register (AVX2); AVX-512 machines run two.
-constexpr int64_t kLanes = 8;
 /// Vector registers the register tile may hold as accumulators.
 constexpr int64_t kAccumulators = 12;
 /// Pixel tiles per group in the pixel-tile-outermost loop order (at most).
@@ -75,15 +73,7 @@ constexpr int64_t kMaxTileGroup = 4;
 // Small builders
 //===----------------------------------------------------------------------===//
 
-static Value cIdx(OpBuilder &b, Location loc, int64_t v) {
-  return arith::ConstantIndexOp::create(b, loc, v);
-}
-
-static Value splat(OpBuilder &b, Location loc, int64_t width, double v) {
-  auto type = VectorType::get({width}, b.getF32Type());
-  return arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(type, b.getF32FloatAttr(v).getValue()));
-}
+// (cIdx and splat: KernelBuilders.h.)
 
 static Value addIdx(OpBuilder &b, Location loc, Value a, int64_t c) {
   if (c == 0)
@@ -2248,18 +2238,11 @@ static std::string unsupportedReason(Operation *op) {
 }
 
 static void remarkTaken(Operation *op, StringRef what) {
-  remark::passed(op->getLoc(), remark::RemarkOpts::name("ConvToVector")
-                                   .category(kRemarkCategory)
-                                   .subCategory("kernel"))
-      << what.str();
+  kernels::remarkTaken(op, "ConvToVector", what);
 }
 
 static LogicalResult remarkLeft(Operation *op, StringRef why) {
-  remark::missed(op->getLoc(), remark::RemarkOpts::name("ConvToVector")
-                                   .category(kRemarkCategory)
-                                   .subCategory("kernel"))
-      << ("left to the generic lowering: " + why).str();
-  return failure();
+  return kernels::remarkLeft(op, "ConvToVector", why);
 }
 
 /// Whether `op` takes the dense kernel with a channel-blocked end (see

@@ -18,6 +18,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "PoolToVector.h"
+#include "KernelBuilders.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -25,21 +26,15 @@
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Matchers.h"
-#include "mlir/IR/Remarks.h"
 #include "llvm/Support/FormatVariadic.h"
 
 using namespace mlir;
+using namespace mlir::qfuse::kernels;
 
 namespace {
 
-constexpr int64_t kLanes = 8;
-
 LogicalResult left(Operation *op, const Twine &why) {
-  remark::missed(op->getLoc(), remark::RemarkOpts::name("PoolToVector")
-                                   .category("vectorize")
-                                   .subCategory("kernel"))
-      << ("left to the generic lowering: " + why).str();
-  return failure();
+  return remarkLeft(op, "PoolToVector", why);
 }
 
 /// The window's geometry and the values outside the input.
@@ -51,16 +46,6 @@ struct PoolProblem {
   std::optional<double> init; // the output's initial value, unless −inf
 };
 
-Value cIdx(OpBuilder &b, Location loc, int64_t v) {
-  return arith::ConstantIndexOp::create(b, loc, v);
-}
-
-Value splat(OpBuilder &b, Location loc, double v) {
-  auto type = VectorType::get({kLanes}, b.getF32Type());
-  return arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(type, b.getF32FloatAttr(v).getValue()));
-}
-
 /// The window's rows, combined, at input columns [col, col + 8) of output
 /// row `oh`: each row read as 8 columns (columns past the input, and rows
 /// outside it, as the padding value).
@@ -69,7 +54,7 @@ Value rowsMax(OpBuilder &b, Location loc, const PoolProblem &pr, Value plane,
   auto vt = VectorType::get({kLanes}, b.getF32Type());
   Value padScalar = arith::ConstantOp::create(
       b, loc, b.getF32FloatAttr(static_cast<float>(pr.padValue)));
-  Value padVec = splat(b, loc, pr.padValue);
+  Value padVec = splat(b, loc, kLanes, pr.padValue);
   Value top = arith::MulIOp::create(b, loc, oh, cIdx(b, loc, 2));
   Value result;
   for (int64_t kh = 0; kh < pr.k; ++kh) {
@@ -133,7 +118,8 @@ std::pair<Value, Value> chunk(OpBuilder &b, Location loc, const PoolProblem &pr,
     out = arith::MaximumFOp::create(b, loc, out, before);
   }
   if (pr.init)
-    out = arith::MaximumFOp::create(b, loc, out, splat(b, loc, *pr.init));
+    out =
+        arith::MaximumFOp::create(b, loc, out, splat(b, loc, kLanes, *pr.init));
   return {out, odd};
 }
 
@@ -164,7 +150,7 @@ Value emitMaxPool(OpBuilder &b, Location loc, const PoolProblem &pr,
   // Chunks whose 16 input columns and 8 outputs are all inside run in a
   // loop with in-bounds accesses; the rest (at most a few) after it.
   int64_t full = std::min(pr.ow / kLanes, pr.w / (2 * kLanes));
-  Value leftPad = splat(fb, loc, pr.padValue); // column −1 (3x3)
+  Value leftPad = splat(fb, loc, kLanes, pr.padValue); // column −1 (3x3)
   auto rows = scf::ForOp::create(
       fb, loc, cIdx(fb, loc, 0), cIdx(fb, loc, pr.oh), cIdx(fb, loc, 1),
       ValueRange{dst},
@@ -285,14 +271,12 @@ LogicalResult mlir::qfuse::lowerMaxPool(linalg::PoolingNchwMaxOp op) {
 
   OpBuilder b(op);
   Value result = emitMaxPool(b, op.getLoc(), pr, source, outType);
-  remark::passed(op.getLoc(), remark::RemarkOpts::name("PoolToVector")
-                                  .category("vectorize")
-                                  .subCategory("kernel"))
-      << llvm::formatv("max-pooling vector kernel: {0}x{0} windows at stride "
-                       "2, 8 output columns per vector, the input read in "
-                       "place",
-                       pr.k)
-             .str();
+  remarkTaken(op, "PoolToVector",
+              llvm::formatv("max-pooling vector kernel: {0}x{0} windows at "
+                            "stride 2, 8 output columns per vector, the input "
+                            "read in place",
+                            pr.k)
+                  .str());
   op->getResult(0).replaceAllUsesWith(result);
   op.erase();
   if (pad && pad->use_empty())
