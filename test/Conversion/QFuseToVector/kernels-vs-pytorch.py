@@ -242,14 +242,23 @@ def blocked_mlir(mlir, x_shape, y_shape, block_input=True):
             f"into %ex : {x5} -> {x4}\n" + body)
 
 
+def on_blocks(name, expect, n, cin, cout, k, size, stride, pads, dil, groups,
+              bias=True, act=None, const_w=False, block_input=True):
+    """conv_problem's conv with its result (and with `block_input` its
+    input) in 8-channel blocks, checked by check_all."""
+    mlir, ins, ref = conv_problem(2, n, cin, cout, k, size, stride, pads, dil,
+                                  groups, bias, act, const_w)
+    mlir = blocked_mlir(mlir, ins[0].shape, tuple(ref.shape), block_input)
+    if block_input:
+        ins = [to_blocks(ins[0])] + ins[1:]
+    check_all(name, mlir, ins, torch.from_numpy(to_blocks(ref.numpy())),
+              expect)
+
+
 def blocked_case(name, n, c, k, size, stride, pads, dil, bias=True, act=None,
                  const_w=False, expect=BLOCKED):
-    mlir, ins, ref = conv_problem(2, n, c, c, k, size, stride, pads, dil, c,
-                                  bias, act, const_w)
-    mlir = blocked_mlir(mlir, ins[0].shape, tuple(ref.shape))
-    ins = [to_blocks(ins[0])] + ins[1:]
-    check_all(f"conv depthwise nChw8c {name}", mlir, ins,
-              torch.from_numpy(to_blocks(ref.numpy())), expect)
+    on_blocks(f"conv depthwise nChw8c {name}", expect, n, c, c, k, size,
+              stride, pads, dil, c, bias, act, const_w)
 
 
 # MobileNetV2's stride 2 (rows of 11 outputs: two 4-pixel tiles and a tail
@@ -280,16 +289,11 @@ check_all("conv depthwise 3x3/2, blocked input, NCHW result", mlir,
 
 def dense_blocked_case(name, expect, n, cin, cout, k, size, stride, pads, dil,
                        act=None, const_w=False, block_input=True):
-    """A dense conv with its result (and with `block_input` its input) in
-    8-channel blocks, as oneDNN keeps activations: the dense kernel reads
-    and writes them in place, padded inputs included."""
-    mlir, ins, ref = conv_problem(2, n, cin, cout, k, size, stride, pads, dil,
-                                  1, True, act, const_w)
-    mlir = blocked_mlir(mlir, ins[0].shape, tuple(ref.shape), block_input)
-    if block_input:
-        ins = [to_blocks(ins[0])] + ins[1:]
-    check_all(f"conv dense nChw8c {name}", mlir, ins,
-              torch.from_numpy(to_blocks(ref.numpy())), expect)
+    """A dense conv on blocks, as oneDNN keeps activations: the dense
+    kernel reads and writes them in place, padded inputs included."""
+    on_blocks(f"conv dense nChw8c {name}", expect, n, cin, cout, k, size,
+              stride, pads, dil, 1, act=act, const_w=const_w,
+              block_input=block_input)
 
 
 BOTH = "channel-blocked input and output (nChw8c)"
