@@ -7,6 +7,11 @@ Prints one JSON object per model and thread count; outputs are compared.
 
 Run with Debian's python (torch 1.13):
   /usr/bin/python3 bench/models.py [--build build] [--threads 1 2] [--repeat 20]
+
+On a machine with a CUDA GPU and a PyTorch built with CUDA, --device cuda runs
+qfuse-run --device=cuda against PyTorch eval on the same GPU (cuDNN, f32 with
+TF32 off), both timed with CUDA events: qfuse's kernel time, qfuse-run's wall
+time per call (which adds the input and weight uploads) and PyTorch's time.
 """
 import argparse
 import json
@@ -48,6 +53,36 @@ def torch_ms(model, x, threads, repeat):
     return float(np.median(times)), float(np.min(times)), y.numpy()
 
 
+def torch_cuda_ms(model, x, repeat):
+    torch.backends.cudnn.benchmark = True
+    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cuda.matmul.allow_tf32 = False
+    model, x = model.cuda(), x.cuda()
+    start = torch.cuda.Event(enable_timing=True)
+    stop = torch.cuda.Event(enable_timing=True)
+    with torch.no_grad():
+        for _ in range(5):
+            model(x)
+        times = []
+        for _ in range(repeat):
+            start.record()
+            y = model(x)
+            stop.record()
+            stop.synchronize()
+            times.append(start.elapsed_time(stop))
+    model.cpu()
+    return float(np.median(times)), float(np.min(times)), y.cpu().numpy()
+
+
+def export_onnx(model, x, path):
+    kw = {}
+    if int(torch.__version__.split(".")[0]) >= 2:
+        kw["dynamo"] = False  # the TorchScript exporter, as with torch 1.13
+    torch.onnx.export(model, x, path, opset_version=13,
+                      training=torch.onnx.TrainingMode.PRESERVE,
+                      do_constant_folding=False, **kw)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -58,6 +93,10 @@ def main():
     ap.add_argument("--lowering", default="",
                     help="further qfuse-lower-to-llvm options for qfuse-run, "
                          "e.g. 'depthwise-pair-sums=false' (an A/B run)")
+    ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    ap.add_argument("--kernel-profile", action="store_true",
+                    help="with --device cuda: print qfuse-run's time per "
+                         "kernel (to stderr)")
     args = ap.parse_args()
     bin_dir = os.path.join(args.build, "bin")
 
@@ -66,9 +105,7 @@ def main():
         x = torch.randn(1, 3, 224, 224, generator=torch.Generator().manual_seed(1))
         with tempfile.TemporaryDirectory() as tmp:
             onnx_path = os.path.join(tmp, f"{name}.onnx")
-            torch.onnx.export(model, x, onnx_path, opset_version=13,
-                              training=torch.onnx.TrainingMode.PRESERVE,
-                              do_constant_folding=False)
+            export_onnx(model, x, onnx_path)
             imported = os.path.join(tmp, "imported.mlir")
             subprocess.run([os.path.join(bin_dir, "qfuse-translate"), "--import-onnx",
                             onnx_path, "-o", imported], check=True)
@@ -77,6 +114,9 @@ def main():
                             imported, "-o", ptq], check=True)
             x_path = os.path.join(tmp, "x.npy")
             np.save(x_path, x.numpy())
+            if args.device == "cuda":
+                run_cuda(args, bin_dir, name, model, x, ptq, x_path, tmp)
+                continue
             for threads in args.threads:
                 out_path = os.path.join(tmp, "y.npy")
                 t0 = time.perf_counter()
@@ -99,6 +139,33 @@ def main():
                     "ratio_median": round(q_med / t_med, 3),
                     "max_rel_err": float(f"{err:.2e}"),
                     "qfuse_run_wall_s": round(wall, 1)}), flush=True)
+
+
+def run_cuda(args, bin_dir, name, model, x, ptq, x_path, tmp):
+    out_path = os.path.join(tmp, "y.npy")
+    proc = subprocess.run(
+        [os.path.join(bin_dir, "qfuse-run"), ptq, "--device=cuda", "--input",
+         x_path, "--output", out_path, "--repeat", str(args.repeat)] +
+        (["--kernel-profile"] if args.kernel_profile else []) +
+        ([f"--lowering={args.lowering}"] if args.lowering else []),
+        check=True, capture_output=True, text=True)
+    wall = re.search(r"time: median (\S+) ms, min (\S+) ms", proc.stdout)
+    kern = re.search(r"gpu kernels: median (\S+) ms, min (\S+) ms", proc.stdout)
+    if args.kernel_profile:
+        print(f"{name}: " + proc.stdout.split("kernel profile", 1)[-1],
+              file=sys.stderr)
+    t_med, t_min, ref = torch_cuda_ms(model, x, args.repeat)
+    got = np.load(out_path)
+    err = float(np.abs(got - ref).max() / np.abs(ref).max())
+    print(json.dumps({
+        "model": name, "input": "1x3x224x224", "device": "cuda",
+        "gpu": torch.cuda.get_device_name(),
+        "qfuse_kernels_ms_median": float(kern[1]),
+        "qfuse_kernels_ms_min": float(kern[2]),
+        "qfuse_call_ms_median": float(wall[1]),
+        "pytorch_ms_median": round(t_med, 3), "pytorch_ms_min": round(t_min, 3),
+        "ratio_kernels_median": round(float(kern[1]) / t_med, 3),
+        "max_rel_err": float(f"{err:.2e}")}), flush=True)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,8 @@
 
 #include "qfuse/Runtime/CudaRuntime.h"
 
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/DynamicLibrary.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
@@ -93,9 +95,19 @@ struct State {
   int ordinal = -1;
   std::string firstError;
   // Kernel timing: event pairs recorded around launches, resolved when their
-  // stream is synchronized.
-  std::vector<std::pair<Handle, Handle>> pending, spare;
+  // stream is synchronized, and each launch's kernel and shape.
+  struct Launch {
+    Handle start, stop, fn;
+    std::string shape;
+  };
+  std::vector<Launch> pending;
+  std::vector<std::pair<Handle, Handle>> spare;
   double kernelMs = 0;
+  // The kernel name of each function handle, and the time per kernel and
+  // launch shape since the last reset.
+  llvm::DenseMap<Handle, std::string> kernelNames;
+  llvm::DenseMap<Handle, unsigned> moduleOrdinals;
+  std::vector<cuda::KernelStat> profile;
 };
 
 State &state() {
@@ -219,11 +231,23 @@ bool ensureContext() {
 /// synchronized).
 void collectTimes() {
   State &s = state();
-  for (auto [start, stop] : s.pending) {
+  for (const State::Launch &l : s.pending) {
     float ms = 0;
-    if (check(s.api.cuEventElapsedTime(&ms, start, stop), "cuEventElapsedTime"))
+    if (check(s.api.cuEventElapsedTime(&ms, l.start, l.stop),
+              "cuEventElapsedTime")) {
       s.kernelMs += ms;
-    s.spare.push_back({start, stop});
+      std::string name = s.kernelNames.lookup(l.fn);
+      auto it = llvm::find_if(s.profile, [&](const cuda::KernelStat &k) {
+        return k.name == name && k.shape == l.shape;
+      });
+      if (it == s.profile.end()) {
+        s.profile.push_back({name, l.shape, 0, 0.0});
+        it = std::prev(s.profile.end());
+      }
+      it->launches += 1;
+      it->ms += ms;
+    }
+    s.spare.push_back({l.start, l.stop});
   }
   s.pending.clear();
 }
@@ -274,8 +298,15 @@ void *qfuseModuleGetFunction(void *module, const char *name) {
           "mgpuModuleGetFunction (no module)");
     return nullptr;
   }
-  check(state().api.cuModuleGetFunction(&fn, module, name),
-        "cuModuleGetFunction");
+  // Outlined kernels share their function's name across modules: the
+  // profile tells them apart by the order their modules were loaded in.
+  State &s = state();
+  if (check(s.api.cuModuleGetFunction(&fn, module, name),
+            "cuModuleGetFunction")) {
+    auto [it, inserted] = s.moduleOrdinals.try_emplace(
+        module, static_cast<unsigned>(s.moduleOrdinals.size()));
+    s.kernelNames[fn] = llvm::formatv("{0} #{1}", name, it->second).str();
+  }
   return fn;
 }
 
@@ -298,7 +329,10 @@ void qfuseLaunchKernel(void *fn, intptr_t gx, intptr_t gy, intptr_t gz,
                              extra),
         "cuLaunchKernel");
   check(s.api.cuEventRecord(stop, stream), "cuEventRecord");
-  s.pending.push_back({start, stop});
+  s.pending.push_back({start, stop, fn,
+                       llvm::formatv("{0}x{1}x{2} blocks of {3}x{4}x{5}", gx,
+                                     gy, gz, bx, by, bz)
+                           .str()});
 }
 
 void *qfuseStreamCreate() {
@@ -497,6 +531,11 @@ llvm::Error cuda::takeError() {
   return llvm::createStringError(text);
 }
 
-void cuda::resetKernelTime() { state().kernelMs = 0; }
+void cuda::resetKernelTime() {
+  state().kernelMs = 0;
+  state().profile.clear();
+}
+
+std::vector<cuda::KernelStat> cuda::kernelProfile() { return state().profile; }
 
 double cuda::kernelTimeMs() { return state().kernelMs; }

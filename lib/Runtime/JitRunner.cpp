@@ -24,9 +24,11 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
-#include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -80,6 +82,21 @@ llvm::Expected<func::FuncOp> mlir::qfuse::findEntry(ModuleOp module,
                        ? "the module has no public function with a body"
                        : "the module has " + llvm::Twine(count) +
                              " public functions; pick one with --entry NAME");
+}
+
+/// The run-time library the JIT loads: `configured` (its path when qfuse was
+/// configured) where it exists, else the file of that name in the lib/
+/// folder beside the running program's bin/ folder, so that a copied or
+/// installed tree of qfuse's tools with its libraries still runs.
+static std::string findRuntimeLibrary(llvm::StringRef configured) {
+  if (llvm::sys::fs::exists(configured))
+    return configured.str();
+  static int anchor;
+  std::string exe = llvm::sys::fs::getMainExecutable(nullptr, &anchor);
+  llvm::SmallString<256> beside(
+      llvm::sys::path::parent_path(llvm::sys::path::parent_path(exe)));
+  llvm::sys::path::append(beside, "lib", llvm::sys::path::filename(configured));
+  return llvm::sys::fs::exists(beside) ? std::string(beside) : configured.str();
 }
 
 static std::string typeString(Type t) {
@@ -208,12 +225,15 @@ JitFunction::compile(ModuleOp module, llvm::StringRef entry,
   ExecutionEngineOptions engineOptions;
   // memref.copy of strided views calls memrefCopy from MLIR's runner utils.
   // OpenMP-parallel code calls libomp (LLVM's OpenMP runtime).
-  llvm::SmallVector<llvm::StringRef, 2> libs = {QFUSE_MLIR_C_RUNNER_UTILS};
+  std::string runnerUtils = findRuntimeLibrary(QFUSE_MLIR_C_RUNNER_UTILS);
+  llvm::SmallVector<llvm::StringRef, 2> libs = {runnerUtils};
+  std::string omp;
   if (numThreads > 0) {
     if (llvm::StringRef(QFUSE_LIBOMP).empty())
       return makeError("num-threads > 0 needs libomp (Debian: libomp-22-dev), "
                        "which was not found when qfuse was configured");
-    libs.push_back(QFUSE_LIBOMP);
+    omp = findRuntimeLibrary(QFUSE_LIBOMP);
+    libs.push_back(omp);
   }
   engineOptions.sharedLibPaths = libs;
   engineOptions.transformer = makeOptimizingTransformer(optLevel, 0, nullptr);

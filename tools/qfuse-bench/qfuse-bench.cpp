@@ -21,9 +21,10 @@
 //
 // --device=cuda times qfuse's GPU kernels instead (--qfuse-lower-to-nvvm,
 // CUDA events around the launches, best of N, default batches 1 and 32) and
-// checks their output against oneDNN on the CPU. There is no GPU peer in
-// those rows ("cudnn_ms": null): cuDNN is not among the packages qfuse may
-// use, and Debian's PyTorch is CPU-only.
+// checks their output against oneDNN on the CPU. The rows carry the layer's
+// shape and "cudnn_ms": null: cuDNN is not among the packages qfuse links,
+// and Debian's PyTorch is CPU-only. bench/gpu_bench.py fills it in on a
+// machine whose PyTorch has CUDA (cuDNN through torch, same shapes).
 //
 //===----------------------------------------------------------------------===//
 
@@ -793,9 +794,12 @@ int main(int argc, char **argv) {
               "{{\"layer\":\"{0}\", \"form\":\"{1}\", \"dtype\":\"f32\", "
               "\"device\":\"cuda\", \"gpu\":\"{2}\", \"batch\":{3}, "
               "\"qfuse_ms\":{4:F4}, \"gflops\":{5:F1}, \"cudnn_ms\":null, "
-              "\"max_rel_err_vs_onednn\":{6:E2}}\n",
+              "\"max_rel_err_vs_onednn\":{6:E2}, \"c\":{7}, \"h\":{8}, "
+              "\"w\":{9}, \"k\":{10}, \"kh\":{11}, \"stride\":{12}, "
+              "\"pad\":{13}, \"groups\":{14}}\n",
               l.name, fused ? "fused" : "unfused", gpuName, n, *qTime,
-              flops / *qTime * 1e-6, relErr);
+              flops / *qTime * 1e-6, relErr, l.c, l.h, l.w, l.k, l.kh, l.stride,
+              l.pad, l.groups);
           llvm::outs().flush();
           continue;
         }

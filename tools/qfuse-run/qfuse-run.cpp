@@ -110,6 +110,13 @@ static cl::opt<bool> listDevices(
              "when there is no driver or no device)"),
     cl::init(false), cl::cat(category));
 
+static cl::opt<bool> kernelProfile(
+    "kernel-profile",
+    cl::desc("With --device=cuda and --repeat: after the timing, print each "
+             "kernel's time per run (CUDA events), by kernel and launch "
+             "shape, slowest first"),
+    cl::init(false), cl::cat(category));
+
 static int fail(int code, const llvm::Twine &msg) {
   llvm::errs() << "qfuse-run: error: " << msg << "\n";
   return code;
@@ -169,9 +176,11 @@ static std::string describe(const HostTensor &t) {
 }
 
 /// Wall time of each run; on a GPU also the kernels' time (CUDA events).
+/// `profile` sums the kernels' times over the runs.
 static llvm::Error timeRuns(JitFunction &fn, llvm::ArrayRef<HostTensor> inputs,
                             unsigned n, std::vector<double> &ms,
-                            std::vector<double> &kernelMs) {
+                            std::vector<double> &kernelMs,
+                            std::vector<cuda::KernelStat> &profile) {
   llvm::SmallVector<HostTensor> scratch;
   for (unsigned i = 0; i < n; ++i) {
     cuda::resetKernelTime();
@@ -182,6 +191,17 @@ static llvm::Error timeRuns(JitFunction &fn, llvm::ArrayRef<HostTensor> inputs,
     ms.push_back(std::chrono::duration<double, std::milli>(stop - start)
                      .count());
     kernelMs.push_back(cuda::kernelTimeMs());
+    for (const cuda::KernelStat &k : cuda::kernelProfile()) {
+      auto it = llvm::find_if(profile, [&](const cuda::KernelStat &p) {
+        return p.name == k.name && p.shape == k.shape;
+      });
+      if (it == profile.end())
+        profile.push_back(k);
+      else {
+        it->launches += k.launches;
+        it->ms += k.ms;
+      }
+    }
   }
   return llvm::Error::success();
 }
@@ -309,7 +329,8 @@ int main(int argc, char **argv) {
 
   if (repeat > 0) {
     std::vector<double> ms, kernelMs;
-    if (llvm::Error err = timeRuns(fn, inputs, repeat, ms, kernelMs))
+    std::vector<cuda::KernelStat> profile;
+    if (llvm::Error err = timeRuns(fn, inputs, repeat, ms, kernelMs, profile))
       return fail(3, llvm::toString(std::move(err)));
     std::sort(ms.begin(), ms.end());
     std::sort(kernelMs.begin(), kernelMs.end());
@@ -321,6 +342,20 @@ int main(int argc, char **argv) {
           "gpu kernels: median {0:F3} ms, min {1:F3} ms (CUDA events; the "
           "time above adds the copies in and out and the weight uploads)\n",
           kernelMs[kernelMs.size() / 2], kernelMs.front());
+    if (device == Device::CUDA && kernelProfile) {
+      llvm::stable_sort(
+          profile, [](const auto &a, const auto &b) { return a.ms > b.ms; });
+      double total = 0;
+      for (const cuda::KernelStat &k : profile)
+        total += k.ms;
+      llvm::outs() << "kernel profile (per run, mean over " << repeat
+                   << " runs):\n";
+      for (const cuda::KernelStat &k : profile)
+        llvm::outs() << llvm::formatv(
+            "  {0,9:F4} ms {1,5:F1}%  {2,3} x {3}  ({4})\n", k.ms / repeat,
+            100.0 * k.ms / std::max(total, 1e-30), k.launches / repeat, k.name,
+            k.shape);
+    }
   }
 
   if (compareAfter.empty())

@@ -58,6 +58,16 @@ llvm::Error takeError();
 void resetKernelTime();
 double kernelTimeMs();
 
+/// The same time per kernel and launch shape, in the order of first launch.
+struct KernelStat {
+  std::string name;
+  /// "GXxGYxGZ blocks of BXxBYxBZ".
+  std::string shape;
+  unsigned launches = 0;
+  double ms = 0;
+};
+std::vector<KernelStat> kernelProfile();
+
 } // namespace cuda
 } // namespace qfuse
 } // namespace mlir
