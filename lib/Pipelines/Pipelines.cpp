@@ -179,14 +179,16 @@ void qfuse::buildLowerToNVVMPipeline(OpPassManager &pm,
     tiles.memorySpace = "workgroup";
     tiles.tileChannels = options.tileChannels;
     tiles.tilePixels = options.tilePixels;
+    tiles.targetBlocks = options.targetBlocks;
     pm.addPass(qfuse::createConvertQFuseToGPUTiles(tiles));
   }
   addLowerToBuffersPasses(pm);
   if (options.hostRuntime)
     addResultsToOutParams(pm);
-  // The parallel dimensions of every other linalg op become scf.parallel;
-  // the conv schedules (block/thread foralls) and those loops each become
-  // one gpu.launch.
+  // The parallel dimensions of every other linalg op, moved outermost,
+  // become one scf.parallel; the conv schedules (block/thread foralls) and
+  // those loops each become one gpu.launch.
+  pm.addPass(qfuse::createParallelDimsOutermost());
   pm.addPass(createConvertLinalgToParallelLoopsPass());
   pm.addPass(createCanonicalizerPass());
   qfuse::MapToGPUOptions map;

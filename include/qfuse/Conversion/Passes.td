@@ -334,7 +334,19 @@ def ConvertQFuseToGPUTiles : Pass<"convert-qfuse-to-gpu-tiles"> {
 
     Tiles by shape unless given: `BM` = the channel count rounded up to a
     power of two within [16, 64], `BN` = 64 when `BM` = 64 else 128,
-    `BK` = 16, `TM` = `TN` = 4. Other ops, and convs it does not take
+    `BK` = 16, `TM` = `TN` = 4.
+
+    Deep layers at small batch give few tiles (ResNet-18's 7x7x512 at batch
+    1: 8 blocks for a GPU of 132 multiprocessors). When the tiles give fewer
+    than half of `target-blocks` blocks, the reduction over taps is split
+    into slices of at least 8 BK steps, as many as reach about
+    `target-blocks` blocks (the grid's z is group x slice): each block writes
+    its partial tile to a buffer `[slices, Cout, P]`, and a flat
+    `scf.parallel` over the output adds the bias and the partials in slice
+    order and applies the activation (a second kernel on the GPU). The CPU
+    run of the schedule splits the same way, so the two stay bit-equal.
+
+    Other ops, and convs it does not take
     (a missed remark in category `gpu` says why), go on to the generic
     lowering. Every op taken gets a passed remark with its tiles.
   }];
@@ -351,7 +363,11 @@ def ConvertQFuseToGPUTiles : Pass<"convert-qfuse-to-gpu-tiles"> {
            "TN: output pixels per thread">,
     Option<"memorySpace", "memory-space", "std::string",
            /*default=*/"\"workgroup\"",
-           "Staging buffers: workgroup (GPU shared memory) or default">
+           "Staging buffers: workgroup (GPU shared memory) or default">,
+    Option<"targetBlocks", "target-blocks", "int64_t", /*default=*/"264",
+           "Split the reduction over taps when the tiles give fewer than "
+           "half this many blocks (0: never); 264 is two blocks per "
+           "multiprocessor of an H100">
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::bufferization::BufferizationDialect",
@@ -359,6 +375,25 @@ def ConvertQFuseToGPUTiles : Pass<"convert-qfuse-to-gpu-tiles"> {
                            "::mlir::math::MathDialect",
                            "::mlir::memref::MemRefDialect",
                            "::mlir::scf::SCFDialect"];
+}
+
+def ParallelDimsOutermost : Pass<"qfuse-parallel-dims-outermost"> {
+  let summary = "Permute linalg ops' loops so that parallel dimensions are "
+                "outermost";
+  let description = [{
+    For the GPU's flat launches: `convert-linalg-to-parallel-loops` emits one
+    `scf.parallel` per run of parallel dimensions, in the op's loop order,
+    and `qfuse-map-to-gpu` maps only the outermost one to threads. A grouped
+    or depthwise convolution iterates (n, g, f, kh, kw, oh, ow)-like orders,
+    so its output pixels would become a sequential loop inside each thread.
+    This pass generalizes every linalg op outside a `scf.forall` whose
+    parallel dimensions are not already first, and interchanges its loops:
+    the parallel dimensions first, then the reductions, each in their
+    original order. Each output element still accumulates its terms in the
+    same order, so results are bit-identical; only which thread computes
+    what changes.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
 def MapToGPU : Pass<"qfuse-map-to-gpu"> {

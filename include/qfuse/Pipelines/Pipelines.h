@@ -146,6 +146,12 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
       llvm::cl::desc("Output pixels per block of the tiled conv (0: by "
                      "shape)"),
       llvm::cl::init(0)};
+  Option<int64_t> targetBlocks{
+      *this, "target-blocks",
+      llvm::cl::desc("Split a tiled conv's reduction when its tiles give "
+                     "fewer than half this many blocks (0: never; default "
+                     "264, two per multiprocessor of an H100)"),
+      llvm::cl::init(264)};
   Option<int64_t> blockSize{
       *this, "block-size",
       llvm::cl::desc("Threads per block for every other parallel loop"),

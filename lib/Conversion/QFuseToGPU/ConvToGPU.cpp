@@ -185,7 +185,26 @@ static LogicalResult remarkLeft(Operation *op, const Twine &why) {
 struct Options {
   int64_t bm, bn, bk, tm, tn;
   bool workgroup;
+  int64_t targetBlocks;
 };
+
+/// Each slice of a split reduction takes at least this many BK steps.
+constexpr int64_t kMinStepsPerSlice = 8;
+
+/// How many slices the reduction over taps is split into: enough for about
+/// `targetBlocks` blocks when the tiles alone give fewer than half of that,
+/// each slice at least kMinStepsPerSlice steps; then as few as give the same
+/// steps per slice, so that no slice is empty.
+static int64_t chooseSlices(int64_t blocks, int64_t steps,
+                            int64_t targetBlocks) {
+  if (targetBlocks <= 0 || 2 * blocks >= targetBlocks)
+    return 1;
+  int64_t slices = std::min<int64_t>(llvm::divideCeil(targetBlocks, blocks),
+                                     steps / kMinStepsPerSlice);
+  if (slices <= 1)
+    return 1;
+  return llvm::divideCeil(steps, llvm::divideCeil(steps, slices));
+}
 
 static Tiles chooseTiles(const ConvShape &s, const Options &o) {
   Tiles t;
@@ -260,6 +279,18 @@ static LogicalResult lowerConv(ConvOp op, const Options &opts) {
   int64_t pixels = s.pixels(), taps = s.taps();
   int64_t mBlocks = llvm::divideCeil(s.m, t.bm);
   int64_t nBlocks = llvm::divideCeil(pixels, t.bn);
+  int64_t steps = llvm::divideCeil(taps, t.bk);
+  int64_t slices =
+      chooseSlices(s.groups * mBlocks * nBlocks, steps, opts.targetBlocks);
+  int64_t sliceTaps = llvm::divideCeil(steps, slices) * t.bk;
+  // A split reduction: slice `sl` of the blocks accumulates taps
+  // [sl·sliceTaps, (sl+1)·sliceTaps) into partial[sl], and a flat loop after
+  // the schedule adds the bias and the partials in slice order and applies
+  // the activation.
+  Value partial;
+  if (slices > 1)
+    partial = memref::AllocOp::create(
+        b, loc, MemRefType::get({slices, s.groups * s.m, pixels}, f32));
   Attribute space;
   if (opts.workgroup)
     space = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
@@ -287,13 +318,15 @@ static LogicalResult lowerConv(ConvOp op, const Options &opts) {
       {gpu::GPUBlockMappingAttr::get(ctx, gpu::MappingId::DimZ),
        gpu::GPUBlockMappingAttr::get(ctx, gpu::MappingId::DimY),
        gpu::GPUBlockMappingAttr::get(ctx, gpu::MappingId::DimX)});
-  SmallVector<OpFoldResult> grid = {b.getIndexAttr(s.groups),
+  SmallVector<OpFoldResult> grid = {b.getIndexAttr(s.groups * slices),
                                     b.getIndexAttr(mBlocks),
                                     b.getIndexAttr(nBlocks)};
   scf::ForallOp::create(
       b, loc, grid, ValueRange(), blockMapping,
       [&](OpBuilder &, Location, ValueRange blockIvs) {
-        Value g = blockIvs[0];
+        // z = g·slices + sl.
+        Value g = e.div(blockIvs[0], slices);
+        Value sl = slices > 1 ? e.rem(blockIvs[0], slices) : Value();
         Value m0 = e.mul(blockIvs[1], e.idx(t.bm));
         Value n0 = e.mul(blockIvs[2], e.idx(t.bn));
         Value gm = e.mul(g, e.idx(s.m));
@@ -316,9 +349,10 @@ static LogicalResult lowerConv(ConvOp op, const Options &opts) {
           for (int64_t i = 0; i < t.tm; ++i) {
             Value r = row(ty, i);
             Value co = e.add(m0, r);
-            Value init = bias ? e.guardedLoad(mTail ? e.lt(co, s.m) : Value(),
-                                              bias, {e.add(gm, co)})
-                              : e.zero();
+            Value init = bias && slices == 1
+                             ? e.guardedLoad(mTail ? e.lt(co, s.m) : Value(),
+                                             bias, {e.add(gm, co)})
+                             : e.zero();
             for (int64_t j = 0; j < t.tn; ++j)
               memref::StoreOp::create(b, loc, init, acc,
                                       ValueRange{r, col(tx, j)});
@@ -326,8 +360,13 @@ static LogicalResult lowerConv(ConvOp op, const Options &opts) {
         });
 
         // The reduction over taps, BK at a time.
-        auto kLoop =
-            scf::ForOp::create(b, loc, e.idx(0), e.idx(taps), e.idx(t.bk));
+        Value kBegin = e.idx(0), kEnd = e.idx(taps);
+        if (slices > 1) {
+          kBegin = e.mul(sl, e.idx(sliceTaps));
+          kEnd = arith::MinUIOp::create(b, loc, e.affine(kBegin, 1, sliceTaps),
+                                        e.idx(taps));
+        }
+        auto kLoop = scf::ForOp::create(b, loc, kBegin, kEnd, e.idx(t.bk));
         {
           OpBuilder::InsertionGuard guard(b);
           b.setInsertionPoint(kLoop.getBody()->getTerminator());
@@ -432,6 +471,11 @@ static LogicalResult lowerConv(ConvOp op, const Options &opts) {
                 conds.push_back(e.lt(p, pixels));
               e.guarded(e.andAll(conds), [&] {
                 Value v = memref::LoadOp::create(b, loc, acc, ValueRange{r, c});
+                if (slices > 1) {
+                  memref::StoreOp::create(b, loc, v, partial,
+                                          ValueRange{sl, e.add(gm, co), p});
+                  return;
+                }
                 v = applyActivation(b, loc, v, act);
                 SmallVector<Value> pix = delinearize(p, pixelDims);
                 SmallVector<Value> oidx = {pix[0], e.add(gm, co)};
@@ -444,18 +488,55 @@ static LogicalResult lowerConv(ConvOp op, const Options &opts) {
         scf::InParallelOp::create(b, loc);
       });
 
+  if (slices > 1) {
+    // out[n, c, o...] = act(bias[c] + partial[0][c][p] + partial[1][c][p]
+    // + ...), p the pixel (n, o...) linearized.
+    SmallVector<Value> lbs, ubs, stepsOne;
+    for (int64_t d : outType.getShape()) {
+      lbs.push_back(e.idx(0));
+      ubs.push_back(e.idx(d));
+      stepsOne.push_back(e.idx(1));
+    }
+    scf::ParallelOp::create(
+        b, loc, lbs, ubs, stepsOne,
+        [&](OpBuilder &nb, Location nl, ValueRange ivs) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          Value c = ivs[1];
+          Value p = ivs[0];
+          for (int64_t d = 0; d < sd; ++d)
+            p = e.add(e.mul(p, e.idx(s.out[d])), ivs[2 + d]);
+          Value v = bias ? memref::LoadOp::create(b, loc, bias, ValueRange{c})
+                               .getResult()
+                         : e.zero();
+          for (int64_t k = 0; k < slices; ++k)
+            v = arith::AddFOp::create(
+                b, loc, v,
+                memref::LoadOp::create(b, loc, partial,
+                                       ValueRange{e.idx(k), c, p}));
+          memref::StoreOp::create(b, loc, applyActivation(b, loc, v, act), out,
+                                  ivs);
+        });
+  }
+
   Value result = bufferization::ToTensorOp::create(
       b, loc, outType, out, /*restrict=*/true, /*writable=*/true);
   op.replaceAllUsesWith(result);
   remark::passed(loc, remark::RemarkOpts::name("ConvToGPU")
                           .category(kRemarkCategory)
                           .subCategory("schedule"))
-      << llvm::formatv("tiled schedule: grid {0}x{1}x{2} blocks of {3}x{4} "
-                       "threads, tile {5} channels x {6} pixels x {7} taps, "
-                       "{8}x{9} per thread, {10} bytes staged",
-                       s.groups, mBlocks, nBlocks, t.ty(), t.tx(), t.bm, t.bn,
-                       t.bk, t.tm, t.tn, t.sharedBytes())
-             .str();
+      << (llvm::formatv("tiled schedule: grid {0}x{1}x{2} blocks of {3}x{4} "
+                        "threads, tile {5} channels x {6} pixels x {7} taps, "
+                        "{8}x{9} per thread, {10} bytes staged",
+                        s.groups * slices, mBlocks, nBlocks, t.ty(), t.tx(),
+                        t.bm, t.bn, t.bk, t.tm, t.tn, t.sharedBytes())
+              .str() +
+          (slices > 1
+               ? llvm::formatv("; reduction split in {0} slices of "
+                               "{1} taps, summed{2} by a flat loop",
+                               slices, sliceTaps, bias ? " with the bias" : "")
+                     .str()
+               : std::string()));
   op.erase();
   return success();
 }
@@ -466,7 +547,8 @@ struct ConvertQFuseToGPUTilesPass
   using Base::Base;
   void runOnOperation() override {
     Options opts{tileChannels,   tilePixels,   tileReduction,
-                 threadChannels, threadPixels, memorySpace == "workgroup"};
+                 threadChannels, threadPixels, memorySpace == "workgroup",
+                 targetBlocks};
     if (memorySpace != "workgroup" && memorySpace != "default") {
       getOperation()->emitError()
           << "convert-qfuse-to-gpu-tiles: memory-space must be workgroup or "

@@ -2,7 +2,7 @@
 // forall with thread phases (bias, stage, accumulate, activation and store)
 // staging in workgroup memory; convs it cannot take stay, with a remark.
 // RUN: qfuse-opt %s --split-input-file --convert-qfuse-to-gpu-tiles --canonicalize | FileCheck %s
-// RUN: qfuse-opt %s --split-input-file --convert-qfuse-to-gpu-tiles="memory-space=default tile-channels=8 tile-pixels=16 tile-reduction=4 thread-channels=2 thread-pixels=2" | FileCheck %s --check-prefix=SMALL
+// RUN: qfuse-opt %s --split-input-file --convert-qfuse-to-gpu-tiles="memory-space=default tile-channels=8 tile-pixels=16 tile-reduction=4 thread-channels=2 thread-pixels=2 target-blocks=0" | FileCheck %s --check-prefix=SMALL
 // RUN: qfuse-opt %s --split-input-file --convert-qfuse-to-gpu-tiles --remarks-filter=gpu -o /dev/null 2>&1 | FileCheck %s --check-prefix=REMARK
 // RUN: not qfuse-opt %s --split-input-file --convert-qfuse-to-gpu-tiles=memory-space=global -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADSPACE
 
@@ -56,6 +56,44 @@
 func.func @conv_bias_relu(%x: tensor<1x8x8x8xf32>, %w: tensor<16x8x3x3xf32>, %b: tensor<16xf32>) -> tensor<1x16x8x8xf32> {
   %0 = qfuse.conv %x, %w, %b {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, activation = #qfuse.activation<relu>} : (tensor<1x8x8x8xf32>, tensor<16x8x3x3xf32>, tensor<16xf32>) -> tensor<1x16x8x8xf32>
   return %0 : tensor<1x16x8x8xf32>
+}
+
+// -----
+
+// One 16-channel tile of 16 pixels for 576 taps: the reduction is split in
+// 4 slices of 144 taps (grid z = slice); each block writes its partial tile
+// unactivated, and a flat loop adds the bias and the partials in slice order
+// and applies the relu.
+// CHECK-LABEL: func.func @split_reduction
+// CHECK-SAME: %[[B:[a-z0-9]+]]: tensor<16xf32>
+// CHECK: %[[OUT:.*]] = memref.alloc() : memref<1x16x4x4xf32>
+// CHECK: %[[PART:.*]] = memref.alloc() : memref<4x16x16xf32>
+// CHECK: scf.forall (%[[Z:.*]], %{{.*}}, %{{.*}}) in (4, 1, 1) {
+// CHECK: %[[SL:.*]] = arith.remui %[[Z]], %c4 : index
+// CHECK: %[[K0:.*]] = arith.muli %[[SL]], %c144 : index
+// CHECK: %[[K1:.*]] = arith.addi %[[K0]], %c144 : index
+// CHECK: %[[KE:.*]] = arith.minui %[[K1]], %c576 : index
+// CHECK: scf.for %{{.*}} = %[[K0]] to %[[KE]] step %c16 {
+// CHECK: math.fma
+// CHECK: memref.store %{{.*}}, %[[PART]][%[[SL]], %{{.*}}, %{{.*}}] : memref<4x16x16xf32>
+// CHECK-NOT: arith.maximumf
+// CHECK: {mapping = [#gpu.block<z>, #gpu.block<y>, #gpu.block<x>]}
+// CHECK: scf.parallel (%[[C:.*]], %[[OH:.*]], %[[OW:.*]]) = (%c0, %c0, %c0) to (%c16, %c4, %c4)
+// CHECK: %[[BV:.*]] = tensor.extract %[[B]][%[[C]]]
+// CHECK: %[[P0:.*]] = memref.load %[[PART]][%c0, %[[C]], %{{.*}}]
+// CHECK: %[[S0:.*]] = arith.addf %[[BV]], %[[P0]]
+// CHECK: %[[P1:.*]] = memref.load %[[PART]][%c1, %[[C]], %{{.*}}]
+// CHECK: %[[S1:.*]] = arith.addf %[[S0]], %[[P1]]
+// CHECK: %[[P2:.*]] = memref.load %[[PART]][%c2, %[[C]], %{{.*}}]
+// CHECK: %[[S2:.*]] = arith.addf %[[S1]], %[[P2]]
+// CHECK: %[[P3:.*]] = memref.load %[[PART]][%c3, %[[C]], %{{.*}}]
+// CHECK: %[[S3:.*]] = arith.addf %[[S2]], %[[P3]]
+// CHECK: %[[R:.*]] = arith.maximumf %[[S3]], %{{.*}}
+// CHECK: memref.store %[[R]], %[[OUT]][%c0, %[[C]], %[[OH]], %[[OW]]]
+// REMARK: Remark="tiled schedule: grid 4x1x1 blocks of 4x32 threads, tile 16 channels x 128 pixels x 16 taps, 4x4 per thread, 17408 bytes staged; reduction split in 4 slices of 144 taps, summed with the bias by a flat loop"
+func.func @split_reduction(%x: tensor<1x64x4x4xf32>, %w: tensor<16x64x3x3xf32>, %b: tensor<16xf32>) -> tensor<1x16x4x4xf32> {
+  %0 = qfuse.conv %x, %w, %b {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, activation = #qfuse.activation<relu>} : (tensor<1x64x4x4xf32>, tensor<16x64x3x3xf32>, tensor<16xf32>) -> tensor<1x16x4x4xf32>
+  return %0 : tensor<1x16x4x4xf32>
 }
 
 // -----

@@ -3,7 +3,7 @@
 # tiles before qfuse-run), so the tiling logic is tested without a GPU: tails
 # in every tile dimension (channels, pixels, taps), padding, stride,
 # dilation, groups, 1-D/3-D, relu/relu6, no bias, non-default block and
-# thread tiles. Each case against PyTorch in float64 (relative error <= 1e-5),
+# thread tiles, and reductions split over slices when the tiles are few. Each case against PyTorch in float64 (relative error <= 1e-5),
 # against itself with the block loop on 2 OpenMP threads (bit-equal), and
 # for its remark (the tiles taken, or why the conv was left alone).
 # REQUIRES: torch
@@ -78,6 +78,24 @@ case("tiles 8x12x5, 1x4 per thread", "blocks of 8x3 threads", 2, 1, 7, 10, 3,
      [6, 5], 2, [1, 1, 1, 1], 1, 1, act="relu",
      tiles="tile-channels=8 tile-pixels=12 tile-reduction=5 "
            "thread-channels=1 thread-pixels=4")
+# Few tiles: the reduction over taps is split into slices whose partial
+# tiles a flat loop adds to the bias in slice order.
+case("7x7x512 (resnet l4 shape): 8 tiles, split in 32",
+     TILED + ": grid 32x8x1 blocks of 16x16 threads, tile 64 channels x 64 "
+     "pixels x 16 taps, 4x4 per thread, 24576 bytes staged; reduction split "
+     "in 32 slices of 144 taps, summed with the bias by a flat loop", 2, 1, 512, 512, 3, 7, 1, [1, 1, 1, 1], 1, 1,
+     act="relu", const_w=True)
+# 2 groups of 20 of 32 channels, 25 pixels, 360 taps (23 steps, the last
+# half full): 2 slices of 12 and 11 steps, no bias, relu6.
+case("split groups 2, tails everywhere, no bias",
+     TILED + ": grid 4x1x1 blocks of 8x32 threads, tile 32 channels x 128 "
+     "pixels x 16 taps, 4x4 per thread, 26624 bytes staged; reduction split "
+     "in 2 slices of 192 taps, summed by a flat loop", 2, 1, 80, 40, 3, 5, 1, [1, 1, 1, 1], 1, 2,
+     bias=False, act="relu6")
+case("target-blocks=0: the same l4 shape unsplit",
+     TILED + ": grid 1x8x1 blocks of 16x16 threads, tile 64 channels x 64 "
+     "pixels x 16 taps, 4x4 per thread, 24576 bytes staged\"", 2, 1, 64, 512, 3,
+     7, 1, [1, 1, 1, 1], 1, 1, act="relu", tiles="target-blocks=0")
 # Not taken: the generic lowering runs them, still correct.
 case("depthwise", LEFT + ": one output channel per group", 2, 1, 8, 8, 3, 9,
      1, [1, 1, 1, 1], 1, 8, act="relu")
