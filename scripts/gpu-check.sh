@@ -11,6 +11,9 @@
 #   bench-nosplit  the same for ResNet-18's 3x3 stages at batch 1 with
 #           target-blocks=0 (no split reductions), an A/B run
 #   models  bench/models.py --device cuda: ResNet-18 and MobileNetV2
+#   sweep   bench/gpu_bench.py once per set of --qfuse-lower-to-nvvm options
+#           in $GPU_SWEEP (';'-separated), fused forms of $GPU_SWEEP_LAYERS
+#           (default: ResNet-18's) at $GPU_SWEEP_BATCHES (default 1,32)
 #
 # Logs go to $OUT (the device tool's folder) or /tmp/qfuse-gpu-out; each step
 # stops after $STEP_TIMEOUT seconds (default 540); each
@@ -54,6 +57,13 @@ for s in "${steps[@]}"; do
             --lowering target-blocks=0 ;;
   models) run_step models "$py" bench/models.py --build "$dest" \
             --device cuda --repeat 50 --kernel-profile ;;
+  sweep)
+    IFS=';' read -r -a variants <<<"${GPU_SWEEP:-}"
+    for i in "${!variants[@]}"; do
+      run_step "sweep$i" "$py" bench/gpu_bench.py --build "$dest" \
+        --layers "${GPU_SWEEP_LAYERS:-r18_}" --forms fused \
+        --batches "${GPU_SWEEP_BATCHES:-1,32}" --lowering "${variants[$i]}"
+    done ;;
   *) echo "unknown step $s"; exit 2 ;;
   esac
 done

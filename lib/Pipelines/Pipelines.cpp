@@ -180,6 +180,9 @@ void qfuse::buildLowerToNVVMPipeline(OpPassManager &pm,
     tiles.tileChannels = options.tileChannels;
     tiles.tilePixels = options.tilePixels;
     tiles.targetBlocks = options.targetBlocks;
+    tiles.tileReduction = options.tileReduction;
+    tiles.threadChannels = options.threadChannels;
+    tiles.threadPixels = options.threadPixels;
     pm.addPass(qfuse::createConvertQFuseToGPUTiles(tiles));
   }
   addLowerToBuffersPasses(pm);

@@ -314,14 +314,16 @@ def ConvertQFuseToGPUTiles : Pass<"convert-qfuse-to-gpu-tiles"> {
     channels by `P = N·O...` output pixels by `K = Cin/G·K...` taps.
 
         scf.forall (g, mb, nb) mapped to #gpu.block<z, y, x>:
-          ws = alloc [BK, BM], xs = alloc [BK, BN], acc = alloc [BM, BN]
-          thread forall: acc[i·TY+ty][j·TX+tx] = bias
-          for k0 in 0..K step BK:
-            thread forall: ws, xs <- weight / input (zero outside the
-                           padding and the tile), each thread a strided share
-            thread forall: TM x TN accumulators in registers,
-                           BK fused multiply-adds each, back to acc
-          thread forall: out = activation(acc)
+          ws = alloc [BK, BM], xs = alloc [BK, BN]     (shared memory)
+          thread forall:
+            acc[TM x TN] = bias                        (registers)
+            for k0 in 0..K step BK (iter_args acc):
+              ws, xs <- weight / input (zero outside the padding and the
+                        tile), each thread a strided share
+              gpu.barrier
+              BK fused multiply-adds into each accumulator
+              gpu.barrier
+            out = activation(acc)
 
     Every thread forall is `(TY, TX) = (BM/TM, BN/TN)` mapped to
     `#gpu.thread<y, x>`; a thread owns channels `i·TY+ty` and pixels
@@ -333,8 +335,19 @@ def ConvertQFuseToGPUTiles : Pass<"convert-qfuse-to-gpu-tiles"> {
     gpu-schedule=true`), so the tiling is tested without a GPU.
 
     Tiles by shape unless given: `BM` = the channel count rounded up to a
-    power of two within [16, 64], `BN` = 64 when `BM` = 64 else 128,
-    `BK` = 16, `TM` = `TN` = 4.
+    power of two within [16, 64] and `BK` = 16. With `BM` = 64, where tiles
+    of 128 pixels still give at least half of `target-blocks` blocks, `BN` =
+    128 and `TM` = `TN` = 8 (large layers); otherwise `BN` = 64 when `BM` =
+    64 else 128, and `TM` = `TN` = 4.
+
+    On the GPU (`memory-space=workgroup`) the accumulation is one thread
+    phase: each thread's TM x TN accumulators stay in registers across the
+    whole reduction, with a `gpu.barrier` after each staging and after each
+    slab's multiply-adds. On the CPU (`default`) the same arithmetic runs as
+    the phases above, the accumulators kept in a `[BM, BN]` buffer between
+    them, because sequential loops cannot run a barrier; each output element
+    sees the same fused multiply-adds in the same order, so the two are
+    bit-equal.
 
     Deep layers at small batch give few tiles (ResNet-18's 7x7x512 at batch
     1: 8 blocks for a GPU of 132 multiprocessors). When the tiles give fewer
@@ -357,10 +370,10 @@ def ConvertQFuseToGPUTiles : Pass<"convert-qfuse-to-gpu-tiles"> {
            "BN: output pixels per block (0: by shape)">,
     Option<"tileReduction", "tile-reduction", "int64_t", /*default=*/"16",
            "BK: taps staged per step">,
-    Option<"threadChannels", "thread-channels", "int64_t", /*default=*/"4",
-           "TM: output channels per thread">,
-    Option<"threadPixels", "thread-pixels", "int64_t", /*default=*/"4",
-           "TN: output pixels per thread">,
+    Option<"threadChannels", "thread-channels", "int64_t", /*default=*/"0",
+           "TM: output channels per thread (0: by shape)">,
+    Option<"threadPixels", "thread-pixels", "int64_t", /*default=*/"0",
+           "TN: output pixels per thread (0: by shape)">,
     Option<"memorySpace", "memory-space", "std::string",
            /*default=*/"\"workgroup\"",
            "Staging buffers: workgroup (GPU shared memory) or default">,

@@ -146,6 +146,20 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
       llvm::cl::desc("Output pixels per block of the tiled conv (0: by "
                      "shape)"),
       llvm::cl::init(0)};
+  Option<int64_t> tileReduction{
+      *this, "tile-reduction",
+      llvm::cl::desc("Taps staged per step of the tiled conv (BK)"),
+      llvm::cl::init(16)};
+  Option<int64_t> threadChannels{
+      *this, "thread-channels",
+      llvm::cl::desc("Output channels per thread of the tiled conv (TM; 0: "
+                     "by shape)"),
+      llvm::cl::init(0)};
+  Option<int64_t> threadPixels{
+      *this, "thread-pixels",
+      llvm::cl::desc("Output pixels per thread of the tiled conv (TN; 0: "
+                     "by shape)"),
+      llvm::cl::init(0)};
   Option<int64_t> targetBlocks{
       *this, "target-blocks",
       llvm::cl::desc("Split a tiled conv's reduction when its tiles give "

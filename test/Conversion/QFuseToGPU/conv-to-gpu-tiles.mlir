@@ -11,47 +11,52 @@
 // CHECK: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (1, 1, 1) {
 // CHECK-DAG: %[[WS:.*]] = memref.alloc() : memref<16x16xf32, #gpu.address_space<workgroup>>
 // CHECK-DAG: %[[XS:.*]] = memref.alloc() : memref<16x128xf32, #gpu.address_space<workgroup>>
-// CHECK-DAG: %[[ACC:.*]] = memref.alloc() : memref<16x128xf32, #gpu.address_space<workgroup>>
-// The bias phase.
+// On the GPU one thread phase holds the whole reduction, its 16
+// accumulators in registers from the bias on: no accumulator buffer.
+// CHECK-NOT: memref.alloc
 // CHECK: scf.forall (%{{.*}}, %{{.*}}) in (4, 32) {
 // CHECK: tensor.extract %arg2
-// CHECK: memref.store %{{.*}}, %[[ACC]]
-// CHECK: } {mapping = [#gpu.thread<y>, #gpu.thread<x>]}
-// 72 taps in steps of 16: staging, zero outside the image and past tap 72.
-// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} {
-// CHECK: scf.forall (%{{.*}}, %{{.*}}) in (4, 32) {
+// 72 taps in steps of 16: staging, zero outside the image and past tap 72,
+// a barrier, the multiply-adds, a barrier.
+// CHECK: scf.for %{{.*}} = %c0 to %c72 step %c16 iter_args({{(%[^,]*, ){15}%[^)]*}}) -> ({{(f32, ){15}f}}32) {
 // CHECK: memref.store %{{.*}}, %[[WS]]
 // CHECK: arith.cmpi sge
 // CHECK: scf.if %{{.*}} -> (f32) {
 // CHECK: tensor.extract %arg0
 // CHECK: } else {
 // CHECK: memref.store %{{.*}}, %[[XS]]
-// CHECK: } {mapping = [#gpu.thread<y>, #gpu.thread<x>]}
-// Accumulation: 16 accumulators carried through the taps of the slab.
-// CHECK: scf.forall (%{{.*}}, %{{.*}}) in (4, 32) {
+// CHECK: gpu.barrier
 // CHECK: scf.for {{.*}} iter_args({{(%[^,]*, ){15}%[^)]*}}) -> ({{(f32, ){15}f}}32) {
 // CHECK-COUNT-16: math.fma
-// CHECK: } {mapping = [#gpu.thread<y>, #gpu.thread<x>]}
-// CHECK: }
-// The epilogue: relu and the store, in the same schedule.
-// CHECK: scf.forall (%{{.*}}, %{{.*}}) in (4, 32) {
+// CHECK: gpu.barrier
+// CHECK-NEXT: scf.yield
+// The epilogue: relu and the store, in the same phase.
 // CHECK: arith.maximumf
 // CHECK: memref.store %{{.*}}, %[[OUT]]
 // CHECK: } {mapping = [#gpu.thread<y>, #gpu.thread<x>]}
-// CHECK: } {mapping = [#gpu.block<z>, #gpu.block<y>, #gpu.block<x>]}
+// CHECK-NEXT: } {mapping = [#gpu.block<z>, #gpu.block<y>, #gpu.block<x>]}
 // CHECK: bufferization.to_tensor %[[OUT]] restrict writable
 // CHECK-NOT: qfuse.conv
 
+// As loops for the CPU (memory-space=default): phases between which the
+// accumulators live in an [8, 16] buffer: the bias phase, then per slab of 4
+// taps a staging phase and a multiply-add phase, then the epilogue.
 // SMALL-LABEL: func.func @conv_bias_relu
 // SMALL: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (1, 2, 4) {
 // SMALL: memref.alloc() : memref<4x8xf32>
 // SMALL: memref.alloc() : memref<4x16xf32>
-// SMALL: memref.alloc() : memref<8x16xf32>
+// SMALL: %[[SACC:.*]] = memref.alloc() : memref<8x16xf32>
 // SMALL: scf.forall (%{{.*}}, %{{.*}}) in (4, 8) {
+// SMALL: memref.store %{{.*}}, %[[SACC]]
+// SMALL: scf.for
+// SMALL: scf.forall (%{{.*}}, %{{.*}}) in (4, 8) {
+// SMALL: scf.forall (%{{.*}}, %{{.*}}) in (4, 8) {
+// SMALL-COUNT-4: memref.load %[[SACC]]
 // SMALL: iter_args({{(%[^,]*, ){3}%[^)]*}}) -> (f32, f32, f32, f32)
 // SMALL-COUNT-4: math.fma
+// SMALL-NOT: gpu.barrier
 
-// REMARK: remark: [Passed] ConvToGPU | Category:gpu:schedule | Remark="tiled schedule: grid 1x1x1 blocks of 4x32 threads, tile 16 channels x 128 pixels x 16 taps, 4x4 per thread, 17408 bytes staged"
+// REMARK: remark: [Passed] ConvToGPU | Category:gpu:schedule | Remark="tiled schedule: grid 1x1x1 blocks of 4x32 threads, tile 16 channels x 128 pixels x 16 taps, 4x4 per thread, 9216 bytes staged"
 // BADSPACE: error: convert-qfuse-to-gpu-tiles: memory-space must be workgroup or default, not 'global'
 func.func @conv_bias_relu(%x: tensor<1x8x8x8xf32>, %w: tensor<16x8x3x3xf32>, %b: tensor<16xf32>) -> tensor<1x16x8x8xf32> {
   %0 = qfuse.conv %x, %w, %b {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, activation = #qfuse.activation<relu>} : (tensor<1x8x8x8xf32>, tensor<16x8x3x3xf32>, tensor<16xf32>) -> tensor<1x16x8x8xf32>
@@ -73,7 +78,7 @@ func.func @conv_bias_relu(%x: tensor<1x8x8x8xf32>, %w: tensor<16x8x3x3xf32>, %b:
 // CHECK: %[[K0:.*]] = arith.muli %[[SL]], %c144 : index
 // CHECK: %[[K1:.*]] = arith.addi %[[K0]], %c144 : index
 // CHECK: %[[KE:.*]] = arith.minui %[[K1]], %c576 : index
-// CHECK: scf.for %{{.*}} = %[[K0]] to %[[KE]] step %c16 {
+// CHECK: scf.for %{{.*}} = %[[K0]] to %[[KE]] step %c16 iter_args(
 // CHECK: math.fma
 // CHECK: memref.store %{{.*}}, %[[PART]][%[[SL]], %{{.*}}, %{{.*}}] : memref<4x16x16xf32>
 // CHECK-NOT: arith.maximumf
@@ -90,7 +95,7 @@ func.func @conv_bias_relu(%x: tensor<1x8x8x8xf32>, %w: tensor<16x8x3x3xf32>, %b:
 // CHECK: %[[S3:.*]] = arith.addf %[[S2]], %[[P3]]
 // CHECK: %[[R:.*]] = arith.maximumf %[[S3]], %{{.*}}
 // CHECK: memref.store %[[R]], %[[OUT]][%c0, %[[C]], %[[OH]], %[[OW]]]
-// REMARK: Remark="tiled schedule: grid 4x1x1 blocks of 4x32 threads, tile 16 channels x 128 pixels x 16 taps, 4x4 per thread, 17408 bytes staged; reduction split in 4 slices of 144 taps, summed with the bias by a flat loop"
+// REMARK: Remark="tiled schedule: grid 4x1x1 blocks of 4x32 threads, tile 16 channels x 128 pixels x 16 taps, 4x4 per thread, 9216 bytes staged; reduction split in 4 slices of 144 taps, summed with the bias by a flat loop"
 func.func @split_reduction(%x: tensor<1x64x4x4xf32>, %w: tensor<16x64x3x3xf32>, %b: tensor<16xf32>) -> tensor<1x16x4x4xf32> {
   %0 = qfuse.conv %x, %w, %b {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, activation = #qfuse.activation<relu>} : (tensor<1x64x4x4xf32>, tensor<16x64x3x3xf32>, tensor<16xf32>) -> tensor<1x16x4x4xf32>
   return %0 : tensor<1x16x4x4xf32>

@@ -92,10 +92,18 @@ case("split groups 2, tails everywhere, no bias",
      "pixels x 16 taps, 4x4 per thread, 26624 bytes staged; reduction split "
      "in 2 slices of 192 taps, summed by a flat loop", 2, 1, 80, 40, 3, 5, 1, [1, 1, 1, 1], 1, 2,
      bias=False, act="relu6")
-case("target-blocks=0: the same l4 shape unsplit",
-     TILED + ": grid 1x8x1 blocks of 16x16 threads, tile 64 channels x 64 "
-     "pixels x 16 taps, 4x4 per thread, 24576 bytes staged\"", 2, 1, 64, 512, 3,
+# Never split (target-blocks=0): large tiles, 64 channels x 128 pixels of
+# which 49 are real, 8x8 per thread.
+case("target-blocks=0: the same l4 shape unsplit, large tiles",
+     TILED + ": grid 1x8x1 blocks of 8x16 threads, tile 64 channels x 128 "
+     "pixels x 16 taps, 8x8 per thread, 45056 bytes staged\"", 2, 1, 64, 512, 3,
      7, 1, [1, 1, 1, 1], 1, 1, act="relu", tiles="target-blocks=0")
+# Large tiles where they give enough blocks (here 2 suffice): 40 of 64
+# channels, 800 pixels (6 x 128 + 32), 144 taps.
+case("large tiles: 40 of 64 channels, 800 pixels",
+     TILED + ": grid 1x1x7 blocks of 8x16 threads, tile 64 channels x 128 "
+     "pixels x 16 taps, 8x8 per thread", 2, 2, 16, 40, 3, 20, 1, [1, 1, 1, 1],
+     1, 1, act="relu6", tiles="target-blocks=2")
 # Not taken: the generic lowering runs them, still correct.
 case("depthwise", LEFT + ": one output channel per group", 2, 1, 8, 8, 3, 9,
      1, [1, 1, 1, 1], 1, 8, act="relu")
