@@ -8,9 +8,10 @@ the same layer, batch and form through PyTorch on the same GPU: the fused
 form as conv2d with the folded bias followed by relu, the unfused form as
 conv2d, batch_norm (eval) and relu. cuDNN runs in f32 with TF32 off, so both
 sides do f32 fused multiply-adds; cudnn.benchmark picks its fastest
-algorithm first. Each row gains "cudnn_ms" (best of N, CUDA events around
-the PyTorch calls), "cudnn_conv_ms" (the conv2d call alone) and
-"ratio" = qfuse_ms / cudnn_ms.
+algorithm first. Each row gains "cudnn_ms" (best of N: CUDA events around
+a replay of the PyTorch calls captured as a CUDA graph, so no host dispatch
+is timed), "cudnn_conv_ms" (the conv2d call alone) and "ratio" = qfuse_ms /
+cudnn_ms.
 
 Debian's PyTorch is CPU-only, so this runs where the GPU is:
   python3 bench/gpu_bench.py --build build [--repeat 50] [--layers l1,l4]
@@ -26,17 +27,27 @@ import torch.nn.functional as F
 
 
 def best_ms(fn, repeat):
-    """The best of `repeat` runs of `fn`, each between two CUDA events, after
-    warm-up runs (cudnn.benchmark's algorithm search happens there)."""
-    for _ in range(5):
+    """The best of `repeat` replays of `fn` captured as a CUDA graph, each
+    between two CUDA events, after warm-up runs (cudnn.benchmark's algorithm
+    search happens there). The graph keeps PyTorch's host-side dispatch out
+    of the time, as qfuse's times are its kernels' own."""
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):
+        for _ in range(5):
+            fn()
+    torch.cuda.current_stream().wait_stream(side)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
         fn()
+    graph.replay()
     torch.cuda.synchronize()
     best = float("inf")
     start = torch.cuda.Event(enable_timing=True)
     stop = torch.cuda.Event(enable_timing=True)
     for _ in range(repeat):
         start.record()
-        fn()
+        graph.replay()
         stop.record()
         stop.synchronize()
         best = min(best, start.elapsed_time(stop))

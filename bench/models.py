@@ -11,7 +11,8 @@ Run with Debian's python (torch 1.13):
 On a machine with a CUDA GPU and a PyTorch built with CUDA, --device cuda runs
 qfuse-run --device=cuda against PyTorch eval on the same GPU (cuDNN, f32 with
 TF32 off), both timed with CUDA events: qfuse's kernel time, qfuse-run's wall
-time per call (which adds the input and weight uploads) and PyTorch's time.
+time per call (which adds the input and weight uploads), and PyTorch's time
+for eager calls and for replays of the forward captured as a CUDA graph.
 """
 import argparse
 import json
@@ -54,24 +55,43 @@ def torch_ms(model, x, threads, repeat):
 
 
 def torch_cuda_ms(model, x, repeat):
+    """PyTorch eval on the GPU (cuDNN, f32, TF32 off): the median and best of
+    `repeat` eager calls, and the median of `repeat` replays of the same
+    forward captured as a CUDA graph (no host dispatch: the kernels and the
+    gaps between them), each between CUDA events; and the output."""
     torch.backends.cudnn.benchmark = True
     torch.backends.cudnn.allow_tf32 = False
     torch.backends.cuda.matmul.allow_tf32 = False
     model, x = model.cuda(), x.cuda()
     start = torch.cuda.Event(enable_timing=True)
     stop = torch.cuda.Event(enable_timing=True)
-    with torch.no_grad():
-        for _ in range(5):
-            model(x)
+
+    def timed(fn):
         times = []
         for _ in range(repeat):
             start.record()
-            y = model(x)
+            fn()
             stop.record()
             stop.synchronize()
             times.append(start.elapsed_time(stop))
+        return times
+
+    with torch.no_grad():
+        for _ in range(5):
+            y = model(x)
+        eager = timed(lambda: model(x))
+        side = torch.cuda.Stream()
+        side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(side):
+            model(x)
+        torch.cuda.current_stream().wait_stream(side)
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph):
+            model(x)
+        graphed = timed(graph.replay)
     model.cpu()
-    return float(np.median(times)), float(np.min(times)), y.cpu().numpy()
+    return (float(np.median(eager)), float(np.min(eager)),
+            float(np.median(graphed)), y.cpu().numpy())
 
 
 def export_onnx(model, x, path):
@@ -154,7 +174,7 @@ def run_cuda(args, bin_dir, name, model, x, ptq, x_path, tmp):
     if args.kernel_profile:
         print(f"{name}: " + proc.stdout.split("kernel profile", 1)[-1],
               file=sys.stderr)
-    t_med, t_min, ref = torch_cuda_ms(model, x, args.repeat)
+    t_med, t_min, g_med, ref = torch_cuda_ms(model, x, args.repeat)
     got = np.load(out_path)
     err = float(np.abs(got - ref).max() / np.abs(ref).max())
     print(json.dumps({
@@ -164,7 +184,9 @@ def run_cuda(args, bin_dir, name, model, x, ptq, x_path, tmp):
         "qfuse_kernels_ms_min": float(kern[2]),
         "qfuse_call_ms_median": float(wall[1]),
         "pytorch_ms_median": round(t_med, 3), "pytorch_ms_min": round(t_min, 3),
+        "pytorch_graph_ms_median": round(g_med, 3),
         "ratio_kernels_median": round(float(kern[1]) / t_med, 3),
+        "ratio_kernels_vs_graph": round(float(kern[1]) / g_med, 3),
         "max_rel_err": float(f"{err:.2e}")}), flush=True)
 
 

@@ -3,8 +3,9 @@
 # kernels and qfuse's CUDA runtime, against PyTorch in float64 and against
 # the same model on the CPU (and bit for bit against the same tiled
 # schedule run as CPU loops): convs with tails in every tile dimension,
-# stride, dilation, groups, 1-D/3-D, depthwise (flat kernel), non-default
-# tiles, the ResNet-18 layer shapes (fused relu), per-channel fake_quant
+# stride, dilation, groups, 1-D/3-D, depthwise (direct schedule), non-default
+# tiles, split reductions, large tiles, the ResNet-18 layer shapes (fused
+# relu), per-channel fake_quant
 # (bit-equal to the CPU), and the bundled ResNet block after --qfuse-ptq.
 # REQUIRES: cuda-gpu, torch
 # RUN: %python %s %qfuse_src | FileCheck %s
@@ -55,12 +56,22 @@ conv_case("groups 4", 2, 1, 8, 64, 3, 7, 1, [1, 1, 1, 1], 1, 4, act="relu")
 conv_case("1-D k5/3", 1, 2, 3, 16, 5, 31, 3, [2, 1], 1, 1)
 conv_case("3-D groups 2", 3, 1, 4, 16, 3, 5, 1, [1, 1, 1, 1, 1, 1], 1, 2,
           act="relu")
-conv_case("depthwise (flat kernel)", 2, 1, 8, 8, 3, 9, 1, [1, 1, 1, 1], 1, 8,
+conv_case("depthwise (direct schedule)", 2, 1, 8, 8, 3, 9, 1, [1, 1, 1, 1], 1, 8,
           act="relu")
 conv_case("untiled (tiled-conv=false)", 2, 1, 6, 20, 3, 6, 1, [1, 1, 1, 1],
           1, 1, act="relu", lowering="tiled-conv=false")
 conv_case("tiles 32 channels x 64 pixels", 2, 1, 6, 40, 3, 9, 1,
           [1, 1, 1, 1], 1, 1, lowering="tile-channels=32 tile-pixels=64")
+# Depthwise at MobileNetV2's shapes: the direct schedule, one thread per output
+# element, bit-equal to its CPU run.
+conv_case("depthwise 3x3/2 96 channels 56x56", 2, 1, 96, 96, 3, 56, 2,
+          [1, 1, 1, 1], 1, 96, act="relu6", const_w=True)
+# A split reduction with tails in channels (40 of 64) and taps (360 of 368),
+# and large tiles (64 x 128, 8x8 per thread) with 2 images.
+conv_case("split reduction, tails", 2, 1, 40, 40, 3, 5, 1, [1, 1, 1, 1], 1, 1,
+          act="relu")
+conv_case("large tiles, 40 of 64 channels", 2, 2, 16, 40, 3, 96, 1,
+          [1, 1, 1, 1], 1, 1, act="relu", const_w=True)
 for name, cin, cout, k, size, stride in [("conv1", 3, 64, 7, 224, 2),
                                          ("l1", 64, 64, 3, 56, 1),
                                          ("l4", 512, 512, 3, 7, 1)]:

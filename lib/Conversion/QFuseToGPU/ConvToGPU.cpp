@@ -164,6 +164,26 @@ static void threadPhase(OpBuilder &b, Location loc, const Tiles &t,
                         });
 }
 
+/// A read-only buffer of `tensor`.
+static Value asBuffer(OpBuilder &b, Location loc, Value tensor) {
+  auto tt = cast<RankedTensorType>(tensor.getType());
+  auto mt = MemRefType::get(tt.getShape(), tt.getElementType());
+  return bufferization::ToBufferOp::create(b, loc, mt, tensor,
+                                           /*read_only=*/true);
+}
+
+/// `v` as the row-major multi-index over `dims`.
+static SmallVector<Value> delinearize(Emitter &e, Value v,
+                                      ArrayRef<int64_t> dims) {
+  SmallVector<Value> r(dims.size());
+  for (int64_t d = dims.size() - 1; d > 0; --d) {
+    r[d] = e.rem(v, dims[d]);
+    v = e.div(v, dims[d]);
+  }
+  r[0] = v;
+  return r;
+}
+
 static Value applyActivation(OpBuilder &b, Location loc, Value v,
                              const FusedActivation &act) {
   if (act.kind == ActivationKind::none)
@@ -230,6 +250,139 @@ static Tiles chooseTiles(const ConvShape &s, const Options &o) {
   return t;
 }
 
+/// Threads per block of the depthwise schedule, one output pixel each.
+constexpr int64_t kDepthwiseThreads = 256;
+/// Reductions of at most this many taps are unrolled.
+constexpr int64_t kMaxUnrolledTaps = 64;
+
+/// One output channel per group (depthwise): no reuse across channels to
+/// stage, so each thread computes one output element directly: the bias,
+/// then a fused multiply-add per tap in (input channel, window) order, the
+/// input read where the window is inside the image (zero padding without a
+/// padded copy), then the activation. One kernel per conv:
+///
+///   scf.forall (g, pb) in (G, ⌈P/256⌉)         #gpu.block<y, x>
+///     forall (tx) in (256)                     #gpu.thread<x>
+///       p = pb·256 + tx, if p < P: out[n, g, o...] = act(bias[g] + Σ w·x)
+///
+/// Consecutive threads take consecutive pixels, so loads and stores
+/// coalesce along the output rows.
+static LogicalResult lowerDepthwise(ConvOp op, const ConvShape &s) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  MLIRContext *ctx = b.getContext();
+  Emitter e(b, loc);
+  auto outType = cast<RankedTensorType>(op.getType());
+  Value x = asBuffer(b, loc, op.getInput());
+  Value w = asBuffer(b, loc, op.getWeight());
+  Value bias = op.getBias() ? asBuffer(b, loc, op.getBias()) : Value();
+  Value out = memref::AllocOp::create(
+      b, loc, MemRefType::get(outType.getShape(), b.getF32Type()));
+  FusedActivation act = getFusedActivation(op);
+  int64_t sd = s.out.size(), pixels = s.pixels(), taps = s.taps();
+  int64_t pBlocks = llvm::divideCeil(pixels, kDepthwiseThreads);
+  SmallVector<int64_t> pixelDims = {s.batch}, tapDims = {s.cinPg};
+  llvm::append_range(pixelDims, s.out);
+  llvm::append_range(tapDims, s.kernel);
+
+  ArrayAttr blockMapping = b.getArrayAttr(
+      {gpu::GPUBlockMappingAttr::get(ctx, gpu::MappingId::DimY),
+       gpu::GPUBlockMappingAttr::get(ctx, gpu::MappingId::DimX)});
+  ArrayAttr threadMapping = b.getArrayAttr(
+      {gpu::GPUThreadMappingAttr::get(ctx, gpu::MappingId::DimX)});
+  SmallVector<OpFoldResult> grid = {b.getIndexAttr(s.groups),
+                                    b.getIndexAttr(pBlocks)};
+  scf::ForallOp::create(
+      b, loc, grid, ValueRange(), blockMapping,
+      [&](OpBuilder &, Location, ValueRange blockIvs) {
+        Value g = blockIvs[0];
+        scf::ForallOp::create(
+            b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(kDepthwiseThreads)},
+            ValueRange(), threadMapping,
+            [&](OpBuilder &, Location, ValueRange threadIvs) {
+              Value p = e.affine(blockIvs[1], kDepthwiseThreads, 0);
+              p = e.add(p, threadIvs[0]);
+              Value inside =
+                  pixels % kDepthwiseThreads ? e.lt(p, pixels) : Value();
+              e.guarded(inside, [&] {
+                SmallVector<Value> pix = delinearize(e, p, pixelDims);
+                // The weight at tap (ci, k...) times the input there, or 0
+                // outside the image.
+                auto term = [&](Value acc, ArrayRef<Value> tap) {
+                  SmallVector<Value> xidx = {
+                      pix[0], e.add(e.mul(g, e.idx(s.cinPg)), tap[0])};
+                  SmallVector<Value> conds;
+                  for (int64_t d = 0; d < sd; ++d) {
+                    Value pos = e.add(e.mul(pix[1 + d], e.idx(s.strides[d])),
+                                      e.mul(tap[1 + d], e.idx(s.dilations[d])));
+                    if (s.padBegin[d]) {
+                      pos = e.sub(pos, e.idx(s.padBegin[d]));
+                      conds.push_back(
+                          e.cmp(arith::CmpIPredicate::sge, pos, e.idx(0)));
+                    }
+                    int64_t maxPos = (s.out[d] - 1) * s.strides[d] +
+                                     (s.kernel[d] - 1) * s.dilations[d] -
+                                     s.padBegin[d];
+                    if (maxPos >= s.in[d])
+                      conds.push_back(e.lt(pos, s.in[d]));
+                    xidx.push_back(pos);
+                  }
+                  SmallVector<Value> widx = {g};
+                  widx.append(tap.begin(), tap.end());
+                  Value wv = memref::LoadOp::create(b, loc, w, widx);
+                  Value xv = e.guardedLoad(e.andAll(conds), x, xidx);
+                  return math::FmaOp::create(b, loc, wv, xv, acc).getResult();
+                };
+                Value acc =
+                    bias ? memref::LoadOp::create(b, loc, bias, ValueRange{g})
+                               .getResult()
+                         : e.zero();
+                if (taps <= kMaxUnrolledTaps) {
+                  for (int64_t k = 0; k < taps; ++k) {
+                    SmallVector<Value> tap;
+                    for (int64_t i = tapDims.size() - 1, r = k; i >= 0; --i) {
+                      tap.insert(tap.begin(), e.idx(r % tapDims[i]));
+                      r /= tapDims[i];
+                    }
+                    acc = term(acc, tap);
+                  }
+                } else {
+                  auto loop = scf::ForOp::create(
+                      b, loc, e.idx(0), e.idx(taps), e.idx(1), ValueRange{acc},
+                      [&](OpBuilder &nb, Location nl, Value k, ValueRange cur) {
+                        OpBuilder::InsertionGuard guard(b);
+                        b.setInsertionPoint(nb.getInsertionBlock(),
+                                            nb.getInsertionPoint());
+                        Value next = term(cur[0], delinearize(e, k, tapDims));
+                        scf::YieldOp::create(b, loc, next);
+                      });
+                  acc = loop.getResult(0);
+                }
+                SmallVector<Value> oidx = {pix[0], g};
+                oidx.append(pix.begin() + 1, pix.end());
+                memref::StoreOp::create(
+                    b, loc, applyActivation(b, loc, acc, act), out, oidx);
+              });
+              scf::InParallelOp::create(b, loc);
+            });
+        scf::InParallelOp::create(b, loc);
+      });
+
+  Value result = bufferization::ToTensorOp::create(
+      b, loc, outType, out, /*restrict=*/true, /*writable=*/true);
+  op.replaceAllUsesWith(result);
+  remark::passed(loc, remark::RemarkOpts::name("ConvToGPU")
+                          .category(kRemarkCategory)
+                          .subCategory("schedule"))
+      << llvm::formatv("depthwise schedule: grid {0}x{1} blocks of {2} "
+                       "threads, one output pixel per thread, {3} taps {4}",
+                       s.groups, pBlocks, kDepthwiseThreads, taps,
+                       taps <= kMaxUnrolledTaps ? "unrolled" : "in a loop")
+             .str();
+  op.erase();
+  return success();
+}
+
 static LogicalResult lowerConv(ConvOp op, const Options &opts) {
   auto inType = dyn_cast<RankedTensorType>(op.getInput().getType());
   auto wType = dyn_cast<RankedTensorType>(op.getWeight().getType());
@@ -245,9 +398,6 @@ static LogicalResult lowerConv(ConvOp op, const Options &opts) {
   s.groups = op.getGroups();
   s.cinPg = wType.getDimSize(1);
   s.m = wType.getDimSize(0) / s.groups;
-  if (s.m < 2)
-    return remarkLeft(op, "one output channel per group (depthwise): each "
-                          "output is one thread's loop");
   for (int64_t d = 0; d < sd; ++d) {
     s.in.push_back(inType.getDimSize(2 + d));
     s.kernel.push_back(wType.getDimSize(2 + d));
@@ -256,6 +406,8 @@ static LogicalResult lowerConv(ConvOp op, const Options &opts) {
     s.dilations.push_back(op.getDilations()[d]);
     s.padBegin.push_back(op.getPadding()[d]);
   }
+  if (s.m == 1)
+    return lowerDepthwise(op, s);
   Tiles t = chooseTiles(s, opts);
   if (t.tm <= 0 || t.tn <= 0 || t.bk <= 0 || t.bm % t.tm || t.bn % t.tn)
     return remarkLeft(op, llvm::formatv("tiles {0}x{1} not a multiple of the "
@@ -277,15 +429,9 @@ static LogicalResult lowerConv(ConvOp op, const Options &opts) {
   MLIRContext *ctx = b.getContext();
   Emitter e(b, loc);
   Type f32 = b.getF32Type();
-  auto asBuffer = [&](Value tensor) -> Value {
-    auto tt = cast<RankedTensorType>(tensor.getType());
-    auto mt = MemRefType::get(tt.getShape(), tt.getElementType());
-    return bufferization::ToBufferOp::create(b, loc, mt, tensor,
-                                             /*read_only=*/true);
-  };
-  Value x = asBuffer(op.getInput());
-  Value w = asBuffer(op.getWeight());
-  Value bias = op.getBias() ? asBuffer(op.getBias()) : Value();
+  Value x = asBuffer(b, loc, op.getInput());
+  Value w = asBuffer(b, loc, op.getWeight());
+  Value bias = op.getBias() ? asBuffer(b, loc, op.getBias()) : Value();
   Value out =
       memref::AllocOp::create(b, loc, MemRefType::get(outType.getShape(), f32));
   FusedActivation act = getFusedActivation(op);
@@ -316,13 +462,7 @@ static LogicalResult lowerConv(ConvOp op, const Options &opts) {
 
   // Output pixel `p` -> (n, o...) and tap `k` -> (ci, k...).
   auto delinearize = [&](Value v, ArrayRef<int64_t> dims) {
-    SmallVector<Value> r(dims.size());
-    for (int64_t d = dims.size() - 1; d > 0; --d) {
-      r[d] = e.rem(v, dims[d]);
-      v = e.div(v, dims[d]);
-    }
-    r[0] = v;
-    return r;
+    return ::delinearize(e, v, dims);
   };
   SmallVector<int64_t> pixelDims = {s.batch}, tapDims = {s.cinPg};
   llvm::append_range(pixelDims, s.out);

@@ -103,10 +103,24 @@ func.func @split_reduction(%x: tensor<1x64x4x4xf32>, %w: tensor<16x64x3x3xf32>, 
 
 // -----
 
-// Must not take: depthwise (one channel per group), dynamic shapes, f16.
+// Depthwise (one output channel per group): the direct schedule, blocks
+// over (channel, 256 pixels), one output per thread: the bias, 9 fmas with
+// the input read only inside the image (no padded copy: this conv has no
+// padding, so no guards), the activation-free store.
 // CHECK-LABEL: func.func @depthwise
-// CHECK: qfuse.conv
-// REMARK: remark: [Missed] ConvToGPU | Category:gpu:schedule | Remark="left to the generic lowering: one output channel per group (depthwise): each output is one thread's loop"
+// CHECK: %[[DOUT:.*]] = memref.alloc() : memref<1x8x6x6xf32>
+// CHECK: scf.forall (%[[G:.*]], %{{.*}}) in (8, 1) {
+// CHECK: scf.forall (%[[T:.*]]) in (256) {
+// CHECK: %[[IN:.*]] = arith.cmpi slt, %[[T]], %c36 : index
+// CHECK: scf.if %[[IN]] {
+// CHECK-NOT: scf.if
+// CHECK-COUNT-9: math.fma
+// CHECK-NOT: math.fma
+// CHECK: memref.store %{{.*}}, %[[DOUT]][%{{.*}}, %[[G]], %{{.*}}, %{{.*}}]
+// CHECK: } {mapping = [#gpu.thread<x>]}
+// CHECK: } {mapping = [#gpu.block<y>, #gpu.block<x>]}
+// CHECK-NOT: qfuse.conv
+// REMARK: remark: [Passed] ConvToGPU | Category:gpu:schedule | Remark="depthwise schedule: grid 8x1 blocks of 256 threads, one output pixel per thread, 9 taps unrolled"
 func.func @depthwise(%x: tensor<1x8x8x8xf32>, %w: tensor<8x1x3x3xf32>) -> tensor<1x8x6x6xf32> {
   %0 = qfuse.conv %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 8 : i64} : (tensor<1x8x8x8xf32>, tensor<8x1x3x3xf32>) -> tensor<1x8x6x6xf32>
   return %0 : tensor<1x8x6x6xf32>
@@ -114,6 +128,7 @@ func.func @depthwise(%x: tensor<1x8x8x8xf32>, %w: tensor<8x1x3x3xf32>) -> tensor
 
 // -----
 
+// Must not take: dynamic shapes, f16.
 // CHECK-LABEL: func.func @dynamic
 // CHECK: qfuse.conv
 // REMARK: Remark="left to the generic lowering: dynamic shapes"

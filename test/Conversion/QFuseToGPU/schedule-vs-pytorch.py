@@ -3,7 +3,8 @@
 # tiles before qfuse-run), so the tiling logic is tested without a GPU: tails
 # in every tile dimension (channels, pixels, taps), padding, stride,
 # dilation, groups, 1-D/3-D, relu/relu6, no bias, non-default block and
-# thread tiles, and reductions split over slices when the tiles are few. Each case against PyTorch in float64 (relative error <= 1e-5),
+# thread tiles, reductions split over slices when the tiles are few, and the
+# direct schedule for depthwise convs. Each case against PyTorch in float64 (relative error <= 1e-5),
 # against itself with the block loop on 2 OpenMP threads (bit-equal), and
 # for its remark (the tiles taken, or why the conv was left alone).
 # REQUIRES: torch
@@ -104,9 +105,25 @@ case("large tiles: 40 of 64 channels, 800 pixels",
      TILED + ": grid 1x1x7 blocks of 8x16 threads, tile 64 channels x 128 "
      "pixels x 16 taps, 8x8 per thread", 2, 2, 16, 40, 3, 20, 1, [1, 1, 1, 1],
      1, 1, act="relu6", tiles="target-blocks=2")
+# One output channel per group: the direct depthwise schedule, one output
+# pixel per thread (tails in the 256-pixel blocks), the window unrolled up to
+# 64 taps, else a loop.
+DW = "depthwise schedule"
+case("depthwise 3x3 relu", DW + ": grid 8x1 blocks of 256 threads, one "
+     "output pixel per thread, 9 taps unrolled", 2, 1, 8, 8, 3, 9, 1,
+     [1, 1, 1, 1], 1, 8, act="relu")
+case("depthwise 3x3/2 asym pad relu6, 2 images, const weights",
+     DW + ": grid 12x1", 2, 2, 12, 12, 3, [15, 12], 2, [0, 1, 1, 2], 1, 12,
+     act="relu6", const_w=True)
+case("one output channel per group of 2 inputs, dilation 2, no bias",
+     DW + ": grid 4x2 blocks of 256 threads, one output pixel per thread, 18 "
+     "taps unrolled", 2, 1, 8, 4, 3, 20, 1, [2, 2, 2, 2], 2, 4, bias=False)
+case("depthwise 9x9 window: 81 taps in a loop", DW + ": grid 6x1 blocks of "
+     "256 threads, one output pixel per thread, 81 taps in a loop", 2, 1, 6,
+     6, 9, 11, 1, [4, 4, 4, 4], 1, 6, act="relu")
+case("depthwise 1-D", DW, 1, 2, 5, 5, 3, 40, 1, [1, 1], 1, 5)
 # Not taken: the generic lowering runs them, still correct.
-case("depthwise", LEFT + ": one output channel per group", 2, 1, 8, 8, 3, 9,
-     1, [1, 1, 1, 1], 1, 8, act="relu")
+
 case("thread tile not dividing the block", LEFT + ": tiles 16x30", 2, 1, 4, 16,
      3, 5, 1, [1, 1, 1, 1], 1, 1, tiles="tile-pixels=30")
 case("too many threads", LEFT + ": 2048 threads", 2, 1, 4, 16, 3, 5, 1,
