@@ -309,8 +309,8 @@ def ConvertQFuseToGPUTiles : Pass<"convert-qfuse-to-gpu-tiles"> {
   let summary = "Tiled block/thread schedule for f32 conv (+bias+activation)";
   let description = [{
     Rewrites f32 `qfuse.conv` ops with static shapes (1/2/3-D, any stride,
-    dilation, padding and groups; at least 2 output channels per group) into
-    one tiled schedule: an implicit GEMM per group, `M = Cout/G` output
+    dilation, padding and groups) into one schedule. With at least 2 output
+    channels per group it is tiled: an implicit GEMM per group, `M = Cout/G` output
     channels by `P = N·O...` output pixels by `K = Cin/G·K...` taps.
 
         scf.forall (g, mb, nb) mapped to #gpu.block<z, y, x>:
@@ -358,6 +358,14 @@ def ConvertQFuseToGPUTiles : Pass<"convert-qfuse-to-gpu-tiles"> {
     `scf.parallel` over the output adds the bias and the partials in slice
     order and applies the activation (a second kernel on the GPU). The CPU
     run of the schedule splits the same way, so the two stay bit-equal.
+
+    With one output channel per group (depthwise) there is nothing to share
+    across a channel tile; the schedule is direct instead: a block forall
+    over (group, 256 output pixels) mapped to `#gpu.block<y, x>`, a thread
+    forall of 256 mapped to `#gpu.thread<x>`, each thread one output: the
+    bias, one fma per tap in (input channel, window) order with the input
+    read only inside the image, the activation, the store. Windows of up to
+    64 taps are unrolled, larger ones loop.
 
     Other ops, and convs it does not take
     (a missed remark in category `gpu` says why), go on to the generic
