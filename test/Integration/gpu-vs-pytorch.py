@@ -5,7 +5,7 @@
 # schedule run as CPU loops): convs with tails in every tile dimension,
 # stride, dilation, groups, 1-D/3-D, depthwise (direct schedule), non-default
 # tiles, split reductions, large tiles, the ResNet-18 layer shapes (fused
-# relu), per-channel fake_quant
+# relu), a classifier (linear as a 1x1 conv), per-channel fake_quant
 # (bit-equal to the CPU), and the bundled ResNet block after --qfuse-ptq.
 # REQUIRES: cuda-gpu, torch
 # RUN: %python %s %qfuse_src | FileCheck %s
@@ -78,6 +78,24 @@ for name, cin, cout, k, size, stride in [("conv1", 3, 64, 7, 224, 2),
     for n in (1, 4):
         conv_case(f"resnet18 {name} b{n}", 2, n, cin, cout, k, size, stride,
                   [k // 2] * 4, 1, 1, act="relu", const_w=True)
+
+# MobileNetV2's classifier, qfuse.linear taken as a 1x1 conv with a split
+# reduction.
+FC = """
+func.func @fc(%x: tensor<1x1280xf32>, %w: tensor<1000x1280xf32>, %b: tensor<1000xf32>) -> tensor<1x1000xf32> {
+  %0 = qfuse.linear %x, %w, %b : (tensor<1x1280xf32>, tensor<1000x1280xf32>, tensor<1000xf32>) -> tensor<1x1000xf32>
+  return %0 : tensor<1x1000xf32>
+}
+"""
+xf, wf, bf = torch.randn(1, 1280), torch.randn(1000, 1280) * 0.03, torch.randn(1000)
+ref = torch.nn.functional.linear(xf.double(), wf.double(), bf.double()).numpy()
+fc_ins = [xf.numpy(), wf.numpy(), bf.numpy()]
+gpu, = run_model(FC, fc_ins, CUDA)
+sched, = run_model(FC, fc_ins, ["--lowering=gpu-schedule=true"])
+chk.check("linear 1280->1000: GPU vs PyTorch", rel_err(gpu, ref) <= 1e-5,
+          f"(rel err {rel_err(gpu, ref):.2e})")
+chk.check("linear 1280->1000: GPU bit-equal to its schedule on the CPU",
+          np.array_equal(gpu, sched))
 
 # Per-channel fake_quant: the same float operations on both sides.
 FQ = """

@@ -367,6 +367,10 @@ def ConvertQFuseToGPUTiles : Pass<"convert-qfuse-to-gpu-tiles"> {
     read only inside the image, the activation, the store. Windows of up to
     64 taps are unrolled, larger ones loop.
 
+    f32 `qfuse.linear` ops with static shapes are taken as 1x1 convs (input
+    [N, K] as [N, K, 1, 1]), so a classifier's weights are staged and its
+    reduction split like a deep conv's, rather than one thread per output.
+
     Other ops, and convs it does not take
     (a missed remark in category `gpu` says why), go on to the generic
     lowering. Every op taken gets a passed remark with its tiles.
@@ -395,7 +399,8 @@ def ConvertQFuseToGPUTiles : Pass<"convert-qfuse-to-gpu-tiles"> {
                            "::mlir::gpu::GPUDialect",
                            "::mlir::math::MathDialect",
                            "::mlir::memref::MemRefDialect",
-                           "::mlir::scf::SCFDialect"];
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect"];
 }
 
 def ParallelDimsOutermost : Pass<"qfuse-parallel-dims-outermost"> {

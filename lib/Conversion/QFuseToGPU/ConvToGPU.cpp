@@ -20,6 +20,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Remarks.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MathExtras.h"
@@ -735,6 +736,42 @@ static LogicalResult lowerConv(ConvOp op, const Options &opts) {
   return success();
 }
 
+/// An f32 `qfuse.linear` with static shapes as a 1x1 `qfuse.conv`: input
+/// [N, K] -> [N, K, 1, 1], weight [M, K] -> [M, K, 1, 1], the result back to
+/// [N, M]. As a flat kernel a classifier is one thread per output, each a
+/// K-long loop reading a weight row that no neighbour shares a cache line
+/// with; as a conv its weights are staged and its reduction split.
+static void linearAsConv(LinearOp op) {
+  auto inType = dyn_cast<RankedTensorType>(op.getInput().getType());
+  auto wType = dyn_cast<RankedTensorType>(op.getWeight().getType());
+  auto outType = dyn_cast<RankedTensorType>(op.getType());
+  if (!inType || !wType || !outType || !inType.hasStaticShape() ||
+      !wType.hasStaticShape() || !inType.getElementType().isF32()) {
+    (void)remarkLeft(op, "a linear layer with dynamic shapes or not f32");
+    return;
+  }
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  SmallVector<ReassociationIndices> toMatrix = {{0}, {1, 2, 3}};
+  auto as4d = [&](Value v, RankedTensorType t) -> Value {
+    auto type = RankedTensorType::get({t.getDimSize(0), t.getDimSize(1), 1, 1},
+                                      t.getElementType());
+    return tensor::ExpandShapeOp::create(b, loc, type, v, toMatrix);
+  };
+  auto convType = RankedTensorType::get(
+      {outType.getDimSize(0), outType.getDimSize(1), 1, 1},
+      outType.getElementType());
+  Value conv = ConvOp::create(
+      b, loc, convType, as4d(op.getInput(), inType),
+      as4d(op.getWeight(), wType), op.getBias(), b.getDenseI64ArrayAttr({1, 1}),
+      b.getDenseI64ArrayAttr({0, 0, 0, 0}), b.getDenseI64ArrayAttr({1, 1}),
+      b.getI64IntegerAttr(1), op.getActivationAttr(), op.getClampMinAttr(),
+      op.getClampMaxAttr());
+  op.replaceAllUsesWith(
+      tensor::CollapseShapeOp::create(b, loc, conv, toMatrix).getResult());
+  op.erase();
+}
+
 struct ConvertQFuseToGPUTilesPass
     : public qfuse::impl::ConvertQFuseToGPUTilesBase<
           ConvertQFuseToGPUTilesPass> {
@@ -750,6 +787,10 @@ struct ConvertQFuseToGPUTilesPass
           << memorySpace << "'";
       return signalPassFailure();
     }
+    SmallVector<LinearOp> linears;
+    getOperation()->walk([&](LinearOp op) { linears.push_back(op); });
+    for (LinearOp op : linears)
+      linearAsConv(op);
     SmallVector<ConvOp> work;
     getOperation()->walk([&](ConvOp op) { work.push_back(op); });
     for (ConvOp op : work)

@@ -128,6 +128,23 @@ func.func @depthwise(%x: tensor<1x8x8x8xf32>, %w: tensor<8x1x3x3xf32>) -> tensor
 
 // -----
 
+// A linear layer is a 1x1 conv on [N, K, 1, 1]: here 1000 outputs of 1280
+// inputs for one image, 16 channel tiles, split in 10 slices.
+// CHECK-LABEL: func.func @linear
+// CHECK-DAG: tensor.expand_shape %arg0 {{\[\[}}0], [1, 2, 3]] output_shape [1, 1280, 1, 1]
+// CHECK-DAG: tensor.expand_shape %arg1 {{\[\[}}0], [1, 2, 3]] output_shape [1000, 1280, 1, 1]
+// CHECK: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (10, 16, 1) {
+// CHECK: scf.parallel
+// CHECK: tensor.collapse_shape %{{.*}} {{\[\[}}0], [1, 2, 3]] : tensor<1x1000x1x1xf32> into tensor<1x1000xf32>
+// CHECK-NOT: qfuse.linear
+// REMARK: Remark="tiled schedule: grid 10x16x1 blocks of 16x16 threads, tile 64 channels x 64 pixels x 16 taps, 4x4 per thread, 8192 bytes staged; reduction split in 10 slices of 128 taps, summed with the bias by a flat loop"
+func.func @linear(%x: tensor<1x1280xf32>, %w: tensor<1000x1280xf32>, %b: tensor<1000xf32>) -> tensor<1x1000xf32> {
+  %0 = qfuse.linear %x, %w, %b : (tensor<1x1280xf32>, tensor<1000x1280xf32>, tensor<1000xf32>) -> tensor<1x1000xf32>
+  return %0 : tensor<1x1000xf32>
+}
+
+// -----
+
 // Must not take: dynamic shapes, f16.
 // CHECK-LABEL: func.func @dynamic
 // CHECK: qfuse.conv

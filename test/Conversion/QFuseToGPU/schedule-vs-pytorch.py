@@ -129,6 +129,38 @@ case("thread tile not dividing the block", LEFT + ": tiles 16x30", 2, 1, 4, 16,
 case("too many threads", LEFT + ": 2048 threads", 2, 1, 4, 16, 3, 5, 1,
      [1, 1, 1, 1], 1, 1, tiles="tile-channels=64 tile-pixels=512")
 
+# qfuse.linear as a 1x1 conv: MobileNetV2's classifier shape (a split
+# reduction) and a small one with relu and no bias, against F.linear.
+LINEAR = """
+func.func @fc(%x: tensor<NxKxf32>, %w: tensor<MxKxf32>BIAST) -> tensor<NxMxf32> {
+  %0 = qfuse.linear %x, %wBIASV {activation = #qfuse.activation<ACT>} : (tensor<NxKxf32>, tensor<MxKxf32>BIASTT) -> tensor<NxMxf32>
+  return %0 : tensor<NxMxf32>
+}
+"""
+for n, k, m, bias, act, expect in [
+        (2, 1280, 1000, True, "none", "grid 10x16x1"),
+        (3, 40, 20, False, "relu", "grid 1x1x1")]:
+    mlir = (LINEAR.replace("N", str(n)).replace("K", str(k))
+            .replace("M", str(m)).replace("ACT", act)
+            .replace("BIASTT", ", tensor<%dxf32>" % m if bias else "")
+            .replace("BIAST", ", %%b: tensor<%dxf32>" % m if bias else "")
+            .replace("BIASV", ", %b" if bias else ""))
+    x = torch.randn(n, k)
+    w = torch.randn(m, k) * (1.0 / k ** 0.5)
+    b = torch.randn(m)
+    ins = [x.numpy(), w.numpy()] + ([b.numpy()] if bias else [])
+    ref = torch.nn.functional.linear(x.double(), w.double(),
+                                     b.double() if bias else None)
+    if act == "relu":
+        ref = torch.relu(ref)
+    name = f"linear {n}x{k} -> {m}"
+    _, remark = pass_remarks(mlir, "--convert-qfuse-to-gpu-tiles", "gpu")
+    chk.check(f"{name}: taken as a 1x1 conv", TILED + ": " + expect in remark,
+              f"({remark})")
+    got, = run_model(mlir, ins, ["--lowering=gpu-schedule=true"])
+    err = np.abs(got - ref.numpy()).max() / np.abs(ref.numpy()).max()
+    chk.check(f"{name}: vs PyTorch", err <= 1e-5, f"(rel err {err:.2e})")
+
 # A train-mode QAT op: its convolution takes the schedule too (qfuse-expand-
 # qat runs first); outputs and running statistics against the CPU's vector
 # kernels.
