@@ -251,6 +251,22 @@ static Tiles chooseTiles(const ConvShape &s, const Options &o) {
   return t;
 }
 
+/// Replaces `op` by the tensor of `out`, the buffer its schedule wrote,
+/// with a passed remark saying what schedule it took.
+static LogicalResult replaceWithBuffer(ConvOp op, OpBuilder &b, Value out,
+                                       const std::string &what) {
+  Value result = bufferization::ToTensorOp::create(b, op.getLoc(), op.getType(),
+                                                   out, /*restrict=*/true,
+                                                   /*writable=*/true);
+  op.replaceAllUsesWith(result);
+  remark::passed(op.getLoc(), remark::RemarkOpts::name("ConvToGPU")
+                                  .category(kRemarkCategory)
+                                  .subCategory("schedule"))
+      << what;
+  op.erase();
+  return success();
+}
+
 /// Threads per block of the depthwise schedule, one output pixel each.
 constexpr int64_t kDepthwiseThreads = 256;
 /// Reductions of at most this many taps are unrolled.
@@ -369,19 +385,13 @@ static LogicalResult lowerDepthwise(ConvOp op, const ConvShape &s) {
         scf::InParallelOp::create(b, loc);
       });
 
-  Value result = bufferization::ToTensorOp::create(
-      b, loc, outType, out, /*restrict=*/true, /*writable=*/true);
-  op.replaceAllUsesWith(result);
-  remark::passed(loc, remark::RemarkOpts::name("ConvToGPU")
-                          .category(kRemarkCategory)
-                          .subCategory("schedule"))
-      << llvm::formatv("depthwise schedule: grid {0}x{1} blocks of {2} "
-                       "threads, one output pixel per thread, {3} taps {4}",
-                       s.groups, pBlocks, kDepthwiseThreads, taps,
-                       taps <= kMaxUnrolledTaps ? "unrolled" : "in a loop")
-             .str();
-  op.erase();
-  return success();
+  return replaceWithBuffer(
+      op, b, out,
+      llvm::formatv("depthwise schedule: grid {0}x{1} blocks of {2} "
+                    "threads, one output pixel per thread, {3} taps {4}",
+                    s.groups, pBlocks, kDepthwiseThreads, taps,
+                    taps <= kMaxUnrolledTaps ? "unrolled" : "in a loop")
+          .str());
 }
 
 static LogicalResult lowerConv(ConvOp op, const Options &opts) {
@@ -713,27 +723,20 @@ static LogicalResult lowerConv(ConvOp op, const Options &opts) {
         });
   }
 
-  Value result = bufferization::ToTensorOp::create(
-      b, loc, outType, out, /*restrict=*/true, /*writable=*/true);
-  op.replaceAllUsesWith(result);
-  remark::passed(loc, remark::RemarkOpts::name("ConvToGPU")
-                          .category(kRemarkCategory)
-                          .subCategory("schedule"))
-      << (llvm::formatv("tiled schedule: grid {0}x{1}x{2} blocks of {3}x{4} "
-                        "threads, tile {5} channels x {6} pixels x {7} taps, "
-                        "{8}x{9} per thread, {10} bytes staged",
-                        s.groups * slices, mBlocks, nBlocks, t.ty(), t.tx(),
-                        t.bm, t.bn, t.bk, t.tm, t.tn,
-                        t.sharedBytes(!opts.workgroup))
-              .str() +
-          (slices > 1
-               ? llvm::formatv("; reduction split in {0} slices of "
-                               "{1} taps, summed{2} by a flat loop",
-                               slices, sliceTaps, bias ? " with the bias" : "")
-                     .str()
-               : std::string()));
-  op.erase();
-  return success();
+  return replaceWithBuffer(
+      op, b, out,
+      (llvm::formatv("tiled schedule: grid {0}x{1}x{2} blocks of {3}x{4} "
+                     "threads, tile {5} channels x {6} pixels x {7} taps, "
+                     "{8}x{9} per thread, {10} bytes staged",
+                     s.groups * slices, mBlocks, nBlocks, t.ty(), t.tx(), t.bm,
+                     t.bn, t.bk, t.tm, t.tn, t.sharedBytes(!opts.workgroup))
+           .str() +
+       (slices > 1
+            ? llvm::formatv("; reduction split in {0} slices of "
+                            "{1} taps, summed{2} by a flat loop",
+                            slices, sliceTaps, bias ? " with the bias" : "")
+                  .str()
+            : std::string())));
 }
 
 /// An f32 `qfuse.linear` with static shapes as a 1x1 `qfuse.conv`: input
