@@ -15,7 +15,11 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build}
-tools=(qfuse-run qfuse-bench qfuse-opt qfuse-translate)
+# qfuse-bench is built only where oneDNN was found.
+tools=()
+for t in qfuse-run qfuse-bench qfuse-opt qfuse-translate; do
+  [ -x "$build/bin/$t" ] && tools+=("$t")
+done
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/bin" "$stage/lib" "$root/.gpu-bundle"

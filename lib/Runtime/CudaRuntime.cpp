@@ -31,6 +31,7 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <array>
 #include <cstdint>
 #include <mutex>
 
@@ -96,17 +97,21 @@ struct State {
   std::string firstError;
   // Kernel timing: event pairs recorded around launches, resolved when their
   // stream is synchronized, and each launch's kernel and shape.
+  using Dims = std::array<intptr_t, 6>; // grid x, y, z, block x, y, z
   struct Launch {
     Handle start, stop, fn;
-    std::string shape;
+    Dims dims;
   };
   std::vector<Launch> pending;
   std::vector<std::pair<Handle, Handle>> spare;
   double kernelMs = 0;
   // The kernel name of each function handle, and the time per kernel and
-  // launch shape since the last reset.
+  // launch shape since the last profile reset (profileKeys[i] is the kernel
+  // name and shape of profile[i]; a driver may hand out a new function
+  // handle for each lookup, so kernels are told apart by name).
   llvm::DenseMap<Handle, std::string> kernelNames;
   llvm::DenseMap<Handle, unsigned> moduleOrdinals;
+  std::vector<std::pair<std::string, Dims>> profileKeys;
   std::vector<cuda::KernelStat> profile;
 };
 
@@ -236,16 +241,20 @@ void collectTimes() {
     if (check(s.api.cuEventElapsedTime(&ms, l.start, l.stop),
               "cuEventElapsedTime")) {
       s.kernelMs += ms;
-      std::string name = s.kernelNames.lookup(l.fn);
-      auto it = llvm::find_if(s.profile, [&](const cuda::KernelStat &k) {
-        return k.name == name && k.shape == l.shape;
-      });
-      if (it == s.profile.end()) {
-        s.profile.push_back({name, l.shape, 0, 0.0});
-        it = std::prev(s.profile.end());
+      std::pair<std::string, State::Dims> key = {s.kernelNames.lookup(l.fn),
+                                                 l.dims};
+      size_t i = llvm::find(s.profileKeys, key) - s.profileKeys.begin();
+      if (i == s.profileKeys.size()) {
+        s.profileKeys.push_back(key);
+        s.profile.push_back({key.first,
+                             llvm::formatv("{0}x{1}x{2} blocks of {3}x{4}x{5}",
+                                           l.dims[0], l.dims[1], l.dims[2],
+                                           l.dims[3], l.dims[4], l.dims[5])
+                                 .str(),
+                             0, 0.0});
       }
-      it->launches += 1;
-      it->ms += ms;
+      s.profile[i].launches += 1;
+      s.profile[i].ms += ms;
     }
     s.spare.push_back({l.start, l.stop});
   }
@@ -329,10 +338,7 @@ void qfuseLaunchKernel(void *fn, intptr_t gx, intptr_t gy, intptr_t gz,
                              extra),
         "cuLaunchKernel");
   check(s.api.cuEventRecord(stop, stream), "cuEventRecord");
-  s.pending.push_back({start, stop, fn,
-                       llvm::formatv("{0}x{1}x{2} blocks of {3}x{4}x{5}", gx,
-                                     gy, gz, bx, by, bz)
-                           .str()});
+  s.pending.push_back({start, stop, fn, {gx, gy, gz, bx, by, bz}});
 }
 
 void *qfuseStreamCreate() {
@@ -531,9 +537,11 @@ llvm::Error cuda::takeError() {
   return llvm::createStringError(text);
 }
 
-void cuda::resetKernelTime() {
-  state().kernelMs = 0;
+void cuda::resetKernelTime() { state().kernelMs = 0; }
+
+void cuda::resetKernelProfile() {
   state().profile.clear();
+  state().profileKeys.clear();
 }
 
 std::vector<cuda::KernelStat> cuda::kernelProfile() { return state().profile; }

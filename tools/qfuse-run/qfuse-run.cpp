@@ -46,12 +46,12 @@ static cl::opt<std::string> modelPath(cl::Positional,
                                       cl::desc("<model.mlir | model.onnx>"),
                                       cl::init("-"), cl::cat(category));
 static cl::list<std::string>
-    inputPaths("input", cl::desc("A .npy file per function argument, in order "
-                                 "('-' reads standard input)"),
+    inputPaths("input",
+               cl::desc("A .npy file per function argument, in order "
+                        "('-' reads standard input)"),
                cl::value_desc("file.npy"), cl::cat(category));
 static cl::list<std::string>
-    outputPaths("output",
-                cl::desc("A .npy file per function result, in order"),
+    outputPaths("output", cl::desc("A .npy file per function result, in order"),
                 cl::value_desc("file.npy"), cl::cat(category));
 static cl::opt<std::string>
     entryName("entry",
@@ -169,39 +169,29 @@ static std::string describe(const HostTensor &t) {
   os << "tensor<";
   for (int64_t d : t.shape())
     os << d << "x";
-  os << dtypeName(t.dtype()) << ">  min " << lo << "  max " << hi << "  mean " << (n ? sum / n : 0.0);
+  os << dtypeName(t.dtype()) << ">  min " << lo << "  max " << hi << "  mean "
+     << (n ? sum / n : 0.0);
   if (nonFinite)
     os << "  non-finite " << nonFinite;
   return s;
 }
 
-/// Wall time of each run; on a GPU also the kernels' time (CUDA events).
-/// `profile` sums the kernels' times over the runs.
+/// Wall time of each run; on a GPU also the kernels' time (CUDA events),
+/// and in cuda::kernelProfile() their times per kernel over the runs.
 static llvm::Error timeRuns(JitFunction &fn, llvm::ArrayRef<HostTensor> inputs,
                             unsigned n, std::vector<double> &ms,
-                            std::vector<double> &kernelMs,
-                            std::vector<cuda::KernelStat> &profile) {
+                            std::vector<double> &kernelMs) {
   llvm::SmallVector<HostTensor> scratch;
+  cuda::resetKernelProfile();
   for (unsigned i = 0; i < n; ++i) {
     cuda::resetKernelTime();
     auto start = std::chrono::steady_clock::now();
     if (llvm::Error err = fn.run(inputs, scratch))
       return err;
     auto stop = std::chrono::steady_clock::now();
-    ms.push_back(std::chrono::duration<double, std::milli>(stop - start)
-                     .count());
+    ms.push_back(
+        std::chrono::duration<double, std::milli>(stop - start).count());
     kernelMs.push_back(cuda::kernelTimeMs());
-    for (const cuda::KernelStat &k : cuda::kernelProfile()) {
-      auto it = llvm::find_if(profile, [&](const cuda::KernelStat &p) {
-        return p.name == k.name && p.shape == k.shape;
-      });
-      if (it == profile.end())
-        profile.push_back(k);
-      else {
-        it->launches += k.launches;
-        it->ms += k.ms;
-      }
-    }
   }
   return llvm::Error::success();
 }
@@ -213,10 +203,9 @@ static int printDevices() {
   if (devices->empty())
     return fail(3, "the CUDA driver reports no device");
   for (const cuda::DeviceInfo &d : *devices)
-    llvm::outs() << llvm::formatv("cuda:{0}: {1}, {2}, {3} SMs, {4:F1} GiB\n",
-                                  d.ordinal, d.name, d.chip(),
-                                  d.multiprocessors,
-                                  d.memoryBytes / double(1ull << 30));
+    llvm::outs() << llvm::formatv(
+        "cuda:{0}: {1}, {2}, {3} SMs, {4:F1} GiB\n", d.ordinal, d.name,
+        d.chip(), d.multiprocessors, d.memoryBytes / double(1ull << 30));
   return 0;
 }
 
@@ -278,14 +267,14 @@ int main(int argc, char **argv) {
     if (!module)
       return fail(2, "cannot import " + modelPath);
   } else {
-    module = parseSourceFile<ModuleOp>(modelPath, sourceMgr,
-                                       ParserConfig(&context));
+    module =
+        parseSourceFile<ModuleOp>(modelPath, sourceMgr, ParserConfig(&context));
     if (!module)
       return fail(2, "cannot parse " + modelPath);
   }
 
-  auto compiled = JitFunction::compile(*module, entryName, optLevel,
-                                       numThreads, lowering, device);
+  auto compiled = JitFunction::compile(*module, entryName, optLevel, numThreads,
+                                       lowering, device);
   if (!compiled)
     return fail(3, llvm::toString(compiled.takeError()));
   JitFunction &fn = **compiled;
@@ -309,9 +298,9 @@ int main(int argc, char **argv) {
     }
   }
   if (!outputPaths.empty() && outputPaths.size() != fn.outputs().size())
-    return fail(2, "the function returns " +
-                       llvm::Twine(fn.outputs().size()) + " results, " +
-                       llvm::Twine(outputPaths.size()) + " --output files given");
+    return fail(2, "the function returns " + llvm::Twine(fn.outputs().size()) +
+                       " results, " + llvm::Twine(outputPaths.size()) +
+                       " --output files given");
 
   llvm::SmallVector<HostTensor> results;
   if (llvm::Error err = fn.run(inputs, results)) {
@@ -329,8 +318,7 @@ int main(int argc, char **argv) {
 
   if (repeat > 0) {
     std::vector<double> ms, kernelMs;
-    std::vector<cuda::KernelStat> profile;
-    if (llvm::Error err = timeRuns(fn, inputs, repeat, ms, kernelMs, profile))
+    if (llvm::Error err = timeRuns(fn, inputs, repeat, ms, kernelMs))
       return fail(3, llvm::toString(std::move(err)));
     std::sort(ms.begin(), ms.end());
     std::sort(kernelMs.begin(), kernelMs.end());
@@ -343,6 +331,7 @@ int main(int argc, char **argv) {
           "time above adds the copies in and out and the weight uploads)\n",
           kernelMs[kernelMs.size() / 2], kernelMs.front());
     if (device == Device::CUDA && kernelProfile) {
+      std::vector<cuda::KernelStat> profile = cuda::kernelProfile();
       llvm::stable_sort(
           profile, [](const auto &a, const auto &b) { return a.ms > b.ms; });
       double total = 0;
@@ -406,15 +395,13 @@ int main(int argc, char **argv) {
         "(relative to max |before| = {3:e})",
         i, maxAbs, rel, maxRef);
     if (nonFinite)
-      llvm::outs() << ", " << nonFinite
-                   << " elements finite on one side only";
+      llvm::outs() << ", " << nonFinite << " elements finite on one side only";
     llvm::outs() << "\n";
     if (tolerance >= 0 && (rel > tolerance || nonFinite))
       exceeded = true;
   }
   if (exceeded) {
-    llvm::outs() << "compare: FAILED, tolerance " << tolerance
-                 << " exceeded\n";
+    llvm::outs() << "compare: FAILED, tolerance " << tolerance << " exceeded\n";
     return 1;
   }
   if (tolerance >= 0)

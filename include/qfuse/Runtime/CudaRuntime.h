@@ -58,7 +58,8 @@ llvm::Error takeError();
 void resetKernelTime();
 double kernelTimeMs();
 
-/// The same time per kernel and launch shape, in the order of first launch.
+/// The same time per kernel and launch shape, summed since the last
+/// resetKernelProfile(), in the order of first launch.
 struct KernelStat {
   std::string name;
   /// "GXxGYxGZ blocks of BXxBYxBZ".
@@ -67,6 +68,7 @@ struct KernelStat {
   double ms = 0;
 };
 std::vector<KernelStat> kernelProfile();
+void resetKernelProfile();
 
 } // namespace cuda
 } // namespace qfuse
