@@ -185,6 +185,29 @@ static SmallVector<Value> delinearize(Emitter &e, Value v,
   return r;
 }
 
+/// For output pixel `pix` (n, o...) and tap `tap` (ci, k...), appends the
+/// input position in each spatial dimension, o·stride + k·dilation −
+/// pad_begin, to `xidx`, and to `conds` the checks that it is inside the
+/// image where it can be outside (the load reads 0 otherwise).
+static void appendInputPositions(Emitter &e, const ConvShape &s,
+                                 ArrayRef<Value> pix, ArrayRef<Value> tap,
+                                 SmallVectorImpl<Value> &xidx,
+                                 SmallVectorImpl<Value> &conds) {
+  for (size_t d = 0; d < s.out.size(); ++d) {
+    Value pos = e.add(e.mul(pix[1 + d], e.idx(s.strides[d])),
+                      e.mul(tap[1 + d], e.idx(s.dilations[d])));
+    if (s.padBegin[d]) {
+      pos = e.sub(pos, e.idx(s.padBegin[d]));
+      conds.push_back(e.cmp(arith::CmpIPredicate::sge, pos, e.idx(0)));
+    }
+    int64_t maxPos = (s.out[d] - 1) * s.strides[d] +
+                     (s.kernel[d] - 1) * s.dilations[d] - s.padBegin[d];
+    if (maxPos >= s.in[d])
+      conds.push_back(e.lt(pos, s.in[d]));
+    xidx.push_back(pos);
+  }
+}
+
 static Value applyActivation(OpBuilder &b, Location loc, Value v,
                              const FusedActivation &act) {
   if (act.kind == ActivationKind::none)
@@ -296,7 +319,7 @@ static LogicalResult lowerDepthwise(ConvOp op, const ConvShape &s) {
   Value out = memref::AllocOp::create(
       b, loc, MemRefType::get(outType.getShape(), b.getF32Type()));
   FusedActivation act = getFusedActivation(op);
-  int64_t sd = s.out.size(), pixels = s.pixels(), taps = s.taps();
+  int64_t pixels = s.pixels(), taps = s.taps();
   int64_t pBlocks = llvm::divideCeil(pixels, kDepthwiseThreads);
   SmallVector<int64_t> pixelDims = {s.batch}, tapDims = {s.cinPg};
   llvm::append_range(pixelDims, s.out);
@@ -329,21 +352,7 @@ static LogicalResult lowerDepthwise(ConvOp op, const ConvShape &s) {
                   SmallVector<Value> xidx = {
                       pix[0], e.add(e.mul(g, e.idx(s.cinPg)), tap[0])};
                   SmallVector<Value> conds;
-                  for (int64_t d = 0; d < sd; ++d) {
-                    Value pos = e.add(e.mul(pix[1 + d], e.idx(s.strides[d])),
-                                      e.mul(tap[1 + d], e.idx(s.dilations[d])));
-                    if (s.padBegin[d]) {
-                      pos = e.sub(pos, e.idx(s.padBegin[d]));
-                      conds.push_back(
-                          e.cmp(arith::CmpIPredicate::sge, pos, e.idx(0)));
-                    }
-                    int64_t maxPos = (s.out[d] - 1) * s.strides[d] +
-                                     (s.kernel[d] - 1) * s.dilations[d] -
-                                     s.padBegin[d];
-                    if (maxPos >= s.in[d])
-                      conds.push_back(e.lt(pos, s.in[d]));
-                    xidx.push_back(pos);
-                  }
+                  appendInputPositions(e, s, pix, tap, xidx, conds);
                   SmallVector<Value> widx = {g};
                   widx.append(tap.begin(), tap.end());
                   Value wv = memref::LoadOp::create(b, loc, w, widx);
@@ -546,22 +555,7 @@ static LogicalResult lowerConv(ConvOp op, const Options &opts) {
             SmallVector<Value> pix = delinearize(p, pixelDims);
             SmallVector<Value> tap = delinearize(k, tapDims);
             SmallVector<Value> xidx = {pix[0], e.add(gc, tap[0])};
-            for (int64_t d = 0; d < sd; ++d) {
-              // in = o·stride + k·dilation − pad_begin, zero outside.
-              Value pos = e.add(e.mul(pix[1 + d], e.idx(s.strides[d])),
-                                e.mul(tap[1 + d], e.idx(s.dilations[d])));
-              if (s.padBegin[d])
-                pos = e.sub(pos, e.idx(s.padBegin[d]));
-              int64_t maxPos = (s.out[d] - 1) * s.strides[d] +
-                               (s.kernel[d] - 1) * s.dilations[d] -
-                               s.padBegin[d];
-              if (s.padBegin[d])
-                conds.push_back(
-                    e.cmp(arith::CmpIPredicate::sge, pos, e.idx(0)));
-              if (maxPos >= s.in[d])
-                conds.push_back(e.lt(pos, s.in[d]));
-              xidx.push_back(pos);
-            }
+            appendInputPositions(e, s, pix, tap, xidx, conds);
             Value v = e.guardedLoad(e.andAll(conds), x, xidx);
             memref::StoreOp::create(b, loc, v, xs, ValueRange{kk, nn});
           });
