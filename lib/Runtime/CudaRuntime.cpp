@@ -106,11 +106,12 @@ struct State {
   std::vector<std::pair<Handle, Handle>> spare;
   double kernelMs = 0;
   // The kernel name of each function handle, and the time per kernel and
-  // launch shape since the last profile reset (profileKeys[i] is the kernel
-  // name and shape of profile[i]; a driver may hand out a new function
+  // launch shape since startKernelProfile(), only then (profileKeys[i] is the
+  // kernel name and shape of profile[i]; a driver may hand out a new function
   // handle for each lookup, so kernels are told apart by name).
   llvm::DenseMap<Handle, std::string> kernelNames;
   llvm::DenseMap<Handle, unsigned> moduleOrdinals;
+  bool profiling = false;
   std::vector<std::pair<std::string, Dims>> profileKeys;
   std::vector<cuda::KernelStat> profile;
 };
@@ -238,9 +239,11 @@ void collectTimes() {
   State &s = state();
   for (const State::Launch &l : s.pending) {
     float ms = 0;
-    if (check(s.api.cuEventElapsedTime(&ms, l.start, l.stop),
-              "cuEventElapsedTime")) {
+    bool timed = check(s.api.cuEventElapsedTime(&ms, l.start, l.stop),
+                       "cuEventElapsedTime");
+    if (timed)
       s.kernelMs += ms;
+    if (timed && s.profiling) {
       std::pair<std::string, State::Dims> key = {s.kernelNames.lookup(l.fn),
                                                  l.dims};
       size_t i = llvm::find(s.profileKeys, key) - s.profileKeys.begin();
@@ -539,7 +542,8 @@ llvm::Error cuda::takeError() {
 
 void cuda::resetKernelTime() { state().kernelMs = 0; }
 
-void cuda::resetKernelProfile() {
+void cuda::startKernelProfile() {
+  state().profiling = true;
   state().profile.clear();
   state().profileKeys.clear();
 }

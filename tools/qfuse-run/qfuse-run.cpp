@@ -177,12 +177,14 @@ static std::string describe(const HostTensor &t) {
 }
 
 /// Wall time of each run; on a GPU also the kernels' time (CUDA events),
-/// and in cuda::kernelProfile() their times per kernel over the runs.
+/// and with --kernel-profile, in cuda::kernelProfile(), their times per
+/// kernel over the runs.
 static llvm::Error timeRuns(JitFunction &fn, llvm::ArrayRef<HostTensor> inputs,
                             unsigned n, std::vector<double> &ms,
                             std::vector<double> &kernelMs) {
   llvm::SmallVector<HostTensor> scratch;
-  cuda::resetKernelProfile();
+  if (kernelProfile)
+    cuda::startKernelProfile();
   for (unsigned i = 0; i < n; ++i) {
     cuda::resetKernelTime();
     auto start = std::chrono::steady_clock::now();

@@ -59,7 +59,8 @@ void resetKernelTime();
 double kernelTimeMs();
 
 /// The same time per kernel and launch shape, summed since the last
-/// resetKernelProfile(), in the order of first launch.
+/// startKernelProfile() (before it, launches are not profiled: no per-launch
+/// bookkeeping unless asked for), in the order of first launch.
 struct KernelStat {
   std::string name;
   /// "GXxGYxGZ blocks of BXxBYxBZ".
@@ -68,7 +69,7 @@ struct KernelStat {
   double ms = 0;
 };
 std::vector<KernelStat> kernelProfile();
-void resetKernelProfile();
+void startKernelProfile();
 
 } // namespace cuda
 } // namespace qfuse
