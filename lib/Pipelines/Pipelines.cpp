@@ -115,6 +115,9 @@ void qfuse::buildLowerToLLVMPipeline(OpPassManager &pm,
     vec.skipPadding = options.skipPadding;
     vec.depthwisePairSums = options.depthwisePairSums;
     vec.blockDepthwise = options.blockDepthwise;
+    vec.prefetchDistance = options.prefetchDistance;
+    vec.prefetchMinBytes = options.prefetchMinBytes;
+    vec.nontemporalMinBytes = options.nontemporalMinBytes;
     vec.batchPrepareBytes = options.batchPrepareBytes;
     vec.integerIsa = options.integerIsa;
     pm.addPass(qfuse::createConvertQFuseToVector(vec));

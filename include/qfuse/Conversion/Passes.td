@@ -45,7 +45,8 @@ def ConvertQFuseToLinalg : Pass<"convert-qfuse-to-linalg"> {
 }
 
 def LowerDotPairs : Pass<"qfuse-lower-dot-pairs"> {
-  let summary = "Lower qfuse.dot_pairs / dot_quads / pair_sums to x86 instructions or portable ops";
+  let summary = "Lower qfuse.dot_pairs / dot_quads / pair_sums to x86 "
+                "instructions or portable ops, and qfuse.store_fence";
   let description = [{
     `qfuse.dot_pairs` on 16 x i16 becomes `vpmaddwd`
     (`llvm.x86.avx2.pmadd.wd`) from AVX2 up. `qfuse.dot_quads` on 32 x i8
@@ -56,7 +57,9 @@ def LowerDotPairs : Pass<"qfuse-lower-dot-pairs"> {
     promise) becomes shuffles, extensions, multiplies and adds computing the
     same lanes. `qfuse.pair_sums` becomes `vhaddps`
     (`llvm.x86.avx.hadd.ps.256`) from AVX2 up, else two shuffles and an
-    add. `auto` is the host. `qfuse-lower-to-llvm` runs it after
+    add. `qfuse.store_fence` becomes `sfence` on an x86 host, else
+    `llvm.fence seq_cst`. `auto` is the
+    host. `qfuse-lower-to-llvm` runs it after
     bufferization and the OpenMP conversion: the intrinsic calls have no
     memory-effect model (bufferization rejects them, and the
     `memref.alloca_scope` of a threaded loop body is inlined only when no op
@@ -197,6 +200,18 @@ def ConvertQFuseToVector : Pass<"convert-qfuse-to-vector"> {
            "packed) input up to which it is prepared in one pass; beyond it "
            "the images go one at a time, each prepared and then convolved "
            "while it is in cache (0: always one at a time)">,
+    Option<"prefetchDistance", "prefetch-distance", "int64_t",
+           /*default=*/"32768",
+           "Channel-blocked depthwise kernels with an input larger than "
+           "prefetch-min-bytes: prefetch it this many bytes ahead of the "
+           "reads (0: never)">,
+    Option<"prefetchMinBytes", "prefetch-min-bytes", "int64_t",
+           /*default=*/"8388608",
+           "See prefetch-distance">,
+    Option<"nontemporalMinBytes", "nontemporal-min-bytes", "int64_t",
+           /*default=*/"33554432",
+           "Channel-blocked depthwise kernels: non-temporal stores when input "
+           "and output together are larger than this (0: never)">,
     Option<"skipPadding", "skip-padding", "bool", /*default=*/"true",
            "Dense 2-D kernels (integer, and f32 at column stride 1): tile each "
            "output row, and leave out the multiply-adds on the spatial "

@@ -90,6 +90,24 @@ struct LowerToLLVMOptions : public PassPipelineOptions<LowerToLLVMOptions> {
       llvm::cl::desc("convert-qfuse-to-vector depthwise-pair-sums: stride-2 "
                      "3-tap depthwise rows as pair sums of the input as read"),
       llvm::cl::init(true)};
+  Option<int64_t> prefetchDistance{
+      *this, "prefetch-distance",
+      llvm::cl::desc("convert-qfuse-to-vector prefetch-distance: bytes "
+                     "ahead of its reads that a channel-blocked depthwise "
+                     "kernel prefetches its input (0: none)"),
+      llvm::cl::init(32768)};
+  Option<int64_t> prefetchMinBytes{
+      *this, "prefetch-min-bytes",
+      llvm::cl::desc("convert-qfuse-to-vector prefetch-min-bytes: prefetch "
+                     "only inputs larger than this"),
+      llvm::cl::init(8388608)};
+  Option<int64_t> nontemporalMinBytes{
+      *this, "nontemporal-min-bytes",
+      llvm::cl::desc("convert-qfuse-to-vector nontemporal-min-bytes: a "
+                     "channel-blocked depthwise kernel whose input and "
+                     "output together are larger than this writes with "
+                     "non-temporal stores (0: never)"),
+      llvm::cl::init(33554432)};
   Option<int64_t> batchPrepareBytes{
       *this, "batch-prepare-bytes",
       llvm::cl::desc("convert-qfuse-to-vector batch-prepare-bytes: a batch's "

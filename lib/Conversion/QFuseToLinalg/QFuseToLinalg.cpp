@@ -1036,8 +1036,11 @@ struct ConvertQFuseToLinalgPass
     target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
                            math::MathDialect, tensor::TensorDialect>();
     target.addIllegalDialect<QFuseDialect>();
-    // The vector kernels' ops, lowered after bufferization and threading.
-    target.addLegalOp<DotPairsOp, DotQuadsOp, PairSumsOp>();
+    // The vector kernels' ops: bufferization turns prefetches and
+    // non-temporal writes into memref and vector ops, the others
+    // (qfuse-lower-dot-pairs) are lowered after threading.
+    target.addLegalOp<DotPairsOp, DotQuadsOp, PairSumsOp, PrefetchOp,
+                      NontemporalWriteOp, StoreFenceOp>();
     // No lowering for dynamic shapes: left in place for qfuse-check-lowered
     // to name.
     target.addDynamicallyLegalOp<ConvOp, ConvTransposeOp, LinearOp,
@@ -1096,7 +1099,8 @@ struct CheckLoweredPass
     bool found = false;
     getOperation()->walk([&](Operation *op) {
       if (!isa<QFuseDialect>(op->getDialect()) ||
-          isa<DotPairsOp, DotQuadsOp, PairSumsOp>(op))
+          isa<DotPairsOp, DotQuadsOp, PairSumsOp, PrefetchOp,
+              NontemporalWriteOp, StoreFenceOp>(op))
         return;
       found = true;
       InFlightDiagnostic diag = op->emitError()

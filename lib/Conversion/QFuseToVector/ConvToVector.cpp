@@ -191,6 +191,9 @@ struct Options {
   int64_t batchPrepareBytes = 512 * 1024;
   bool skipPadding = true;              // row tiles that skip the padding
   bool depthwisePairSums = true;        // emitDepthwisePairChunk
+  int64_t prefetchBytes = 0;            // DepthwiseProblem::prefetchBytes
+  int64_t prefetchMinBytes = 0;         // ... for inputs larger than this
+  int64_t nontemporalMinBytes = 0;      // DepthwiseProblem::nontemporal
   bool blockDepthwise = true;           // blockDepthwiseChains
   bool integerKernels = true;           // take qfuse.qconv
   IntegerIsa isa = IntegerIsa::Generic; // what the integer kernels target
@@ -1320,6 +1323,11 @@ struct DepthwiseProblem {
   /// (0.404-0.416 against 0.411-0.414 ms, same runs): the requantize
   /// dominates there.
   bool pairSums = true;
+  /// Channel-blocked kernel: how far ahead of its reads, in bytes of the
+  /// input plane, each tile prefetches (0: no prefetches), and whether it
+  /// writes its output with non-temporal stores (see lowerConv).
+  int64_t prefetchBytes = 0;
+  bool nontemporal = false;
   bool usesPairSums() const {
     return pairSums && !integer && kw == 3 && sw == 2 && dw == 1;
   }
@@ -2037,6 +2045,9 @@ static Value emitDepthwise(OpBuilder &b, Location loc,
 /// Output pixels per register tile of the channel-blocked depthwise kernel:
 /// 4 accumulators beside a 3×3 kernel's 9 tap vectors and the input.
 constexpr int64_t kBlockedPixels = 4;
+constexpr int64_t kFloatBytes = 4;
+/// memref.prefetch locality of the blocked depthwise kernel's prefetches.
+constexpr int32_t kPrefetchLocality = 3;
 
 /// Whether `op` (a linalg.pack or linalg.unpack) moves between NCHW and
 /// channel blocks of kLanes, [N, C/8, H, W, 8] (nChw8c, the layout of
@@ -2144,6 +2155,33 @@ static Value emitBlockedDepthwise(OpBuilder &b, Location loc,
   int64_t tHi = std::clamp<int64_t>(
       llvm::divideFloorSigned(w - 1 + padLeft - reach, tilePx * pr.sw) + 1, tLo,
       fullTiles);
+  // Prefetches `pfRows` input rows (at least the row stride) below the rows
+  // a tile reads: per tile the sh rows and tilePx·sw columns that the same
+  // tile of the next output row will be the first to read, one per 64-byte
+  // line (two pixels of a block), the rows clamped to the plane.
+  int64_t pfRows =
+      pr.prefetchBytes > 0
+          ? std::max<int64_t>(pr.sh, llvm::divideCeil(pr.prefetchBytes,
+                                                      w * kLanes * kFloatBytes))
+          : 0;
+  auto prefetchAhead = [&](OpBuilder &kb, Location cl, Value ihBase,
+                           Value iwBase, std::optional<int64_t> owStatic,
+                           int64_t pixels) {
+    int64_t newest = (pr.kh - 1) * pr.dh + pfRows;
+    for (int64_t r = 0; r < pr.sh; ++r) {
+      Value row = arith::MinSIOp::create(
+          kb, cl, addIdx(kb, cl, ihBase, newest - r), cIdx(kb, cl, h - 1));
+      for (int64_t c = 0; c < pixels * pr.sw; c += 2) {
+        Value col = addIdx(kb, cl, iwBase, c);
+        if (owStatic)
+          col = cIdx(
+              kb, cl,
+              std::clamp<int64_t>(*owStatic * pr.sw - padLeft + c, 0, w - 1));
+        PrefetchOp::create(kb, cl, input, ValueRange{row, col, zero},
+                           /*locality=*/kPrefetchLocality);
+      }
+    }
+  };
   auto tile = [&](OpBuilder &kb, Location cl, Value oh,
                   std::optional<int64_t> ohStatic, Value ow0,
                   std::optional<int64_t> owStatic, int64_t pixels, Value dest) {
@@ -2151,6 +2189,8 @@ static Value emitBlockedDepthwise(OpBuilder &b, Location loc,
     Value zeros = splat(kb, cl, kLanes, 0.0);
     Value ihBase = addIdx(kb, cl, mulIdx(kb, cl, oh, pr.sh), -padTop);
     Value iwBase = addIdx(kb, cl, mulIdx(kb, cl, ow0, pr.sw), -padLeft);
+    if (pfRows > 0)
+      prefetchAhead(kb, cl, ihBase, iwBase, owStatic, pixels);
     int64_t cols = (pixels - 1) * pr.sw + (pr.kw - 1) * pr.dw + 1;
     for (int64_t i = 0; i < pr.kh; ++i) {
       bool rowPad = false;
@@ -2182,9 +2222,13 @@ static Value emitBlockedDepthwise(OpBuilder &b, Location loc,
               vector::FMAOp::create(kb, cl, v, taps[i * pr.kw + j], acc[p]);
       }
     }
-    for (int64_t p = 0; p < pixels; ++p)
-      dest = writeVector(kb, cl, activate(kb, cl, acc[p], pr.act), dest,
-                         {oh, addIdx(kb, cl, ow0, p), zero});
+    for (int64_t p = 0; p < pixels; ++p) {
+      Value v = activate(kb, cl, acc[p], pr.act);
+      SmallVector<Value> at = {oh, addIdx(kb, cl, ow0, p), zero};
+      dest = pr.nontemporal
+                 ? NontemporalWriteOp::create(kb, cl, v, dest, at).getResult()
+                 : writeVector(kb, cl, v, dest, at);
+    }
     return dest;
   };
   Value rows = forEachOutputRow(
@@ -2199,6 +2243,10 @@ static Value emitBlockedDepthwise(OpBuilder &b, Location loc,
                           isTail ? tail : tilePx, dest);
             });
       });
+  // Non-temporal stores are weakly ordered: each work item's are made
+  // visible before the loop's barrier lets another thread read them.
+  if (pr.nontemporal)
+    StoreFenceOp::create(fb, loc);
   OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
   tensor::ParallelInsertSliceOp::create(
       tb, loc, rows, shared,
@@ -2611,6 +2659,13 @@ static LogicalResult lowerConv(ConvOp op, const Options &opts) {
                         getFusedActivation(op)};
     pr.outElt = b.getF32Type();
     pr.pairSums = opts.depthwisePairSums;
+    // Layers that stream through more bytes than the caches hold.
+    int64_t inBytes = inType.getNumElements() * kFloatBytes,
+            outBytes = outType.getNumElements() * kFloatBytes;
+    if (inBytes > opts.prefetchMinBytes)
+      pr.prefetchBytes = opts.prefetchBytes;
+    pr.nontemporal = opts.nontemporalMinBytes > 0 &&
+                     inBytes + outBytes > opts.nontemporalMinBytes;
     // Channel-blocked in and out (a linalg.unpack from nChw8c before, a
     // linalg.pack to it after): the blocked kernel reads and writes the
     // blocks, and neither relayout is left to run.
@@ -2622,9 +2677,16 @@ static LogicalResult lowerConv(ConvOp op, const Options &opts) {
       pack.getResult().replaceAllUsesWith(
           emitBlockedDepthwise(b, loc, pr, unpack.getSource(), empty));
       pack.erase();
+      std::string streaming;
+      if (pr.prefetchBytes > 0)
+        streaming += llvm::formatv("; input prefetched {0} bytes ahead",
+                                   pr.prefetchBytes);
+      if (pr.nontemporal)
+        streaming += "; non-temporal stores";
       remarkTaken(op, "depthwise vector kernel on channel-blocked activations "
                       "(nChw8c in and out): 4 pixels of 8 channels per "
-                      "register tile");
+                      "register tile" +
+                          streaming);
       op.erase();
       if (unpack.getResult().use_empty())
         unpack.erase();
@@ -3375,6 +3437,9 @@ struct ConvertQFuseToVectorPass
     opts.batchPrepareBytes = batchPrepareBytes;
     opts.skipPadding = skipPadding;
     opts.depthwisePairSums = depthwisePairSums;
+    opts.prefetchBytes = prefetchDistance;
+    opts.prefetchMinBytes = prefetchMinBytes;
+    opts.nontemporalMinBytes = nontemporalMinBytes;
     opts.blockDepthwise = blockDepthwise;
     if (opts.order != "auto" && opts.order != "weights" &&
         opts.order != "input") {

@@ -20,6 +20,7 @@
 
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/Triple.h"
 
 namespace mlir {
 namespace qfuse {
@@ -169,6 +170,31 @@ struct PairSumsLowering : public OpRewritePattern<PairSumsOp> {
   bool avx;
 };
 
+/// The fence after non-temporal stores: `sfence` for an x86 target (an x86
+/// `isa`, or an x86 host), the instruction its manuals name for them (LLVM
+/// emits a seq_cst fence there as a locked stack operation on some CPUs),
+/// else a seq_cst fence.
+struct StoreFenceLowering : public OpRewritePattern<StoreFenceOp> {
+  StoreFenceLowering(MLIRContext *ctx, bool x86)
+      : OpRewritePattern(ctx), x86(x86) {}
+
+  LogicalResult matchAndRewrite(StoreFenceOp op,
+                                PatternRewriter &rewriter) const override {
+    if (x86) {
+      LLVM::CallIntrinsicOp::create(
+          rewriter, op.getLoc(), rewriter.getStringAttr("llvm.x86.sse.sfence"),
+          ValueRange{});
+      rewriter.eraseOp(op);
+      return success();
+    }
+    rewriter.replaceOpWithNewOp<LLVM::FenceOp>(op,
+                                               LLVM::AtomicOrdering::seq_cst);
+    return success();
+  }
+
+  bool x86;
+};
+
 struct LowerDotPairsPass
     : public qfuse::impl::LowerDotPairsBase<LowerDotPairsPass> {
   using Base::Base;
@@ -183,6 +209,9 @@ struct LowerDotPairsPass
     RewritePatternSet patterns(&getContext());
     patterns.add<DotPairsLowering, DotQuadsLowering, PairSumsLowering>(
         &getContext(), *target);
+    patterns.add<StoreFenceLowering>(
+        &getContext(), *target != IntegerIsa::Generic ||
+                           llvm::Triple(llvm::sys::getProcessTriple()).isX86());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

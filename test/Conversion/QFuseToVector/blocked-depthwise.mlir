@@ -6,7 +6,11 @@
 // (gathered once per block), at any stride; a register tile is 4 adjacent
 // output pixels, whose taps read each input column once. Rows and column
 // tiles that touch the padding are static and multiply zeros there.
-// RUN: qfuse-opt %s --convert-qfuse-to-vector --canonicalize --cse -split-input-file --remarks-filter=vectorize --remark-format=emitRemark -verify-diagnostics | FileCheck %s
+// RUN: qfuse-opt %s --convert-qfuse-to-vector --canonicalize --cse -split-input-file --remarks-filter=vectorize --remark-format=emitRemark -verify-diagnostics | FileCheck %s --implicit-check-not=qfuse.prefetch --implicit-check-not=nontemporal
+// Layers that stream from memory (here forced by the thresholds; by default
+// inputs over 8 MiB, and input and output together over 32 MiB): prefetches
+// ahead of the reads, non-temporal stores and a fence per work item.
+// RUN: qfuse-opt %s --convert-qfuse-to-vector="prefetch-min-bytes=0 nontemporal-min-bytes=1" --canonicalize --cse -split-input-file --remarks-filter=vectorize --remark-format=emitRemark -verify-diagnostics | FileCheck %s --check-prefix=STREAM
 
 // 40 outputs per row: column tile 0 touches the left padding (static),
 // tiles 1..8 (ow0 = 4 .. 32) run in a loop, tile 9 touches the right
@@ -30,6 +34,30 @@
 // CHECK:           tensor.parallel_insert_slice %{{.*}} into %[[SH]][0, %[[CB]], 0, 0, 0] [1, 1, 6, 40, 8] [1, 1, 1, 1, 1] : tensor<6x40x8xf32> into tensor<1x2x6x40x8xf32>
 // CHECK-NOT:     linalg.unpack
 // CHECK-NOT:     linalg.pack
+// An interior tile of 4 pixels at stride 1 prefetches 2 lines (its 4 new
+// columns of 8 channels), 26 rows (32 KiB of 1280-byte rows) below its last
+// tap row (output row oh reads input rows oh - 1 .. oh + 1: oh + 27,
+// clamped to the plane's last row, 5), then writes its 4 pixels
+// non-temporally.
+// STREAM-LABEL: func.func @stride1
+// STREAM:         scf.forall
+// STREAM:           %[[IN:.*]] = tensor.extract_slice
+// STREAM:           scf.for %[[OH:.*]] = %c1 to %c5 step %c1
+// STREAM:             %[[AHEAD:.*]] = arith.addi %[[OH]], %c27
+// STREAM:             %[[ROW:.*]] = arith.minsi %[[AHEAD]], %c5
+// STREAM:             scf.for %[[OW:.*]] = %c4 to %c36 step %c4
+// STREAM:               %[[COL:.*]] = arith.addi %[[OW]], %c-1
+// STREAM:               qfuse.prefetch %[[IN]][%[[ROW]], %[[COL]], %c0] {locality = 3 : i32}
+// STREAM:               %[[COL2:.*]] = arith.addi %[[OW]], %c1
+// STREAM:               qfuse.prefetch %[[IN]][%[[ROW]], %[[COL2]], %c0] {locality = 3 : i32}
+// STREAM-NOT:           qfuse.prefetch
+// STREAM-COUNT-18:      vector.transfer_read %[[IN]]
+// STREAM-COUNT-4:       qfuse.nontemporal_write
+// STREAM-NOT:           vector.transfer_write
+// STREAM:               scf.yield
+// STREAM:           qfuse.store_fence
+// STREAM-NEXT:      scf.forall.in_parallel
+// STREAM-NEXT:        tensor.parallel_insert_slice
 func.func @stride1(%x5: tensor<1x2x6x40x8xf32>, %w: tensor<16x1x3x3xf32>, %b: tensor<16xf32>) -> tensor<1x2x6x40x8xf32> {
   %e = tensor.empty() : tensor<1x16x6x40xf32>
   %x = linalg.unpack %x5 inner_dims_pos = [1] inner_tiles = [8] into %e : tensor<1x2x6x40x8xf32> -> tensor<1x16x6x40xf32>

@@ -243,7 +243,8 @@ def blocked_mlir(mlir, x_shape, y_shape, block_input=True):
 
 
 def on_blocks(name, expect, n, cin, cout, k, size, stride, pads, dil, groups,
-              bias=True, act=None, const_w=False, block_input=True):
+              bias=True, act=None, const_w=False, block_input=True,
+              lowering=""):
     """conv_problem's conv with its result (and with `block_input` its
     input) in 8-channel blocks, checked by check_all."""
     mlir, ins, ref = conv_problem(2, n, cin, cout, k, size, stride, pads, dil,
@@ -252,13 +253,13 @@ def on_blocks(name, expect, n, cin, cout, k, size, stride, pads, dil, groups,
     if block_input:
         ins = [to_blocks(ins[0])] + ins[1:]
     check_all(name, mlir, ins, torch.from_numpy(to_blocks(ref.numpy())),
-              expect)
+              expect, lowering)
 
 
 def blocked_case(name, n, c, k, size, stride, pads, dil, bias=True, act=None,
-                 const_w=False, expect=BLOCKED):
+                 const_w=False, expect=BLOCKED, lowering=""):
     on_blocks(f"conv depthwise nChw8c {name}", expect, n, c, c, k, size,
-              stride, pads, dil, c, bias, act, const_w)
+              stride, pads, dil, c, bias, act, const_w, lowering=lowering)
 
 
 # MobileNetV2's stride 2 (rows of 11 outputs: two 4-pixel tiles and a tail
@@ -274,6 +275,20 @@ blocked_case("5x5, 30-wide rows (interior tiles in a loop)", 1, 8, 5, [9, 30],
              1, [2, 2, 2, 2], 1, act="relu")
 blocked_case("3x3 padding beyond the kernel's reach", 1, 8, 3, [6, 7], 1,
              [3, 3, 3, 3], 1)
+# Streaming (forced here; by default for inputs over 8 MiB and layers over
+# 32 MiB): prefetches clamped to the plane and non-temporal stores (the
+# output buffers are 64-byte aligned: the non-temporal branch), on 1 and 2
+# threads.
+STREAM = "prefetch-min-bytes=0 nontemporal-min-bytes=1"
+blocked_case("3x3/2 relu6, streaming", 2, 16, 3, [23, 21], 2, [1, 1, 1, 1], 1,
+             act="relu6", lowering=STREAM,
+             expect=BLOCKED + ": 4 pixels of 8 channels per register tile; "
+             "input prefetched 32768 bytes ahead; non-temporal stores")
+blocked_case("5x5, 30-wide rows, streaming 1 KiB ahead", 3, 24, 5, [9, 30], 1,
+             [2, 2, 2, 2], 1, act="relu", lowering=STREAM +
+             " prefetch-distance=1024", expect=BLOCKED + ": 4 pixels of 8 "
+             "channels per register tile; input prefetched 1024 bytes ahead; "
+             "non-temporal stores")
 # Not both ways blocked: the planar kernel, the relayout left to loops.
 mlir, ins, ref = conv_problem(2, 1, 8, 8, 3, [9, 12], 2, [1, 1, 1, 1], 1, 8)
 head, body = blocked_mlir(mlir, ins[0].shape, tuple(ref.shape)).split(

@@ -627,3 +627,43 @@ func.func @f(%a: vector<4xf32>) {
   %0 = qfuse.pair_sums %a, %a : vector<4xf32>
   return
 }
+
+// -----
+
+func.func @f(%t: tensor<4x8xf32>, %i: index) {
+  // expected-error @+1 {{'qfuse.prefetch' op expects 2 indices, one per dimension of the source, got 1}}
+  qfuse.prefetch %t[%i] {locality = 3 : i32} : tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @f(%t: tensor<4x8xf32>, %i: index) {
+  // expected-error @+1 {{'qfuse.prefetch' op attribute 'locality' failed to satisfy constraint}}
+  qfuse.prefetch %t[%i, %i] {locality = 4 : i32} : tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @f(%t: tensor<4x8xf32>, %v: vector<8xf32>, %i: index) {
+  // expected-error @+1 {{'qfuse.nontemporal_write' op expects 2 indices, one per dimension of the destination, got 3}}
+  %0 = qfuse.nontemporal_write %v, %t[%i, %i, %i] : vector<8xf32> into tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @f(%t: tensor<4x4xf32>, %v: vector<8xf32>, %i: index) {
+  // expected-error @+1 {{'qfuse.nontemporal_write' op writes 8 elements along an innermost dimension of 4}}
+  %0 = qfuse.nontemporal_write %v, %t[%i, %i] : vector<8xf32> into tensor<4x4xf32>
+  return
+}
+
+// -----
+
+func.func @f(%t: tensor<4x8xf32>, %v: vector<8xi32>, %i: index) {
+  // expected-error @+1 {{'qfuse.nontemporal_write' op failed to verify that all of {value, dest} have same element type}}
+  %0 = qfuse.nontemporal_write %v, %t[%i, %i] : vector<8xi32> into tensor<4x8xf32>
+  return
+}

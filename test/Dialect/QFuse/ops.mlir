@@ -140,3 +140,15 @@ func.func @vector_ops(%a: vector<16xi16>, %acc: vector<8xi32>, %q: vector<32xi8>
   %s = qfuse.pair_sums %x, %y : vector<8xf32>
   return %p, %d, %s : vector<8xi32>, vector<8xi32>, vector<8xf32>
 }
+
+// The kernels' cache hints on tensors (bufferized to memref ops).
+// CHECK-LABEL: func @cache_hints
+func.func @cache_hints(%t: tensor<4x16x8xf32>, %v: vector<8xf32>, %i: index) -> tensor<4x16x8xf32> {
+  // CHECK: qfuse.prefetch %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}] {locality = 3 : i32} : tensor<4x16x8xf32>
+  qfuse.prefetch %t[%i, %i, %i] {locality = 3 : i32} : tensor<4x16x8xf32>
+  // CHECK: qfuse.nontemporal_write %{{.*}}, %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}] : vector<8xf32> into tensor<4x16x8xf32>
+  %r = qfuse.nontemporal_write %v, %t[%i, %i, %i] : vector<8xf32> into tensor<4x16x8xf32>
+  // CHECK: qfuse.store_fence
+  qfuse.store_fence
+  return %r : tensor<4x16x8xf32>
+}

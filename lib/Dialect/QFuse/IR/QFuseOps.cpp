@@ -7,6 +7,10 @@
 
 #include "qfuse/Dialect/QFuse/IR/QFuseOps.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Matchers.h"
@@ -845,6 +849,156 @@ LogicalResult QLinearOp::verify() {
     return failure();
   return verifyIntegerContraction(*this, getWeight().getType().getDimSize(0));
 }
+
+//===----------------------------------------------------------------------===//
+// PrefetchOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult PrefetchOp::verify() {
+  int64_t rank = getSource().getType().getRank();
+  if (static_cast<int64_t>(getIndices().size()) != rank)
+    return emitOpError() << "expects " << rank << " indices, one per "
+                         << "dimension of the source, got "
+                         << getIndices().size();
+  return success();
+}
+
+bool PrefetchOp::bufferizesToMemoryRead(OpOperand &,
+                                        const bufferization::AnalysisState &) {
+  // Not a read of any value, but the buffer must hold the tensor's data
+  // where the prefetch runs, as for a read.
+  return true;
+}
+
+bool PrefetchOp::bufferizesToMemoryWrite(OpOperand &,
+                                         const bufferization::AnalysisState &) {
+  return false;
+}
+
+bufferization::AliasingValueList
+PrefetchOp::getAliasingValues(OpOperand &,
+                              const bufferization::AnalysisState &) {
+  return {};
+}
+
+LogicalResult
+PrefetchOp::bufferize(RewriterBase &rewriter,
+                      const bufferization::BufferizationOptions &options,
+                      bufferization::BufferizationState &state) {
+  FailureOr<Value> buffer =
+      bufferization::getBuffer(rewriter, getSource(), options, state);
+  if (failed(buffer))
+    return failure();
+  rewriter.setInsertionPoint(*this);
+  memref::PrefetchOp::create(rewriter, getLoc(), *buffer, getIndices(),
+                             /*isWrite=*/false, getLocality(),
+                             /*isDataCache=*/true);
+  rewriter.eraseOp(*this);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// NontemporalWriteOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult NontemporalWriteOp::verify() {
+  RankedTensorType type = getDest().getType();
+  if (static_cast<int64_t>(getIndices().size()) != type.getRank())
+    return emitOpError() << "expects " << type.getRank()
+                         << " indices, one per dimension of the destination, "
+                            "got "
+                         << getIndices().size();
+  int64_t lanes = getValue().getType().getDimSize(0);
+  int64_t inner = type.getRank() ? type.getShape().back() : 0;
+  if (type.getRank() == 0 || (!ShapedType::isDynamic(inner) && inner < lanes))
+    return emitOpError() << "writes " << lanes
+                         << " elements along an innermost dimension of "
+                         << inner;
+  return success();
+}
+
+bool NontemporalWriteOp::bufferizesToMemoryRead(
+    OpOperand &operand, const bufferization::AnalysisState &) {
+  // The elements it does not write keep their values: the destination's
+  // buffer must hold them (as for any partial write).
+  return &operand == &getDestMutable();
+}
+
+bool NontemporalWriteOp::bufferizesToMemoryWrite(
+    OpOperand &operand, const bufferization::AnalysisState &) {
+  return &operand == &getDestMutable();
+}
+
+bufferization::AliasingValueList
+NontemporalWriteOp::getAliasingValues(OpOperand &operand,
+                                      const bufferization::AnalysisState &) {
+  if (&operand != &getDestMutable())
+    return {};
+  return {{getResult(), bufferization::BufferRelation::Equivalent}};
+}
+
+LogicalResult NontemporalWriteOp::bufferize(
+    RewriterBase &rewriter, const bufferization::BufferizationOptions &options,
+    bufferization::BufferizationState &state) {
+  FailureOr<Value> buffer =
+      bufferization::getBuffer(rewriter, getDest(), options, state);
+  if (failed(buffer))
+    return failure();
+  Location loc = getLoc();
+  rewriter.setInsertionPoint(*this);
+  VectorType vecType = getValue().getType();
+  // A vector store needs unit stride along the innermost dimension; where
+  // the layout does not say so, an ordinary in-bounds transfer.
+  auto memrefType = cast<MemRefType>(buffer->getType());
+  int64_t offset;
+  SmallVector<int64_t> strides;
+  if (failed(memrefType.getStridesAndOffset(strides, offset)) ||
+      strides.back() != 1) {
+    vector::TransferWriteOp::create(rewriter, loc, getValue(), *buffer,
+                                    getIndices(),
+                                    /*inBounds=*/ArrayRef<bool>{true});
+    bufferization::replaceOpWithBufferizedValues(rewriter, *this, *buffer);
+    return success();
+  }
+  int64_t bytes =
+      vecType.getNumElements() * vecType.getElementTypeBitWidth() / 8;
+  // The element's address: the aligned base pointer plus (offset + sum of
+  // index·stride) elements.
+  auto meta = memref::ExtractStridedMetadataOp::create(rewriter, loc, *buffer);
+  Value elems = meta.getOffset();
+  for (auto [index, stride] : llvm::zip(getIndices(), meta.getStrides()))
+    elems = arith::AddIOp::create(
+        rewriter, loc, elems,
+        arith::MulIOp::create(rewriter, loc, index, stride));
+  auto cst = [&](int64_t v) {
+    return arith::ConstantIndexOp::create(rewriter, loc, v);
+  };
+  Value address = arith::AddIOp::create(
+      rewriter, loc,
+      memref::ExtractAlignedPointerAsIndexOp::create(rewriter, loc, *buffer),
+      arith::MulIOp::create(rewriter, loc, elems,
+                            cst(vecType.getElementTypeBitWidth() / 8)));
+  Value aligned = arith::CmpIOp::create(
+      rewriter, loc, arith::CmpIPredicate::eq,
+      arith::RemUIOp::create(rewriter, loc, address, cst(bytes)), cst(0));
+  scf::IfOp::create(
+      rewriter, loc, aligned,
+      [&](OpBuilder &b, Location l) {
+        vector::StoreOp::create(b, l, getValue(), *buffer, getIndices(),
+                                /*nontemporal=*/true, llvm::MaybeAlign(bytes));
+        scf::YieldOp::create(b, l);
+      },
+      [&](OpBuilder &b, Location l) {
+        vector::StoreOp::create(b, l, getValue(), *buffer, getIndices());
+        scf::YieldOp::create(b, l);
+      });
+  bufferization::replaceOpWithBufferizedValues(rewriter, *this, *buffer);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// DotPairsOp
+//===----------------------------------------------------------------------===//
 
 LogicalResult DotPairsOp::verify() {
   int64_t lanes = getResult().getType().getDimSize(0);

@@ -35,6 +35,11 @@ def QFuse_Dialect : Dialect {
       can continue, like PyTorch's `ConvBnReLU2d`.
   }];
   let useDefaultAttributePrinterParser = 1;
+  // What the kernel-level cache hints bufferize into.
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect"];
 }
 
 //===----------------------------------------------------------------------===//

@@ -4,12 +4,13 @@
 #define QFUSE_DIALECT_QFUSE_IR_QFUSEOPS_H
 
 #include "mlir/Bytecode/BytecodeOpInterface.h"
-#include <limits>
+#include "mlir/Dialect/Bufferization/IR/BufferizableOpInterface.h"
 #include "mlir/IR/Attributes.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/OpDefinition.h"
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include <limits>
 
 #include "qfuse/Dialect/QFuse/IR/QFuseDialect.h"
 #include "qfuse/Dialect/QFuse/IR/QFuseEnums.h.inc"

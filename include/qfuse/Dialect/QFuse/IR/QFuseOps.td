@@ -6,6 +6,7 @@
 include "qfuse/Dialect/QFuse/IR/QFuseBase.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Dialect/Bufferization/IR/BufferizableOpInterface.td"
 
 // Attributes shared by every op that can carry a fused activation.
 defvar QFuse_ActivationArgs = (ins
@@ -571,6 +572,96 @@ def QFuse_QLinearOp : QFuse_Op<"qlinear", [Pure, AttrSizedOperandSegments]> {
   let extraClassDeclaration = [{
     bool hasRequantize() { return getOutputScale() != nullptr; }
   }];
+}
+
+//===----------------------------------------------------------------------===//
+// PrefetchOp (kernel-level)
+//===----------------------------------------------------------------------===//
+
+def QFuse_PrefetchOp : QFuse_Op<"prefetch",
+    [DeclareOpInterfaceMethods<BufferizableOpInterface,
+        ["bufferizesToMemoryRead", "bufferizesToMemoryWrite",
+         "getAliasingValues", "bufferize"]>]> {
+  let summary = "cache hint: fetch the line of one tensor element early";
+  let description = [{
+    Asks the cache hierarchy to fetch the line that holds `source[indices]`
+    of the tensor's buffer (read intent, data cache, `locality` 0 to 3 as
+    `memref.prefetch`); it changes no value. The vector kernels of
+    `convert-qfuse-to-vector` emit it on tensors, ahead of the reads of
+    kernels that stream their input from memory; bufferization turns it into
+    `memref.prefetch` on the tensor's buffer. Every index must lie inside
+    the tensor (the kernels clamp them).
+
+    Example:
+
+    ```mlir
+    qfuse.prefetch %x[%r, %c, %l] {locality = 3 : i32} : tensor<112x112x8xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$source, Variadic<Index>:$indices,
+                       ConfinedAttr<I32Attr, [IntMinValue<0>,
+                                              IntMaxValue<3>]>:$locality);
+  let assemblyFormat = [{
+    $source `[` $indices `]` attr-dict `:` type($source)
+  }];
+  let hasVerifier = 1;
+}
+
+def QFuse_NontemporalWriteOp : QFuse_Op<"nontemporal_write",
+    [AllElementTypesMatch<["value", "dest"]>,
+     AllTypesMatch<["dest", "result"]>,
+     DeclareOpInterfaceMethods<BufferizableOpInterface,
+        ["bufferizesToMemoryRead", "bufferizesToMemoryWrite",
+         "getAliasingValues", "bufferize"]>]> {
+  let summary = "vector write that bypasses the caches where it can";
+  let description = [{
+    `dest` with the 1-D `value` written at `indices` along its innermost
+    dimension (in bounds), as an in-bounds `vector.transfer_write`. It hints
+    that the written lines will not be read again soon: bufferization emits
+    a non-temporal `vector.store` (x86 `vmovntps`) when the address is
+    aligned to the vector's size at run time, an ordinary store otherwise,
+    so an unaligned buffer is written correctly too. Non-temporal stores are
+    weakly ordered: the kernels that emit them end their parallel work
+    items with a `qfuse.store_fence`. The channel-blocked depthwise kernel of
+    `convert-qfuse-to-vector` writes its result this way when the layer
+    streams more data than the caches hold, which saves each output line's
+    read for ownership.
+
+    Example:
+
+    ```mlir
+    %r = qfuse.nontemporal_write %v, %t[%i, %j, %c0]
+           : vector<8xf32> into tensor<56x56x8xf32>
+    ```
+  }];
+  let arguments = (ins VectorOfRank<[1]>:$value, AnyRankedTensor:$dest,
+                       Variadic<Index>:$indices);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $value `,` $dest `[` $indices `]` attr-dict `:` type($value) `into`
+    type($dest)
+  }];
+  let hasVerifier = 1;
+}
+
+def QFuse_StoreFenceOp : QFuse_Op<"store_fence",
+    [MemoryEffects<[MemRead, MemWrite]>]> {
+  let summary = "orders this thread's earlier non-temporal stores";
+  let description = [{
+    Every store of this thread before the fence, non-temporal ones included,
+    is visible to other threads before any memory access after it (a
+    store fence). Kernels that write with `qfuse.nontemporal_write` end each
+    parallel work item with one, since such stores are weakly ordered.
+    `qfuse-lower-dot-pairs` lowers it to x86 `sfence` on an x86 host, else
+    to `llvm.fence seq_cst`.
+
+    Example:
+
+    ```mlir
+    qfuse.store_fence
+    ```
+  }];
+  let assemblyFormat = "attr-dict";
 }
 
 //===----------------------------------------------------------------------===//
