@@ -58,6 +58,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <map>
 #include <random>
 
 using namespace mlir;
@@ -766,6 +767,9 @@ int main(int argc, char **argv) {
       }
       if (layouts != "nchw" && forms != "unfused" && !onCuda && l.k % 8 == 0)
         variants.push_back({true, true});
+      // The NCHW forms' compiled functions by (fused, threads), kept for
+      // the fused-vs-unfused rows below.
+      std::map<std::pair<bool, int>, std::unique_ptr<JitFunction>> nchwJits;
       for (auto [fused, blocked] : variants) {
         OwningOpRef<ModuleOp> module = buildModule(ctx, l, d, fused, blocked);
         SmallVector<int64_t> xShape = {n, l.c, l.h, l.w};
@@ -840,7 +844,33 @@ int main(int argc, char **argv) {
                         : "nchw>nChw8c",
               dnnlLayout);
           llvm::outs().flush();
+          if (!blocked)
+            nchwJits[{fused, t}] = std::move(*jit);
         }
+      }
+      // Fused against unfused qfuse, timed in the same alternating rounds
+      // (bestOfBoth), so that both meet the same stretches of load: the
+      // difference can be a few microseconds in milliseconds (an extra pass
+      // over the output), below what rows timed apart can resolve.
+      for (int t : ts) {
+        auto fusedJit = nchwJits.find({true, t}),
+             unfusedJit = nchwJits.find({false, t});
+        if (fusedJit == nchwJits.end() || unfusedJit == nchwJits.end())
+          continue;
+        omp_set_num_threads(t);
+        HostTensor x(DType::F32, {n, l.c, l.h, l.w});
+        std::memcpy(x.data(), d.x.data(), d.x.size() * sizeof(float));
+        SmallVector<HostTensor> fusedOut, unfusedOut;
+        auto [fusedMs, unfusedMs] =
+            bestOfBoth({[&] { runQfuse(*fusedJit->second, x, fusedOut); },
+                        [&] { runQfuse(*unfusedJit->second, x, unfusedOut); }});
+        llvm::outs() << llvm::formatv(
+            "{{\"layer\":\"{0}\", \"comparison\":\"fused_vs_unfused\", "
+            "\"layout\":\"nchw\", \"dtype\":\"f32\", \"batch\":{1}, "
+            "\"threads\":{2}, \"fused_ms\":{3:F3}, \"unfused_ms\":{4:F3}, "
+            "\"ratio\":{5:F3}}\n",
+            l.name, n, t, fusedMs, unfusedMs, fusedMs / unfusedMs);
+        llvm::outs().flush();
       }
     }
   }
