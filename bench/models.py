@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Whole-model timing: torchvision ResNet-18 and MobileNetV2 (224x224, batch
-1, eval mode, seeded weights and batch-norm statistics) through ONNX ->
+1 or --batch, eval mode, seeded weights and batch-norm statistics) through ONNX ->
 qfuse-translate -> qfuse-opt --qfuse-ptq -> qfuse-run, against PyTorch eval
 (oneDNN) on the same input, the same machine and the same thread counts.
 Prints one JSON object per model and thread count; outputs are compared.
@@ -109,6 +109,7 @@ def main():
     ap.add_argument("--build", default=os.path.join(os.path.dirname(__file__), "..", "build"))
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--repeat", type=int, default=20)
+    ap.add_argument("--batch", type=int, default=1)
     ap.add_argument("--models", nargs="+", default=["resnet18", "mobilenet_v2"])
     ap.add_argument("--lowering", default="",
                     help="further qfuse-lower-to-llvm options for qfuse-run, "
@@ -122,7 +123,8 @@ def main():
 
     for name in args.models:
         model = build_model(name)
-        x = torch.randn(1, 3, 224, 224, generator=torch.Generator().manual_seed(1))
+        x = torch.randn(args.batch, 3, 224, 224,
+                        generator=torch.Generator().manual_seed(1))
         with tempfile.TemporaryDirectory() as tmp:
             onnx_path = os.path.join(tmp, f"{name}.onnx")
             export_onnx(model, x, onnx_path)
@@ -153,7 +155,8 @@ def main():
                 got = np.load(out_path)
                 err = float(np.abs(got - ref).max() / np.abs(ref).max())
                 print(json.dumps({
-                    "model": name, "input": "1x3x224x224", "threads": threads,
+                    "model": name, "input": "x".join(map(str, x.shape)),
+                    "threads": threads,
                     "qfuse_ms_median": q_med, "qfuse_ms_min": q_min,
                     "pytorch_ms_median": round(t_med, 3), "pytorch_ms_min": round(t_min, 3),
                     "ratio_median": round(q_med / t_med, 3),
@@ -178,7 +181,7 @@ def run_cuda(args, bin_dir, name, model, x, ptq, x_path, tmp):
     got = np.load(out_path)
     err = float(np.abs(got - ref).max() / np.abs(ref).max())
     print(json.dumps({
-        "model": name, "input": "1x3x224x224", "device": "cuda",
+        "model": name, "input": "x".join(map(str, x.shape)), "device": "cuda",
         "gpu": torch.cuda.get_device_name(),
         "qfuse_kernels_ms_median": float(kern[1]),
         "qfuse_kernels_ms_min": float(kern[2]),
