@@ -136,7 +136,13 @@ def ConvertQFuseToVector : Pass<"convert-qfuse-to-vector"> {
       tiles on the padding are static and multiply zeros there;
       `scf.forall` over (image, block). MobileNetV2's 3×3/2 on 112×112×96:
       0.085 against 0.125 ms on planar data (oneDNN, on the same blocks:
-      0.116).
+      0.116). Layers that stream from memory get cache hints: an input
+      over `prefetch-min-bytes` is prefetched `prefetch-distance` bytes
+      ahead (`qfuse.prefetch`, one per 64-byte line a tile is first to
+      read), and where input and output together exceed
+      `nontemporal-min-bytes` the output is written with non-temporal
+      stores (`qfuse.nontemporal_write`, aligned ones only, checked at run
+      time) and each work item ends with a `qfuse.store_fence`.
     * Linear layers: the dense kernel with the batch rows as pixels, stored
       row-major.
     * Transposed convolutions with a constant weight. Strided ones with

@@ -1323,9 +1323,10 @@ struct DepthwiseProblem {
   /// (0.404-0.416 against 0.411-0.414 ms, same runs): the requantize
   /// dominates there.
   bool pairSums = true;
-  /// Channel-blocked kernel: how far ahead of its reads, in bytes of the
-  /// input plane, each tile prefetches (0: no prefetches), and whether it
-  /// writes its output with non-temporal stores (see lowerConv).
+  /// Channel-blocked kernel (emitBlockedDepthwise) on layers that stream
+  /// from memory: how far ahead of its reads, in bytes of the input plane,
+  /// each tile prefetches (0: no prefetches), and whether it writes its
+  /// output with non-temporal stores (lowerConv decides both by size).
   int64_t prefetchBytes = 0;
   bool nontemporal = false;
   bool usesPairSums() const {
@@ -2157,8 +2158,8 @@ static Value emitBlockedDepthwise(OpBuilder &b, Location loc,
       fullTiles);
   // Prefetches `pfRows` input rows (at least the row stride) below the rows
   // a tile reads: per tile the sh rows and tilePx·sw columns that the same
-  // tile of the next output row will be the first to read, one per 64-byte
-  // line (two pixels of a block), the rows clamped to the plane.
+  // tile pfRows / sh output rows later is the first to read, one per
+  // 64-byte line (two pixels of a block), the rows clamped to the plane.
   int64_t pfRows =
       pr.prefetchBytes > 0
           ? std::max<int64_t>(pr.sh, llvm::divideCeil(pr.prefetchBytes,
@@ -2171,6 +2172,9 @@ static Value emitBlockedDepthwise(OpBuilder &b, Location loc,
     for (int64_t r = 0; r < pr.sh; ++r) {
       Value row = arith::MinSIOp::create(
           kb, cl, addIdx(kb, cl, ihBase, newest - r), cIdx(kb, cl, h - 1));
+      // (Below the plane only with padding beyond the taps' reach.)
+      if (newest - r - padTop < 0)
+        row = arith::MaxSIOp::create(kb, cl, row, zero);
       for (int64_t c = 0; c < pixels * pr.sw; c += 2) {
         Value col = addIdx(kb, cl, iwBase, c);
         if (owStatic)

@@ -289,6 +289,11 @@ blocked_case("5x5, 30-wide rows, streaming 1 KiB ahead", 3, 24, 5, [9, 30], 1,
              " prefetch-distance=1024", expect=BLOCKED + ": 4 pixels of 8 "
              "channels per register tile; input prefetched 1024 bytes ahead; "
              "non-temporal stores")
+blocked_case("3x3, padding 4, streaming one row ahead (rows clamped above)",
+             1, 8, 3, [6, 7], 1, [4, 4, 4, 4], 1, lowering=STREAM +
+             " prefetch-distance=32", expect=BLOCKED + ": 4 pixels of 8 "
+             "channels per register tile; input prefetched 32 bytes ahead; "
+             "non-temporal stores")
 # Not both ways blocked: the planar kernel, the relayout left to loops.
 mlir, ins, ref = conv_problem(2, 1, 8, 8, 3, [9, 12], 2, [1, 1, 1, 1], 1, 8)
 head, body = blocked_mlir(mlir, ins[0].shape, tuple(ref.shape)).split(
