@@ -590,7 +590,8 @@ def QFuse_PrefetchOp : QFuse_Op<"prefetch",
     `convert-qfuse-to-vector` emit it on tensors, ahead of the reads of
     kernels that stream their input from memory; bufferization turns it into
     `memref.prefetch` on the tensor's buffer. Every index must lie inside
-    the tensor (the kernels clamp them).
+    the tensor (the kernels clamp them). It declares no memory effects: an
+    op without results whose only effect is a read would be erased as dead.
 
     Example:
 
@@ -649,10 +650,11 @@ def QFuse_StoreFenceOp : QFuse_Op<"store_fence",
   let summary = "orders this thread's earlier non-temporal stores";
   let description = [{
     Every store of this thread before the fence, non-temporal ones included,
-    is visible to other threads before any memory access after it (a
-    store fence). Kernels that write with `qfuse.nontemporal_write` end each
-    parallel work item with one, since such stores are weakly ordered.
-    `qfuse-lower-dot-pairs` lowers it to x86 `sfence` on an x86 host, else
+    is visible to other threads before any store after it (a store fence;
+    the release of a later barrier is such a store). Kernels that write
+    with `qfuse.nontemporal_write` end each parallel work item with one,
+    since such stores are weakly ordered. `qfuse-lower-dot-pairs` lowers it
+    to x86 `sfence` for an x86 target (an x86 `isa`, or an x86 host), else
     to `llvm.fence seq_cst`.
 
     Example:
