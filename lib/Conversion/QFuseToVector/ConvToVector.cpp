@@ -950,6 +950,18 @@ static Value emitDense(OpBuilder &b, Location loc, const DenseProblem &pr,
   Type f32 = pr.outElt;
   // Linear layers have one "image": the batch rows are the pixels.
   int64_t images = pr.linear ? 1 : pr.batch;
+  // With the channel blocks outermost and several images, the images go
+  // inside the blocks where one block's weights outweigh one image's input:
+  // each block's weights are then read once for all the images rather than
+  // once per image, from L3 or memory (ResNet-18's 7x7x512 on blocks at
+  // batch 8: its 9.4 MB of weights per image; 25.8-28.4 -> 21.5-21.9 ms on
+  // one thread). The input goes through the caches once per block instead.
+  auto bytesOf = [](Value v) {
+    auto type = cast<RankedTensorType>(v.getType());
+    return type.getNumElements() * type.getElementTypeBitWidth() / 8;
+  };
+  bool imagesInner = pr.tiling.weightsOuter && images > 1 &&
+                     bytesOf(pr.packed) / numCb > bytesOf(pr.input) / images;
 
   // The output slice of image `n`, channels [co, co+coSize), pixels [q,
   // q+qSize), rank-reduced to 2-D.
@@ -981,18 +993,22 @@ static Value emitDense(OpBuilder &b, Location loc, const DenseProblem &pr,
     sl.strides.assign(sl.offsets.size(), sb.getIndexAttr(1));
     return sl;
   };
-  // forall (n, i) in (images, count) { body(slice) -> slice }.
+  // forall (n, i) in (images, count) { body(slice) -> slice }, or with
+  // `imagesInner` forall (i, n) in (count, images).
   auto forallTiles =
       [&](Value dest, int64_t count,
           function_ref<Slice(OpBuilder &, Value, Value)> sliceFor,
-          function_ref<Value(OpBuilder &, Value, Value, Value)> body) {
-        auto forall =
-            scf::ForallOp::create(b, loc,
-                                  ArrayRef<OpFoldResult>{b.getIndexAttr(images),
-                                                         b.getIndexAttr(count)},
-                                  ValueRange{dest}, std::nullopt);
+          function_ref<Value(OpBuilder &, Value, Value, Value)> body,
+          bool imagesInner = false) {
+        SmallVector<OpFoldResult> bounds = {b.getIndexAttr(images),
+                                            b.getIndexAttr(count)};
+        if (imagesInner)
+          std::swap(bounds[0], bounds[1]);
+        auto forall = scf::ForallOp::create(b, loc, bounds, ValueRange{dest},
+                                            std::nullopt);
         OpBuilder fb = OpBuilder::atBlockBegin(forall.getBody());
-        Value n = forall.getInductionVar(0), i = forall.getInductionVar(1);
+        Value n = forall.getInductionVar(imagesInner ? 1 : 0),
+              i = forall.getInductionVar(imagesInner ? 0 : 1);
         Value shared = forall.getRegionIterArgs()[0];
         Slice sl = sliceFor(fb, n, i);
         Value slice = tensor::ExtractSliceOp::create(
@@ -1038,7 +1054,8 @@ static Value emitDense(OpBuilder &b, Location loc, const DenseProblem &pr,
   };
 
   if (pr.tiling.weightsOuter) {
-    // forall (image, channel block) { for pixel tiles; remainder tile }.
+    // forall (image, channel block) { for pixel tiles; remainder tile }, or
+    // forall (channel block, image) with `imagesInner`.
     return forallTiles(
         out, numCb,
         [&](OpBuilder &fb, Value n, Value cb) {
@@ -1064,7 +1081,8 @@ static Value emitDense(OpBuilder &b, Location loc, const DenseProblem &pr,
             slice = emitTile(fb, loc, pr, n, cb, q0, rem, slice, {}, zero, q0);
           }
           return slice;
-        });
+        },
+        imagesInner);
   }
 
   if (rowTiled) {

@@ -50,6 +50,34 @@ func.func @dense_runtime_weights(%x: tensor<1x4x6x6xf32>, %w: tensor<16x4x3x3xf3
 
 // -----
 
+// Channel blocks outermost with several images: where one block's packed
+// weights (16 x 64 x 3 x 3 floats, 36.9 KB) outweigh one image's padded
+// input (64 x 6 x 6 floats, 9.2 KB), the images go inside the blocks, so
+// that each block's weights are read once for all three images: forall
+// over (channel block, image).
+// CHECK-LABEL: func.func @dense_images_inner
+// CHECK:         scf.forall (%[[CB:[a-z0-9_]+]], %[[N:[a-z0-9_]+]]) in (2, 3)
+// CHECK:           tensor.extract_slice %{{.*}}[%[[N]], %{{.*}}, %c0] [1, 16, 16] [1, 1, 1]
+func.func @dense_images_inner(%x: tensor<3x64x4x4xf32>, %w: tensor<32x64x3x3xf32>) -> tensor<3x32x4x4xf32> {
+  // expected-remark @+1 {{dense vector kernel: 16 output channels x 6 pixels per register tile, channel-block loop outermost}}
+  %y = qfuse.conv %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 1 : i64} : (tensor<3x64x4x4xf32>, tensor<32x64x3x3xf32>) -> tensor<3x32x4x4xf32>
+  return %y : tensor<3x32x4x4xf32>
+}
+
+// -----
+
+// The same weights on 12x12 images (64 x 14 x 14 floats, 50 KB each, more
+// than a block's weights): the images stay outermost.
+// CHECK-LABEL: func.func @dense_images_outer
+// CHECK:         scf.forall (%{{.*}}, %{{.*}}) in (3, 2)
+func.func @dense_images_outer(%x: tensor<3x64x12x12xf32>, %w: tensor<32x64x3x3xf32>) -> tensor<3x32x12x12xf32> {
+  // expected-remark @+1 {{dense vector kernel: 16 output channels x 6 pixels per register tile, channel-block loop outermost}}
+  %y = qfuse.conv %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 1 : i64} : (tensor<3x64x12x12xf32>, tensor<32x64x3x3xf32>) -> tensor<3x32x12x12xf32>
+  return %y : tensor<3x32x12x12xf32>
+}
+
+// -----
+
 // Pointwise: the input seen as [N, Cin, H·W]; 6 channels x 2 vectors of 8
 // pixels; vector loads of the input, weights broadcast, contiguous stores.
 // CHECK-LABEL: func.func @pointwise

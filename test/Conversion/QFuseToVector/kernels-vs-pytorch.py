@@ -120,6 +120,14 @@ conv_case("3x3 16->32, channel blocks outer", "channel-block loop", 2, 1, 16,
           32, 3, [11, 9], 1, [1, 1, 1, 1], 1, 1, lowering="loop-order=weights")
 conv_case("3x3 16->32, pixel tiles outer", "pixel-tile loop", 2, 1, 16, 32, 3,
           [11, 9], 1, [1, 1, 1, 1], 1, 1, lowering="loop-order=input")
+# Three images whose input is smaller than a channel block's weights: the
+# images go inside the channel blocks (forall (block, image)).
+conv_case("3x3 64->32 on three 4x5 images: images inside the blocks",
+          "channel-block loop outermost", 2, 3, 64, 32, 3, [4, 5], 1,
+          [1, 1, 1, 1], 1, 1, act="relu", const_w=True)
+conv_case("3x3 64->32 on three 4x5 images, flat tiles, run-time weights",
+          "channel-block loop outermost\"", 2, 3, 64, 32, 3, [4, 5], 1,
+          [1, 1, 1, 1], 1, 1, act="relu")
 conv_case("3x3/2 asym pad 5->24 relu6 (3 vectors)", DENSE + ": 24 output", 2, 2,
           5, 24, 3, [13, 10], 2, [0, 1, 2, 1], 1, 1, act="relu6")
 conv_case("3x3 dilation 2, 8 channels (1 vector), no bias", DENSE + ": 8 output",
@@ -322,6 +330,9 @@ BOTH = "channel-blocked input and output (nChw8c)"
 dense_blocked_case("3x3 16->32 relu, const weights, 2 images (row tiles)",
                    "row tiles", 2, 16, 32, 3, [9, 13], 1, [1, 1, 1, 1], 1,
                    act="relu", const_w=True)
+dense_blocked_case("3x3 64->64 relu, const weights, 3 images: images inside "
+                   "the blocks", "row tiles", 3, 64, 64, 3, [5, 6], 1,
+                   [1, 1, 1, 1], 1, act="relu", const_w=True)
 dense_blocked_case("3x3 16->32 relu, const weights: both ends blocked", BOTH,
                    1, 16, 32, 3, [9, 13], 1, [1, 1, 1, 1], 1, act="relu",
                    const_w=True)
