@@ -770,10 +770,9 @@ int main(int argc, char **argv) {
       // The NCHW forms' compiled functions by (fused, threads), kept for
       // the fused-vs-unfused rows below.
       std::map<std::pair<bool, int>, std::unique_ptr<JitFunction>> nchwJits;
-      for (auto [fused, blocked] : variants) {
-        OwningOpRef<ModuleOp> module = buildModule(ctx, l, d, fused, blocked);
-        SmallVector<int64_t> xShape = {n, l.c, l.h, l.w};
-        bool blockIn = blocked && blocksInput(l);
+      // The layer's input, NCHW or in 8-channel blocks.
+      SmallVector<int64_t> xShape = {n, l.c, l.h, l.w};
+      auto makeInput = [&](bool blockIn) {
         HostTensor x(DType::F32, blockIn ? blockedShape(xShape) : xShape);
         if (blockIn) {
           auto *xb = static_cast<float *>(x.data());
@@ -782,6 +781,12 @@ int main(int argc, char **argv) {
         } else {
           std::memcpy(x.data(), d.x.data(), d.x.size() * sizeof(float));
         }
+        return x;
+      };
+      for (auto [fused, blocked] : variants) {
+        OwningOpRef<ModuleOp> module = buildModule(ctx, l, d, fused, blocked);
+        bool blockIn = blocked && blocksInput(l);
+        HostTensor x = makeInput(blockIn);
         SmallVector<HostTensor> results;
         if (onCuda) {
           llvm::Expected<double> qTime = timeQfuseCuda(*module, x, results);
@@ -858,8 +863,7 @@ int main(int argc, char **argv) {
         if (fusedJit == nchwJits.end() || unfusedJit == nchwJits.end())
           continue;
         omp_set_num_threads(t);
-        HostTensor x(DType::F32, {n, l.c, l.h, l.w});
-        std::memcpy(x.data(), d.x.data(), d.x.size() * sizeof(float));
+        HostTensor x = makeInput(/*blockIn=*/false);
         SmallVector<HostTensor> fusedOut, unfusedOut;
         auto [fusedMs, unfusedMs] =
             bestOfBoth({[&] { runQfuse(*fusedJit->second, x, fusedOut); },
